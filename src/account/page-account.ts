@@ -1,0 +1,135 @@
+import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
+import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
+import type { FrameTable } from '../procfs/kpage.js';
+import { ATTR_FILE, ATTR_PMD, type ProcessPages } from './process-pages.js';
+import { PSS_PAGE, pssBytes } from './pss.js';
+import type { MemUsage } from './usage.js';
+
+/** Slots of an accumulator: plain doubles so the hot loop stays monomorphic and allocation-free. */
+const RSS = 0;
+const PSS_FX = 1;
+const USS = 2;
+const ANON = 3;
+const FILE = 4;
+const SHMEM = 5;
+const PSS_ANON_FX = 6;
+const PSS_FILE_FX = 7;
+const PSS_SHMEM_FX = 8;
+const THP = 9;
+const HUGETLB = 10;
+const KSM = 11;
+const ZERO = 12;
+const SLOTS = 13;
+
+export type Accumulator = Float64Array;
+export const newAccumulator = (): Accumulator => new Float64Array(SLOTS);
+
+/**
+ * Add pages [from, to) of a process to `acc`. Rules the kernel's smaps obey (kernel-interfaces.md §0):
+ * a frame with map count 0 is the zero page (or was unmapped since pagemap was read) and is not memory;
+ * hugetlb frames are reported apart, not in RSS; PSS uses the kernel's fixed point per page; USS comes
+ * from the map count, never from pagemap's folio-granular exclusive bit.
+ */
+export const accountRange = (
+  pages: ProcessPages,
+  table: FrameTable,
+  from: number,
+  to: number,
+  acc: Accumulator,
+): void => {
+  const { pfns, attrs, pmdKnown } = pages;
+  const { index, counts, flagsLo } = table;
+  const hasFlags = flagsLo !== undefined;
+  for (let i = from; i < to; i++) {
+    const frame = index.indexOf(pfns[i]!);
+    const count = counts[frame]!;
+    const lo = hasFlags ? flagsLo[frame]! : 0;
+    if (count === 0) {
+      if (!hasFlags || (lo & KPF_ZERO_PAGE) !== 0) acc[ZERO]! += PAGE_SIZE;
+      continue;
+    }
+    if ((lo & KPF_HUGE) !== 0) {
+      acc[HUGETLB]! += PAGE_SIZE;
+      continue;
+    }
+    const share = count === 1 ? PSS_PAGE : Math.floor(PSS_PAGE / count);
+    acc[RSS]! += PAGE_SIZE;
+    acc[PSS_FX]! += share;
+    if (count === 1) acc[USS]! += PAGE_SIZE;
+    const attr = attrs[i]!;
+    // Pagemap bit 61 is clear exactly for anonymous folios, so anon needs no flags.
+    const anon = hasFlags ? (lo & KPF_ANON) !== 0 : (attr & ATTR_FILE) === 0;
+    if (anon) {
+      acc[ANON]! += PAGE_SIZE;
+      acc[PSS_ANON_FX]! += share;
+      if (pmdKnown ? (attr & ATTR_PMD) !== 0 : (lo & KPF_THP) !== 0) acc[THP]! += PAGE_SIZE;
+      if ((lo & KPF_KSM) !== 0) acc[KSM]! += PAGE_SIZE;
+    } else if ((lo & KPF_SWAPBACKED) !== 0) {
+      acc[SHMEM]! += PAGE_SIZE;
+      acc[PSS_SHMEM_FX]! += share;
+    } else {
+      acc[FILE]! += PAGE_SIZE;
+      acc[PSS_FILE_FX]! += share;
+    }
+  }
+};
+
+/** Turn an accumulator into MemUsage; fields the frame table could not inform become null. */
+export const usageFromAccumulator = (
+  acc: Accumulator,
+  vss: number,
+  swapBytes: number,
+  hasFlags: boolean,
+  pmdKnown: boolean,
+): MemUsage => ({
+  vss,
+  rss: acc[RSS]!,
+  pss: pssBytes(acc[PSS_FX]!),
+  uss: acc[USS]!,
+  swap: swapBytes,
+  anon: acc[ANON]!,
+  file: hasFlags ? acc[FILE]! : null,
+  shmem: hasFlags ? acc[SHMEM]! : null,
+  pssAnon: pssBytes(acc[PSS_ANON_FX]!),
+  pssFile: hasFlags ? pssBytes(acc[PSS_FILE_FX]!) : null,
+  pssShmem: hasFlags ? pssBytes(acc[PSS_SHMEM_FX]!) : null,
+  thp: hasFlags || pmdKnown ? acc[THP]! : null,
+  hugetlb: acc[HUGETLB]!,
+  ksm: hasFlags ? acc[KSM]! : null,
+  zeroPage: acc[ZERO]!,
+});
+
+const sumVss = (pages: ProcessPages, from: number, to: number): number => {
+  let vss = 0;
+  for (let v = from; v < to; v++) vss += pages.vmas[v]!.end - pages.vmas[v]!.start;
+  return vss;
+};
+
+const sumPages = (values: Uint32Array, from: number, to: number): number => {
+  let n = 0;
+  for (let v = from; v < to; v++) n += values[v]!;
+  return n;
+};
+
+/** The whole process, PSS shifted once over all its pages as smaps_rollup does. */
+export const accountProcess = (pages: ProcessPages, table: FrameTable): MemUsage =>
+  accountVmaRange(pages, table, 0, pages.vmas.length);
+
+/** VMAs [fromVma, toVma) of a process as one usage. */
+export const accountVmaRange = (
+  pages: ProcessPages,
+  table: FrameTable,
+  fromVma: number,
+  toVma: number,
+): MemUsage => {
+  const acc = newAccumulator();
+  accountRange(pages, table, pages.vmaFirst[fromVma]!, pages.vmaFirst[toVma]!, acc);
+  acc[ZERO]! += sumPages(pages.zeroPagesUnread, fromVma, toVma) * PAGE_SIZE;
+  return usageFromAccumulator(
+    acc,
+    sumVss(pages, fromVma, toVma),
+    sumPages(pages.swapPages, fromVma, toVma) * PAGE_SIZE,
+    table.flagsLo !== undefined,
+    pages.pmdKnown,
+  );
+};

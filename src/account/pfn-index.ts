@@ -1,0 +1,90 @@
+/**
+ * The set of physical frames seen in one snapshot, as a bitset with per-word ranks: membership and the
+ * dense index of a frame cost O(1) with no sorting and no per-page objects. Frames are numbered densely in
+ * ascending PFN order, which is also the order the frame tables are read in.
+ */
+export const MAX_SUPPORTED_PFN = 2 ** 31;
+
+const popcount = (v: number): number => {
+  v -= (v >>> 1) & 0x5555_5555;
+  v = (v & 0x3333_3333) + ((v >>> 2) & 0x3333_3333);
+  return Math.imul((v + (v >>> 4)) & 0x0f0f_0f0f, 0x0101_0101) >>> 24;
+};
+
+export class PfnIndex {
+  /** Number of distinct frames. */
+  readonly size: number;
+  private readonly rank: Uint32Array;
+
+  private constructor(
+    readonly bits: Uint32Array,
+    readonly maxPfn: number,
+  ) {
+    this.rank = new Uint32Array(bits.length);
+    let total = 0;
+    for (let w = 0; w < bits.length; w++) {
+      this.rank[w] = total;
+      total += popcount(bits[w]!);
+    }
+    this.size = total;
+  }
+
+  /** Build from any number of PFN lists (one per process). */
+  static build(lists: readonly Float64Array[]): PfnIndex {
+    let maxPfn = 0;
+    for (const list of lists) for (let i = 0; i < list.length; i++) if (list[i]! > maxPfn) maxPfn = list[i]!;
+    if (maxPfn >= MAX_SUPPORTED_PFN) {
+      throw new RangeError(
+        `page frame number ${maxPfn} is beyond the ${MAX_SUPPORTED_PFN} this version indexes`,
+      );
+    }
+    const bits = new Uint32Array((maxPfn >>> 5) + 1);
+    for (const list of lists) {
+      for (let i = 0; i < list.length; i++) {
+        const pfn = list[i]!;
+        bits[pfn >>> 5]! |= 1 << (pfn & 31);
+      }
+    }
+    return new PfnIndex(bits, maxPfn);
+  }
+
+  /** Dense index of a frame that is in the set. */
+  indexOf(pfn: number): number {
+    const w = pfn >>> 5;
+    const below = this.bits[w]! & ((1 << (pfn & 31)) - 1);
+    return this.rank[w]! + popcount(below);
+  }
+
+  has(pfn: number): boolean {
+    return pfn <= this.maxPfn && (this.bits[pfn >>> 5]! & (1 << (pfn & 31))) !== 0;
+  }
+
+  /**
+   * Ranges [start, end) of PFNs to read so that every member is covered, merging neighbours closer than
+   * maxGap frames: fewer, larger reads beat reading only what is needed (kernel-interfaces.md §3.3).
+   * Returned flat as [start0, end0, start1, end1, ...].
+   */
+  runs(maxGap: number): Float64Array {
+    const out: number[] = [];
+    let runStart = -1;
+    let runEnd = -1;
+    const bits = this.bits;
+    for (let w = 0; w < bits.length; w++) {
+      let word = bits[w]!;
+      while (word !== 0) {
+        const low = word & -word;
+        const pfn = w * 32 + (31 - Math.clz32(low));
+        word ^= low;
+        if (runStart < 0) {
+          runStart = pfn;
+        } else if (pfn - runEnd > maxGap) {
+          out.push(runStart, runEnd);
+          runStart = pfn;
+        }
+        runEnd = pfn + 1;
+      }
+    }
+    if (runStart >= 0) out.push(runStart, runEnd);
+    return Float64Array.from(out);
+  }
+}

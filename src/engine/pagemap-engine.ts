@@ -1,0 +1,130 @@
+import { accountProcess } from '../account/page-account.js';
+import { PfnIndex } from '../account/pfn-index.js';
+import type { ProcessPages } from '../account/process-pages.js';
+import { type FrameTable, readFrameTable } from '../procfs/kpage.js';
+import { readMaps } from '../procfs/maps.js';
+import { PagemapReader } from '../procfs/pagemap.js';
+import { closeProcessDir, openProcessDir, type ProcessDir } from '../procfs/process-dir.js';
+import type { ProcRoot } from '../procfs/root.js';
+import { readSmaps } from '../procfs/smaps.js';
+import type { UserNames } from '../procfs/users.js';
+import type { Capabilities } from './capabilities.js';
+import { hugetlbBytes, isSkipped, type ProcessHeader, readHeader, skipFor } from './process-header.js';
+import type { ProcessMemory, Skipped } from './types.js';
+
+/** Without PAGEMAP_SCAN, a mapping this large is only read if smaps says it holds something. */
+const SPARSE_VMA_BYTES = 256 * 1024 * 1024;
+
+/** A process whose pages were collected, waiting for the frame lookup. */
+export interface CollectedProcess {
+  header: ProcessHeader;
+  pages: ProcessPages;
+}
+
+/** The frame-level state of a pagemap snapshot, kept for group and per-mapping views. */
+export interface PagemapDetail {
+  collected: CollectedProcess[];
+  table: FrameTable;
+}
+
+export interface PagemapResult {
+  processes: ProcessMemory[];
+  skipped: Skipped[];
+  notes: string[];
+  detail: PagemapDetail;
+}
+
+/**
+ * Without PAGEMAP_SCAN, decide which mappings to skip: read smaps (one walk, as cheap as smaps_rollup) only
+ * when the process has a huge mapping, and skip mappings with no resident, swapped or hugetlb pages.
+ */
+const emptyVmaTest = (dir: ProcessDir, pages: { start: number; end: number }[]) => {
+  if (!pages.some((v) => v.end - v.start >= SPARSE_VMA_BYTES)) return undefined;
+  const smaps = new Map(readSmaps(dir).map((e) => [e.vma.start, e.fields]));
+  return (v: number): boolean => {
+    const fields = smaps.get(pages[v]!.start);
+    if (!fields) return false;
+    const held =
+      (fields.Rss ?? 0) + (fields.Swap ?? 0) + (fields.Shared_Hugetlb ?? 0) + (fields.Private_Hugetlb ?? 0);
+    return held === 0;
+  };
+};
+
+const collectOne = (
+  root: ProcRoot,
+  pid: number,
+  reader: PagemapReader,
+  users: UserNames,
+  explicit: boolean,
+): CollectedProcess | Skipped => {
+  let dir: ProcessDir | undefined;
+  try {
+    dir = openProcessDir(root, pid);
+  } catch (error) {
+    return skipFor(pid, error, explicit);
+  }
+  try {
+    const header = readHeader(dir, users);
+    if (isSkipped(header)) return header;
+    const vmas = readMaps(dir);
+    const isEmpty = reader.usesScan ? undefined : emptyVmaTest(dir, vmas);
+    const pages = reader.read(dir, vmas, isEmpty);
+    return { header, pages };
+  } catch (error) {
+    return skipFor(pid, error, false);
+  } finally {
+    closeProcessDir(dir);
+  }
+};
+
+/**
+ * One consistent snapshot: every process's PFNs are collected first, then kpagecount (and kpageflags
+ * when needed) is read once for the union of frames, and only then is each process accounted.
+ */
+export const runPagemapEngine = (
+  root: ProcRoot,
+  pids: readonly number[],
+  explicit: boolean,
+  wantFlags: boolean,
+  caps: Capabilities,
+  users: UserNames,
+): PagemapResult => {
+  const reader = new PagemapReader(caps.scanner);
+  const collected: CollectedProcess[] = [];
+  const skipped: Skipped[] = [];
+  for (const pid of pids) {
+    const result = collectOne(root, pid, reader, users, explicit);
+    if ('reason' in result) skipped.push(result);
+    else collected.push(result);
+  }
+  // hugetlb pages sit in pagemap like any other; only kpageflags can keep them out of RSS.
+  const needFlags = wantFlags || collected.some((c) => hugetlbBytes(c.header) > 0);
+  const index = PfnIndex.build(collected.map((c) => c.pages.pfns));
+  const table = readFrameTable(root, index, needFlags);
+  const processes = collected.map(
+    ({ header, pages }): ProcessMemory => ({
+      pid: header.pid,
+      ppid: header.ppid,
+      startTime: header.startTime,
+      name: header.name,
+      cmdline: header.cmdline,
+      uid: header.uid,
+      user: header.user,
+      state: header.state,
+      usage: accountProcess(pages, table),
+      source: 'pagemap',
+    }),
+  );
+  const notes: string[] = [];
+  if (!reader.usesScan) {
+    const why = reader.scanUnsupported?.message ?? caps.scannerReason ?? 'not available';
+    notes.push(
+      `PAGEMAP_SCAN unavailable (${why}): large sparse mappings are read page by page and may be slow`,
+    );
+    if (needFlags) notes.push('THP counts whole huge folios, whether mapped by PMD or PTE (no PAGEMAP_SCAN)');
+  }
+  if (collected.some((c) => c.pages.skippedEmptyVmas)) {
+    notes.push('mappings that smaps showed empty were not read: their zero-page mappings are not counted');
+  }
+  return { processes, skipped, notes, detail: { collected, table } };
+};

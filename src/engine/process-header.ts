@@ -1,0 +1,59 @@
+import { PF_KTHREAD } from '../parse/stat.js';
+import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
+import { ProcError } from '../procfs/errors.js';
+import type { ProcessDir } from '../procfs/process-dir.js';
+import { readCmdline, readStat, readStatus } from '../procfs/process-info.js';
+import type { UserNames } from '../procfs/users.js';
+import type { ProcessMemory, Skipped } from './types.js';
+
+/** Everything about a process but its memory. */
+export type ProcessHeader = Omit<ProcessMemory, 'usage' | 'source'> & { status: StatusFields };
+
+/** Read who a process is; kernel threads and zombies have no memory and come back as Skipped. */
+export const readHeader = (dir: ProcessDir, users: UserNames): ProcessHeader | Skipped => {
+  const stat = readStat(dir);
+  const { pid } = dir;
+  if ((stat.flags & PF_KTHREAD) !== 0) {
+    return { pid, reason: 'kernel-thread', message: `${pid} is a kernel thread: it has no user memory` };
+  }
+  if (stat.state === 'Z' || stat.state === 'X') {
+    return { pid, reason: 'zombie', message: `${pid} is a zombie: its memory is already freed` };
+  }
+  const status = readStatus(dir);
+  const uid = statusEuid(status) ?? -1;
+  return {
+    pid,
+    ppid: stat.ppid,
+    startTime: stat.startTime,
+    name: stat.comm,
+    cmdline: readCmdline(dir),
+    uid,
+    user: uid < 0 ? '?' : users.nameOf(uid),
+    state: stat.state,
+    status,
+  };
+};
+
+export const hugetlbBytes = (header: ProcessHeader): number =>
+  statusBytes(header.status, 'HugetlbPages') ?? 0;
+
+/** Turn a per-process I/O failure into a Skipped entry; anything else is a bug and propagates. */
+export const skipFor = (pid: number, error: unknown, neverSeen: boolean): Skipped => {
+  if (!(error instanceof ProcError)) throw error;
+  switch (error.kind) {
+    case 'gone':
+      return neverSeen
+        ? { pid, reason: 'no-such-process', message: `no process with PID ${pid}` }
+        : { pid, reason: 'gone', message: `${pid} exited while it was being measured` };
+    case 'denied':
+      return {
+        pid,
+        reason: 'denied',
+        message: `${pid}: permission denied (${error.path.replace(/^.*\//, '')})`,
+      };
+    default:
+      return { pid, reason: 'gone', message: `${pid}: ${error.message}` };
+  }
+};
+
+export const isSkipped = (value: ProcessHeader | Skipped): value is Skipped => 'reason' in value;

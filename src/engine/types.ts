@@ -1,0 +1,52 @@
+import type { MemUsage } from '../account/usage.js';
+
+export type EngineName = 'pagemap' | 'smaps_rollup';
+export type EngineChoice = 'auto' | 'pagemap' | 'smaps';
+
+/** One measured process. */
+export interface ProcessMemory {
+  pid: number;
+  ppid: number;
+  /** Start time in clock ticks since boot: with the PID, identifies this process across PID reuse. */
+  startTime: number;
+  /** The kernel's comm (at most 15 bytes), raw: escape before printing to a terminal. */
+  name: string;
+  /** argv as the process last wrote it, raw. Empty for processes that cleared it. */
+  cmdline: string[];
+  uid: number;
+  user: string;
+  state: string;
+  usage: MemUsage;
+  source: EngineName;
+}
+
+export type SkipReason = 'no-such-process' | 'gone' | 'denied' | 'kernel-thread' | 'zombie';
+
+/** A process that was asked for or listed but not measured, and why. */
+export interface Skipped {
+  pid: number;
+  reason: SkipReason;
+  message: string;
+}
+
+export interface Snapshot {
+  /** Milliseconds since the epoch when the snapshot started. */
+  takenAt: number;
+  engine: EngineName;
+  /** Why this engine measured (shown to users). */
+  engineReason: string;
+  /** Caveats that apply to this snapshot's numbers. */
+  notes: string[];
+  processes: ProcessMemory[];
+  skipped: Skipped[];
+}
+
+export interface SnapshotOptions {
+  /** Directory laid out like /proc; default '/proc'. */
+  procRoot?: string;
+  /** PIDs to measure; default every process. */
+  pids?: readonly number[];
+  engine?: EngineChoice;
+  /** Read /proc/kpageflags to split file/shmem and count KSM/THP (pagemap engine). Default true. */
+  flags?: boolean;
+}

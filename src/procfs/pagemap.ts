@@ -1,0 +1,146 @@
+import { type DecodeCounts, decodePagemap } from '../account/decode-pagemap.js';
+import { GrowableFloat64, GrowableUint8 } from '../account/growable.js';
+import { ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
+import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
+import {
+  PAGE_IS_HUGE,
+  PAGE_IS_PFNZERO,
+  PAGE_IS_PRESENT,
+  PAGE_IS_SWAPPED,
+  type PagemapScanner,
+} from '../native/pagemap-scan.js';
+import type { Vma } from '../parse/maps.js';
+import { ProcError } from './errors.js';
+import type { ProcessDir } from './process-dir.js';
+import { closeQuietly, openProc, preadFully } from './read.js';
+
+/** Pagemap entries per positional read: 1 MiB of entries covers 512 MiB of address space per syscall. */
+const BATCH_ENTRIES = 131_072;
+
+const SCAN_ANY = PAGE_IS_PRESENT | PAGE_IS_SWAPPED;
+const SCAN_RETURN = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_HUGE | PAGE_IS_PFNZERO;
+
+/**
+ * Reads /proc/PID/pagemap for a process's mappings in large positional reads. With the PAGEMAP_SCAN
+ * ioctl it reads only the ranges the kernel reports as present or swapped, so a 1 TiB reservation with
+ * a few touched pages costs microseconds; without it, it reads whole mappings except those the caller
+ * knows to be empty. One reader serves a whole snapshot and reuses its buffers.
+ */
+export class PagemapReader {
+  private readonly buffer = Buffer.allocUnsafe(BATCH_ENTRIES * PAGEMAP_ENTRY_BYTES);
+  private readonly words = new Uint32Array(this.buffer.buffer, this.buffer.byteOffset, BATCH_ENTRIES * 2);
+  private readonly pfns = new GrowableFloat64();
+  private readonly attrs = new GrowableUint8();
+  /** Set when the kernel or file refused PAGEMAP_SCAN (before 6.7, or a fixture file): fall back for good. */
+  scanUnsupported: ProcError | undefined;
+
+  constructor(private readonly scanner: PagemapScanner | undefined) {}
+
+  get usesScan(): boolean {
+    return this.scanner !== undefined && this.scanUnsupported === undefined;
+  }
+
+  /** Read the pages of `vmas`; `isEmpty(v)` lets the caller skip mappings known to hold nothing. */
+  read(dir: ProcessDir, vmas: readonly Vma[], isEmpty?: (v: number) => boolean): ProcessPages {
+    const path = `${dir.base}/pagemap`;
+    const fd = openProc(path);
+    try {
+      const regions = this.scan(fd, vmas, path);
+      return this.collect(fd, path, vmas, regions, regions === undefined ? isEmpty : undefined);
+    } finally {
+      closeQuietly(fd);
+      this.pfns.length = 0;
+      this.attrs.length = 0;
+    }
+  }
+
+  private scan(fd: number, vmas: readonly Vma[], path: string): Float64Array | undefined {
+    if (!this.usesScan || vmas.length === 0) return undefined;
+    try {
+      return this.scanner!.scan(fd, vmas[0]!.start, vmas[vmas.length - 1]!.end, SCAN_ANY, SCAN_RETURN, path);
+    } catch (error) {
+      if (error instanceof ProcError && error.kind === 'unsupported') {
+        this.scanUnsupported = error;
+        return undefined;
+      }
+      throw error;
+    }
+  }
+
+  private collect(
+    fd: number,
+    path: string,
+    vmas: readonly Vma[],
+    regions: Float64Array | undefined,
+    isEmpty: ((v: number) => boolean) | undefined,
+  ): ProcessPages {
+    const vmaFirst = new Uint32Array(vmas.length + 1);
+    const swapPages = new Uint32Array(vmas.length);
+    const zeroPagesUnread = new Uint32Array(vmas.length);
+    const counts: DecodeCounts = { swap: 0, markers: 0 };
+    let markers = 0;
+    let r = 0;
+    let skipped = false;
+    for (let v = 0; v < vmas.length; v++) {
+      const vma = vmas[v]!;
+      vmaFirst[v] = this.pfns.length;
+      counts.swap = 0;
+      if (regions) {
+        // Regions are sorted and never overlap; walk them alongside the VMAs.
+        while (r < regions.length && regions[r + 1]! <= vma.start) r += 3;
+        for (let k = r; k < regions.length && regions[k]! < vma.end; k += 3) {
+          const start = Math.max(regions[k]!, vma.start);
+          const end = Math.min(regions[k + 1]!, vma.end);
+          const categories = regions[k + 2]!;
+          if ((categories & PAGE_IS_PFNZERO) !== 0) {
+            zeroPagesUnread[v]! += (end - start) / PAGE_SIZE;
+            continue;
+          }
+          this.readRange(fd, path, start, end, (categories & PAGE_IS_HUGE) !== 0 ? ATTR_PMD : 0, counts);
+        }
+      } else if (isEmpty?.(v)) {
+        skipped = true;
+      } else {
+        this.readRange(fd, path, vma.start, vma.end, 0, counts);
+      }
+      swapPages[v] = counts.swap;
+      markers += counts.markers;
+      counts.markers = 0;
+    }
+    vmaFirst[vmas.length] = this.pfns.length;
+    return {
+      vmas,
+      pfns: this.pfns.take(),
+      attrs: this.attrs.take(),
+      vmaFirst,
+      swapPages,
+      zeroPagesUnread,
+      markerPages: markers,
+      pmdKnown: regions !== undefined,
+      skippedEmptyVmas: skipped,
+    };
+  }
+
+  private readRange(
+    fd: number,
+    path: string,
+    start: number,
+    end: number,
+    extra: number,
+    counts: DecodeCounts,
+  ) {
+    const firstPage = start / PAGE_SIZE;
+    const pages = (end - start) / PAGE_SIZE;
+    for (let done = 0; done < pages; done += BATCH_ENTRIES) {
+      const entries = Math.min(BATCH_ENTRIES, pages - done);
+      const bytes = entries * PAGEMAP_ENTRY_BYTES;
+      const position = (firstPage + done) * PAGEMAP_ENTRY_BYTES;
+      const got = preadFully(fd, this.buffer, 0, bytes, position, path);
+      if (got !== bytes) {
+        // pagemap has an entry for every user address; a short read means the mm went away (exit or exec).
+        throw new ProcError('gone', path, `${path}: address space went away during the read`);
+      }
+      decodePagemap(this.words, entries, extra, this.pfns, this.attrs, counts);
+    }
+  }
+}
