@@ -1,0 +1,53 @@
+import { CommanderError } from '@commander-js/extra-typings';
+import { EngineUnavailableError } from '../engine/errors.js';
+import { ProcError } from '../procfs/errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { type Io, processIo } from './io.js';
+import { createProgram, type RunState } from './program.js';
+
+const HARMLESS = new Set([
+  'commander.helpDisplayed',
+  'commander.help',
+  'commander.version',
+  'commander.executeSubCommandAsync',
+]);
+
+/** Map anything a command threw to one stderr line and an exit status. Nothing else sets exit codes. */
+export const exitCodeFor = (error: unknown, io: Io): number => {
+  if (error instanceof CommanderError) {
+    // commander already printed its one line through configureOutput.
+    return HARMLESS.has(error.code) ? EXIT_OK : EXIT_USAGE;
+  }
+  if (error instanceof UsageError) {
+    io.err(`memusage: ${error.message}\n`);
+    return EXIT_USAGE;
+  }
+  if (error instanceof EngineUnavailableError || error instanceof ProcError) {
+    io.err(`memusage: ${error.message}\n`);
+    return EXIT_FAILURE;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.err(`memusage: internal error: ${message}\n`);
+  if (io.env.MEMUSAGE_DEBUG && error instanceof Error && error.stack) io.err(`${error.stack}\n`);
+  return EXIT_FAILURE;
+};
+
+/** Run the CLI with `argv` (user arguments only) and return the exit status. */
+export const run = async (argv: readonly string[], io: Io): Promise<number> => {
+  const state: RunState = { exitCode: EXIT_OK };
+  try {
+    await createProgram(io, state).parseAsync([...argv], { from: 'user' });
+    return state.exitCode;
+  } catch (error) {
+    return exitCodeFor(error, io);
+  }
+};
+
+/** The bin entry: real streams, real argv; a closed pipe (| head) ends quietly. */
+export const main = async (): Promise<void> => {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    throw error;
+  });
+  process.exitCode = await run(process.argv.slice(2), processIo());
+};
