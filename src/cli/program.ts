@@ -1,23 +1,14 @@
-import { Command, Option } from '@commander-js/extra-typings';
-import { runPid } from './commands/pid.js';
-import { createContext } from './context.js';
+import { Command } from '@commander-js/extra-typings';
+import { definePid } from './define/pid.js';
+import { defineTop } from './define/top.js';
 import type { Io } from './io.js';
-import { parseEngine, parsePid } from './parse-options.js';
 
 /** The outcome of a command: its exit status. */
 export interface RunState {
   exitCode: number;
 }
 
-const engineOption = () =>
-  new Option('--engine <name>', 'auto (pagemap as root, else smaps_rollup), pagemap, or smaps')
-    .argParser(parseEngine)
-    .default('auto' as const);
-
-/** Hidden: read another directory laid out like /proc (tests, captures); MEMUSAGE_PROC_ROOT does the same. */
-const procRootOption = () => new Option('--proc-root <dir>').hideHelp();
-
-/** commander wiring only: every action hands typed options to a command module. */
+/** commander wiring: each command is defined in define/<name>.ts and runs a module in commands/. */
 export const createProgram = (io: Io, state: RunState): Command => {
   const program = new Command('memusage')
     .description('Exact per-process memory usage (RSS, PSS, USS, swap) from the kernel page tables')
@@ -37,23 +28,7 @@ export const createProgram = (io: Io, state: RunState): Command => {
     })
     .showSuggestionAfterError(true)
     .helpCommand(true);
-
-  program
-    .command('pid')
-    .description('exact memory of the given processes')
-    .argument('<pid...>', 'process IDs', (v: string, prev: number[] = []) => [...prev, parsePid(v)])
-    .option('--rss', 'print only RSS (KiB, one line per PID)')
-    .option('--pss', 'print only PSS (KiB, one line per PID)')
-    .option('--uss', 'print only USS (KiB, one line per PID)')
-    .option('--swap', 'print only swap (KiB, one line per PID)')
-    .option('--bytes', 'exact bytes instead of human units (or KiB with --rss/--pss/--uss/--swap)')
-    .option('--json', 'JSON document, values in bytes')
-    .option('--csv', 'CSV, values in bytes')
-    .addOption(engineOption())
-    .addOption(procRootOption())
-    .action((pids, options) => {
-      state.exitCode = runPid(createContext(io, options.procRoot), pids, options);
-    });
-
+  definePid(program, io, state);
+  defineTop(program, io, state);
   return program;
 };

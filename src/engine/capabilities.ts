@@ -38,7 +38,7 @@ const pfnsHidden = (root: ProcRoot): boolean => {
 
 export const probeCapabilities = (root: ProcRoot, env: NodeJS.ProcessEnv = process.env): Capabilities => {
   const scanner = loadPagemapScanner(env);
-  const scannerReason = scanner ? undefined : pagemapScannerLoadError();
+  const scannerReason = scanner ? undefined : pagemapScannerLoadError(env);
   let framesReason = 'page frame numbers and /proc/kpagecount are readable (root)';
   let frames = true;
   try {

@@ -56,6 +56,7 @@ const collectOne = (
   reader: PagemapReader,
   users: UserNames,
   explicit: boolean,
+  withCgroup: boolean,
 ): CollectedProcess | Skipped => {
   let dir: ProcessDir | undefined;
   try {
@@ -64,7 +65,7 @@ const collectOne = (
     return skipFor(pid, error, explicit);
   }
   try {
-    const header = readHeader(dir, users);
+    const header = readHeader(dir, users, withCgroup);
     if (isSkipped(header)) return header;
     const vmas = readMaps(dir);
     const isEmpty = reader.usesScan ? undefined : emptyVmaTest(dir, vmas);
@@ -85,7 +86,7 @@ export const runPagemapEngine = (
   root: ProcRoot,
   pids: readonly number[],
   explicit: boolean,
-  wantFlags: boolean,
+  options: { flags: boolean; cgroups: boolean },
   caps: Capabilities,
   users: UserNames,
 ): PagemapResult => {
@@ -93,24 +94,17 @@ export const runPagemapEngine = (
   const collected: CollectedProcess[] = [];
   const skipped: Skipped[] = [];
   for (const pid of pids) {
-    const result = collectOne(root, pid, reader, users, explicit);
+    const result = collectOne(root, pid, reader, users, explicit, options.cgroups);
     if ('reason' in result) skipped.push(result);
     else collected.push(result);
   }
   // hugetlb pages sit in pagemap like any other; only kpageflags can keep them out of RSS.
-  const needFlags = wantFlags || collected.some((c) => hugetlbBytes(c.header) > 0);
+  const needFlags = options.flags || collected.some((c) => hugetlbBytes(c.header) > 0);
   const index = PfnIndex.build(collected.map((c) => c.pages.pfns));
   const table = readFrameTable(root, index, needFlags);
   const processes = collected.map(
-    ({ header, pages }): ProcessMemory => ({
-      pid: header.pid,
-      ppid: header.ppid,
-      startTime: header.startTime,
-      name: header.name,
-      cmdline: header.cmdline,
-      uid: header.uid,
-      user: header.user,
-      state: header.state,
+    ({ header: { status: _status, ...rest }, pages }): ProcessMemory => ({
+      ...rest,
       usage: accountProcess(pages, table),
       source: 'pagemap',
     }),

@@ -2,7 +2,7 @@ import { PF_KTHREAD } from '../parse/stat.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
 import type { ProcessDir } from '../procfs/process-dir.js';
-import { readCmdline, readStat, readStatus } from '../procfs/process-info.js';
+import { readCgroup, readCmdline, readStat, readStatus } from '../procfs/process-info.js';
 import type { UserNames } from '../procfs/users.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
@@ -10,18 +10,32 @@ import type { ProcessMemory, Skipped } from './types.js';
 export type ProcessHeader = Omit<ProcessMemory, 'usage' | 'source'> & { status: StatusFields };
 
 /** Read who a process is; kernel threads and zombies have no memory and come back as Skipped. */
-export const readHeader = (dir: ProcessDir, users: UserNames): ProcessHeader | Skipped => {
+export const readHeader = (
+  dir: ProcessDir,
+  users: UserNames,
+  withCgroup = false,
+): ProcessHeader | Skipped => {
   const stat = readStat(dir);
   const { pid } = dir;
   if ((stat.flags & PF_KTHREAD) !== 0) {
-    return { pid, reason: 'kernel-thread', message: `${pid} is a kernel thread: it has no user memory` };
+    return {
+      pid,
+      name: stat.comm,
+      reason: 'kernel-thread',
+      message: `${pid} is a kernel thread: it has no user memory`,
+    };
   }
   if (stat.state === 'Z' || stat.state === 'X') {
-    return { pid, reason: 'zombie', message: `${pid} is a zombie: its memory is already freed` };
+    return {
+      pid,
+      name: stat.comm,
+      reason: 'zombie',
+      message: `${pid} is a zombie: its memory is already freed`,
+    };
   }
   const status = readStatus(dir);
   const uid = statusEuid(status) ?? -1;
-  return {
+  const header: ProcessHeader = {
     pid,
     ppid: stat.ppid,
     startTime: stat.startTime,
@@ -32,6 +46,8 @@ export const readHeader = (dir: ProcessDir, users: UserNames): ProcessHeader | S
     state: stat.state,
     status,
   };
+  if (withCgroup) header.cgroup = readCgroup(dir);
+  return header;
 };
 
 export const hugetlbBytes = (header: ProcessHeader): number =>

@@ -34,6 +34,7 @@ const measureOne = (
   pid: number,
   users: UserNames,
   explicit: boolean,
+  withCgroup: boolean,
 ): ProcessMemory | Skipped => {
   let dir: ProcessDir;
   try {
@@ -42,7 +43,7 @@ const measureOne = (
     return skipFor(pid, error, explicit);
   }
   try {
-    const header = readHeader(dir, users);
+    const header = readHeader(dir, users, withCgroup);
     if (isSkipped(header)) return header;
     const rollup = readSmapsRollup(dir);
     const { status: _status, ...rest } = header;
@@ -60,11 +61,12 @@ export const runRollupEngine = (
   pids: readonly number[],
   explicit: boolean,
   users: UserNames,
+  withCgroup = false,
 ): { processes: ProcessMemory[]; skipped: Skipped[] } => {
   const processes: ProcessMemory[] = [];
   const skipped: Skipped[] = [];
   for (const pid of pids) {
-    const result = measureOne(root, pid, users, explicit);
+    const result = measureOne(root, pid, users, explicit, withCgroup);
     if ('reason' in result) skipped.push(result);
     else processes.push(result);
   }

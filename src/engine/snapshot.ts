@@ -31,7 +31,14 @@ export const takeDetailedSnapshot = (
     throw new EngineUnavailableError(`the pagemap engine cannot run: ${caps.framesReason}`);
   }
   if (choice !== 'smaps' && caps.frames) {
-    const result = runPagemapEngine(root, pids, explicit, options.flags ?? true, caps, users);
+    const result = runPagemapEngine(
+      root,
+      pids,
+      explicit,
+      { flags: options.flags ?? true, cgroups: options.cgroups ?? false },
+      caps,
+      users,
+    );
     return {
       snapshot: {
         takenAt,
@@ -44,7 +51,7 @@ export const takeDetailedSnapshot = (
       detail: result.detail,
     };
   }
-  const result = runRollupEngine(root, pids, explicit, users);
+  const result = runRollupEngine(root, pids, explicit, users, options.cgroups ?? false);
   const engineReason =
     choice === 'smaps'
       ? 'smaps_rollup engine: requested with --engine smaps'

@@ -16,6 +16,8 @@ export interface ProcessMemory {
   uid: number;
   user: string;
   state: string;
+  /** The memory cgroup path (read only when asked for, e.g. by `top --by cgroup`). */
+  cgroup?: string;
   usage: MemUsage;
   source: EngineName;
 }
@@ -25,6 +27,8 @@ export type SkipReason = 'no-such-process' | 'gone' | 'denied' | 'kernel-thread'
 /** A process that was asked for or listed but not measured, and why. */
 export interface Skipped {
   pid: number;
+  /** The process name when it could be read (kernel threads, zombies). */
+  name?: string;
   reason: SkipReason;
   message: string;
 }
@@ -49,4 +53,6 @@ export interface SnapshotOptions {
   engine?: EngineChoice;
   /** Read /proc/kpageflags to split file/shmem and count KSM/THP (pagemap engine). Default true. */
   flags?: boolean;
+  /** Read each process's cgroup. Default false. */
+  cgroups?: boolean;
 }

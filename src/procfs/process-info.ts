@@ -14,6 +14,28 @@ export const readStat = (dir: ProcessDir): ProcStat => {
 export const readStatus = (dir: ProcessDir): StatusFields =>
   parseStatus(readProcBytes(`${dir.base}/status`).toString('utf8'));
 
+/**
+ * The cgroup that accounts the process's memory: the v1 memory controller's line when it exists (hybrid
+ * hierarchies like this VM's), else the unified v2 line "0::/path".
+ */
+export const readCgroup = (dir: ProcessDir): string => {
+  let unified = '/';
+  for (const line of readProcBytes(`${dir.base}/cgroup`).toString('utf8').split('\n')) {
+    const [id, controllers, path] = [line.slice(0, line.indexOf(':')), ...splitRest(line)];
+    if (controllers === undefined || path === undefined) continue;
+    if (controllers.split(',').includes('memory')) return path;
+    if (id === '0' && controllers === '') unified = path;
+  }
+  return unified;
+};
+
+const splitRest = (line: string): [string | undefined, string | undefined] => {
+  const first = line.indexOf(':');
+  const second = line.indexOf(':', first + 1);
+  if (first < 0 || second < 0) return [undefined, undefined];
+  return [line.slice(first + 1, second), line.slice(second + 1)];
+};
+
 /** argv as the process last wrote it: NUL-separated with a trailing NUL; empty for kernel threads. */
 export const readCmdline = (dir: ProcessDir): string[] => {
   const bytes = readProcBytes(`${dir.base}/cmdline`);

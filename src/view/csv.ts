@@ -5,4 +5,4 @@ const field = (value: unknown): string => {
 };
 
 export const toCsv = (header: readonly string[], rows: readonly (readonly unknown[])[]): string =>
-  [header, ...rows].map((row) => row.map(field).join(',')).join('\n') + '\n';
+  `${[header, ...rows].map((row) => row.map(field).join(',')).join('\n')}\n`;

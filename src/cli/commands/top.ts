@@ -1,0 +1,109 @@
+import { takeDetailedSnapshot } from '../../engine/snapshot.js';
+import type { Snapshot } from '../../engine/types.js';
+import { UserNames } from '../../procfs/users.js';
+import { renderTopCsv, renderTopJson, renderTopTable } from '../../view/top-render.js';
+import { selectRows, type TopSelection, totalsOf } from '../../view/top-rows.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_OK, EXIT_PARTIAL } from '../errors.js';
+import { useColor } from '../io.js';
+import type { TopOptions } from '../top-options.js';
+
+/** One frame of `top`: measure, select, render. Returns the text and whether some asked-for PIDs were missing. */
+export const topFrame = (
+  ctx: CommandContext,
+  selection: TopSelection,
+  options: TopOptions,
+  users: UserNames,
+) => {
+  const needsFlags = [...selection.columns, selection.sort].some((c) => c.needsFlags);
+  const { snapshot, detail } = takeDetailedSnapshot(
+    {
+      procRoot: ctx.procRoot,
+      ...(selection.pids ? { pids: selection.pids } : {}),
+      engine: options.engine,
+      flags: needsFlags,
+      cgroups: selection.by === 'cgroup' || selection.columns.some((c) => c.id === 'cgroup'),
+    },
+    ctx.capabilities(),
+    users,
+  );
+  const processes = selection.all
+    ? [...snapshot.processes, ...kernelThreadRows(snapshot)]
+    : snapshot.processes;
+  const { rows, groups } = selectRows(processes, detail, selection);
+  const totals = totalsOf(rows);
+  let text: string;
+  if (options.json) text = renderTopJson(snapshot, rows, totals, groups, selection.by);
+  else if (options.csv) text = renderTopCsv(selection.columns, rows);
+  else
+    text = renderTopTable(selection.columns, rows, totals, {
+      units: options.bytes ? 'bytes' : 'human',
+      header: options.header,
+      totals: options.totals,
+      width: ctx.io.columns,
+      color: useColor(ctx.io),
+    });
+  return { text, snapshot, status: statusLine(snapshot, options.verbose === true) };
+};
+
+/** Kernel threads have no user memory; with --all they are shown as zero rows. */
+const kernelThreadRows = (snapshot: Snapshot) =>
+  snapshot.skipped
+    .filter((s) => s.reason === 'kernel-thread')
+    .map((s) => ({
+      pid: s.pid,
+      ppid: 2,
+      startTime: 0,
+      name: s.name ?? '?',
+      cmdline: [],
+      uid: 0,
+      user: 'root',
+      state: 'S',
+      usage: {
+        vss: 0,
+        rss: 0,
+        pss: 0,
+        uss: 0,
+        swap: 0,
+        anon: 0,
+        file: 0,
+        shmem: 0,
+        pssAnon: 0,
+        pssFile: 0,
+        pssShmem: 0,
+        thp: 0,
+        hugetlb: 0,
+        ksm: 0,
+        zeroPage: 0,
+      },
+      source: snapshot.engine,
+    }));
+
+/** The engine and what could not be measured, for stderr: never silently missing from the totals. */
+const statusLine = (snapshot: Snapshot, verbose: boolean): string[] => {
+  const lines = [`memusage: ${snapshot.engineReason}`, ...snapshot.notes.map((n) => `memusage: note: ${n}`)];
+  const denied = snapshot.skipped.filter((s) => s.reason === 'denied');
+  if (denied.length > 0) {
+    const list = denied
+      .slice(0, 5)
+      .map((s) => s.pid)
+      .join(', ');
+    lines.push(
+      `memusage: ${denied.length} process${denied.length === 1 ? '' : 'es'} not readable (permission denied), not in the totals: ${list}${denied.length > 5 ? ', …' : ''}`,
+    );
+  }
+  if (verbose) {
+    for (const s of snapshot.skipped)
+      if (s.reason !== 'denied' && s.reason !== 'kernel-thread') lines.push(`memusage: ${s.message}`);
+  }
+  return lines;
+};
+
+/** `memusage top --once` (and every non-terminal run without --watch). */
+export const runTopOnce = (ctx: CommandContext, selection: TopSelection, options: TopOptions): number => {
+  const frame = topFrame(ctx, selection, options, new UserNames());
+  ctx.io.out(frame.text);
+  for (const line of frame.status) ctx.io.err(`${line}\n`);
+  const missing = frame.snapshot.skipped.filter((s) => s.reason === 'no-such-process');
+  return missing.length > 0 ? EXIT_PARTIAL : EXIT_OK;
+};

@@ -1,0 +1,26 @@
+import type { Command } from '@commander-js/extra-typings';
+import { runPid } from '../commands/pid.js';
+import { createContext } from '../context.js';
+import type { Io } from '../io.js';
+import { parsePid } from '../parse-options.js';
+import type { RunState } from '../program.js';
+import { engineOption, procRootOption } from './common.js';
+
+export const definePid = (program: Command, io: Io, state: RunState): void => {
+  program
+    .command('pid')
+    .description('exact memory of the given processes')
+    .argument('<pid...>', 'process IDs', (v: string, prev: number[] = []) => [...prev, parsePid(v)])
+    .option('--rss', 'print only RSS (KiB, one line per PID)')
+    .option('--pss', 'print only PSS (KiB, one line per PID)')
+    .option('--uss', 'print only USS (KiB, one line per PID)')
+    .option('--swap', 'print only swap (KiB, one line per PID)')
+    .option('--bytes', 'exact bytes instead of human units (or KiB with --rss/--pss/--uss/--swap)')
+    .option('--json', 'JSON document, values in bytes')
+    .option('--csv', 'CSV, values in bytes')
+    .addOption(engineOption())
+    .addOption(procRootOption())
+    .action((pids, options) => {
+      state.exitCode = runPid(createContext(io, options.procRoot), pids, options);
+    });
+};

@@ -1,0 +1,58 @@
+import type { Command } from '@commander-js/extra-typings';
+import { UserNames } from '../../procfs/users.js';
+import { runTopOnce } from '../commands/top.js';
+import { runTopWatch } from '../commands/top-watch.js';
+import { createContext } from '../context.js';
+import type { Io } from '../io.js';
+import { parsePidList, parsePositiveInt, parseSeconds, parseSizeOption } from '../parse-options.js';
+import type { RunState } from '../program.js';
+import { listColumns, topSelection } from '../top-options.js';
+import { engineOption, procRootOption } from './common.js';
+
+export const defineTop = (program: Command, io: Io, state: RunState): void => {
+  program
+    .command('top', { isDefault: true })
+    .description('every process ranked by memory (PSS by default); live on a terminal')
+    .option('-s, --sort <column>', 'sort by this column, largest first (text: A to Z)', 'pss')
+    .option('-r, --reverse', 'reverse the order')
+    .option('-n, --limit <n>', 'show at most N rows', parsePositiveInt)
+    .option('-c, --columns <list>', 'comma-separated columns (see --list-columns)')
+    .option('--list-columns', 'list every column with its unit and meaning, then exit')
+    .option('--totals', 'print a totals row (default)', true)
+    .option('--no-totals', 'no totals row')
+    .option('--no-header', 'no header line')
+    .option('-p, --pid <list>', 'only these PIDs (comma-separated, repeatable)', parsePidList)
+    .option(
+      '-u, --user <name|uid>',
+      'only processes of this user (repeatable)',
+      (v: string, prev: string[] = []) => [...prev, v],
+    )
+    .option('-P, --process <regex>', 'only processes whose name or command line matches')
+    .option(
+      '--min <size>',
+      'hide rows below SIZE in the sort column (PSS if it is not a size), e.g. 10M',
+      parseSizeOption,
+    )
+    .option('--by <what>', 'one row per user, command (program) or cgroup, with exact group RSS/USS')
+    .option('-a, --all', 'include kernel threads as zero rows')
+    .option('-v, --verbose', 'report processes that exited during the scan')
+    .option('--bytes', 'exact bytes instead of human units')
+    .option('--json', 'one JSON document (bytes), then exit')
+    .option('--csv', 'CSV (bytes), then exit')
+    .option('--once', 'print one table and exit, even on a terminal')
+    .option('--watch <seconds>', 'print a new table every N seconds (for pipes)', parseSeconds)
+    .option('-i, --interval <seconds>', 'refresh interval of the live view', parseSeconds, 2)
+    .addOption(engineOption())
+    .addOption(procRootOption())
+    .action(async (options) => {
+      if (options.listColumns) {
+        io.out(listColumns());
+        return;
+      }
+      const ctx = createContext(io, options.procRoot);
+      const selection = topSelection(options, new UserNames());
+      if (options.watch !== undefined)
+        state.exitCode = await runTopWatch(ctx, selection, options, options.watch);
+      else state.exitCode = runTopOnce(ctx, selection, options);
+    });
+};

@@ -1,0 +1,54 @@
+import { GroupAccountant } from '../account/group-account.js';
+import type { ProcessPages } from '../account/process-pages.js';
+import { addUsage, type MemUsage, zeroUsage } from '../account/usage.js';
+import type { PagemapDetail } from './pagemap-engine.js';
+import type { ProcessMemory } from './types.js';
+
+export type GroupBy = 'user' | 'command' | 'cgroup';
+
+export interface GroupMemory {
+  key: string;
+  members: number;
+  pids: number[];
+  /** PSS, swap, VSS and the kind splits are member sums; RSS and USS are exact for the group as a whole. */
+  usage: MemUsage;
+  /** False when RSS and USS are member sums (smaps_rollup engine): RSS then over-counts shared pages, USS under-counts. */
+  exact: boolean;
+}
+
+/** ps_mem-style program name: the basename of argv[0] without a login shell's "-", else the comm. */
+export const programName = (p: ProcessMemory): string => {
+  const arg0 = p.cmdline[0];
+  if (arg0 === undefined || arg0 === '') return p.name;
+  const base = arg0.split(' ')[0]!.replace(/^.*\//, '').replace(/^-/, '').replace(/:$/, '');
+  return base === '' ? p.name : base;
+};
+
+export const groupKey = (p: ProcessMemory, by: GroupBy): string =>
+  by === 'user' ? p.user : by === 'command' ? programName(p) : (p.cgroup ?? '?');
+
+/** Group processes; with frame-level detail, group RSS/USS are computed from the frames themselves. */
+export const groupProcesses = (
+  processes: readonly ProcessMemory[],
+  by: GroupBy,
+  detail: PagemapDetail | undefined,
+): GroupMemory[] => {
+  const buckets = new Map<string, ProcessMemory[]>();
+  for (const p of processes) {
+    const key = groupKey(p, by);
+    const list = buckets.get(key);
+    if (list) list.push(p);
+    else buckets.set(key, [p]);
+  }
+  const pagesByPid = new Map<number, ProcessPages>(
+    detail?.collected.map((c) => [c.header.pid, c.pages]) ?? [],
+  );
+  const accountant = detail ? new GroupAccountant(detail.table) : undefined;
+  return [...buckets].map(([key, members]) => {
+    const usage = members.reduce((sum, p) => addUsage(sum, p.usage), zeroUsage());
+    const pages = members.flatMap((p) => pagesByPid.get(p.pid) ?? []);
+    const exact = accountant !== undefined && pages.length === members.length;
+    if (exact) Object.assign(usage, accountant.account(pages));
+    return { key, members: members.length, pids: members.map((p) => p.pid), usage, exact };
+  });
+};

@@ -1,0 +1,107 @@
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { toProcError } from '../procfs/errors.js';
+
+// PAGEMAP_SCAN categories (include/uapi/linux/fs.h). Kernel ABI, so they are fixed; the addon exports the
+// values it was compiled with and loading fails if they differ, so the two copies cannot drift apart.
+export const PAGE_IS_WPALLOWED = 1 << 0;
+export const PAGE_IS_WRITTEN = 1 << 1;
+export const PAGE_IS_FILE = 1 << 2;
+export const PAGE_IS_PRESENT = 1 << 3;
+export const PAGE_IS_SWAPPED = 1 << 4;
+export const PAGE_IS_PFNZERO = 1 << 5;
+export const PAGE_IS_HUGE = 1 << 6;
+export const PAGE_IS_SOFT_DIRTY = 1 << 7;
+/** Linux 6.15+; older kernels answer EINVAL when it is in a mask. */
+export const PAGE_IS_GUARD = 1 << 8;
+
+const EXPECTED_PAGE_IS: Readonly<Record<string, number>> = {
+  WPALLOWED: PAGE_IS_WPALLOWED,
+  WRITTEN: PAGE_IS_WRITTEN,
+  FILE: PAGE_IS_FILE,
+  PRESENT: PAGE_IS_PRESENT,
+  SWAPPED: PAGE_IS_SWAPPED,
+  PFNZERO: PAGE_IS_PFNZERO,
+  HUGE: PAGE_IS_HUGE,
+  SOFT_DIRTY: PAGE_IS_SOFT_DIRTY,
+  GUARD: PAGE_IS_GUARD,
+};
+
+export interface PagemapScanner {
+  /** Regions of [start, end) with any of `anyOf` categories, reported with `returnMask` categories: flat [start, end, categories] triples. Throws ProcError. */
+  scan(fd: number, start: number, end: number, anyOf: number, returnMask: number, path: string): Float64Array;
+}
+
+/** From this file: src/native/ under vitest and dist/native/ after tsc both sit two levels below the package. */
+const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pagemap_scan.node', import.meta.url));
+
+type RawScan = (fd: number, start: number, end: number, anyOf: number, returnMask: number) => unknown;
+
+type LoadResult = { scanner: PagemapScanner; error?: undefined } | { scanner?: undefined; error: string };
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null;
+
+const describe = (value: unknown): string =>
+  value instanceof Float64Array ? `Float64Array(${value.length})` : typeof value;
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
+/** Check the addon's exports at the boundary and wrap its scan; a string says why it is unusable. */
+const wrapAddon = (addon: unknown): PagemapScanner | string => {
+  if (!isRecord(addon) || typeof addon.scan !== 'function') return `${ADDON_PATH} does not export scan()`;
+  const pageIs = addon.PAGE_IS;
+  if (!isRecord(pageIs)) return `${ADDON_PATH} does not export PAGE_IS`;
+  for (const [name, value] of Object.entries(EXPECTED_PAGE_IS)) {
+    if (pageIs[name] !== value)
+      return `${ADDON_PATH}: PAGE_IS.${name} is ${String(pageIs[name])}, expected ${value}`;
+  }
+  // Checked to be a function above; its result is still unknown and is checked on every call.
+  const rawScan = addon.scan as RawScan;
+  return {
+    scan(fd, start, end, anyOf, returnMask, path) {
+      let regions: unknown;
+      try {
+        regions = rawScan(fd, start, end, anyOf, returnMask);
+      } catch (error) {
+        throw toProcError(error, path);
+      }
+      if (!(regions instanceof Float64Array) || regions.length % 3 !== 0) {
+        throw new TypeError(
+          `${ADDON_PATH}: scan() returned ${describe(regions)}, not [start, end, categories] triples`,
+        );
+      }
+      return regions;
+    },
+  };
+};
+
+let loaded: LoadResult | undefined;
+
+const load = (): LoadResult => {
+  if (loaded) return loaded;
+  let result: PagemapScanner | string;
+  try {
+    const addon: unknown = createRequire(import.meta.url)(ADDON_PATH);
+    result = wrapAddon(addon);
+  } catch (error) {
+    result = `cannot load the addon (not built? run: node scripts/build-native.mjs): ${messageOf(error)}`;
+  }
+  loaded = typeof result === 'string' ? { error: result } : { scanner: result };
+  return loaded;
+};
+
+const disabled = (env: NodeJS.ProcessEnv): boolean => env.MEMUSAGE_NO_NATIVE === '1';
+
+/** The addon, loaded once; undefined when it was not built or cannot load (the reason is in pagemapScannerLoadError()). */
+export function loadPagemapScanner(env: NodeJS.ProcessEnv = process.env): PagemapScanner | undefined {
+  // MEMUSAGE_NO_NATIVE=1 forces the plain pagemap path without touching the cached load.
+  if (disabled(env)) return undefined;
+  return load().scanner;
+}
+
+/** Why loadPagemapScanner() returns undefined for this environment, or undefined when it returns the addon. */
+export function pagemapScannerLoadError(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (disabled(env)) return 'disabled by MEMUSAGE_NO_NATIVE=1';
+  return load().error;
+}

@@ -1,0 +1,103 @@
+import type { MemUsage } from '../account/usage.js';
+import type { GroupMemory } from '../engine/groups.js';
+import type { Snapshot } from '../engine/types.js';
+import { type Column, cellText, type Row } from './columns.js';
+import { toCsv } from './csv.js';
+import { processRecord, snapshotDocument, toJson } from './records.js';
+import { renderTable } from './table.js';
+import { formatBytes, type UnitMode } from './units.js';
+
+export interface TopRenderOptions {
+  units: UnitMode;
+  header: boolean;
+  totals: boolean;
+  width: number;
+  color: boolean;
+}
+
+type Totals = MemUsage & { processes: number };
+
+const cellFor = (column: Column, row: Row, units: UnitMode): string => {
+  const value = column.get(row);
+  return column.kind === 'bytes' && typeof value === 'number'
+    ? formatBytes(value, units)
+    : cellText(column, row, value);
+};
+
+const totalsCells = (columns: readonly Column[], totals: Totals, units: UnitMode): string[] => {
+  let labelled = false;
+  return columns.map((c) => {
+    if (c.usageKey) return formatBytes(totals[c.usageKey], units);
+    if (c.id === 'count') return String(totals.processes);
+    if (c.kind === 'text' && !labelled) {
+      labelled = true;
+      return 'TOTAL';
+    }
+    return '';
+  });
+};
+
+/** The ranked table, fitted to the width, with an optional totals row. */
+export const renderTopTable = (
+  columns: readonly Column[],
+  rows: readonly Row[],
+  totals: Totals,
+  o: TopRenderOptions,
+): string => {
+  const cells = rows.map((row) => columns.map((c) => cellFor(c, row, o.units)));
+  if (o.totals && rows.length > 0) cells.push(totalsCells(columns, totals, o.units));
+  return renderTable(
+    columns.map((c) => ({
+      header: c.header,
+      align: c.kind === 'text' ? 'left' : 'right',
+      flexible: c.flexible === true,
+    })),
+    cells,
+    { width: o.width, header: o.header, color: o.color },
+  );
+};
+
+const groupRecord = (g: GroupMemory) => ({
+  key: g.key,
+  members: g.members,
+  pids: g.pids,
+  exact: g.exact,
+  ...g.usage,
+});
+
+/** `top --json`: the `pid` document plus totals and, with --by, groups. Values in bytes. */
+export const renderTopJson = (
+  snapshot: Snapshot,
+  rows: readonly Row[],
+  totals: Totals,
+  groups: readonly GroupMemory[] | undefined,
+  by: string | undefined,
+): string => {
+  const shownPids = new Set(rows.flatMap((r) => (r.kind === 'process' ? [r.process.pid] : r.group.pids)));
+  const shown = snapshot.processes.filter((p) => shownPids.has(p.pid));
+  const order = new Map(rows.flatMap((r, i) => (r.kind === 'process' ? [[r.process.pid, i] as const] : [])));
+  shown.sort((a, b) => (order.get(a.pid) ?? 0) - (order.get(b.pid) ?? 0));
+  const doc = { ...snapshotDocument(snapshot, shown), totals };
+  if (groups && by) {
+    const keys = new Set(rows.flatMap((r) => (r.kind === 'group' ? [r.group.key] : [])));
+    Object.assign(doc, {
+      by,
+      groups: rows.flatMap((r) =>
+        r.kind === 'group' && keys.has(r.group.key) ? [groupRecord(r.group)] : [],
+      ),
+    });
+  }
+  return toJson(doc);
+};
+
+/** `top --csv`: the chosen columns, values in bytes, text raw. */
+export const renderTopCsv = (columns: readonly Column[], rows: readonly Row[]): string =>
+  toCsv(
+    columns.map((c) => c.id),
+    rows.map((row) =>
+      columns.map((c) => {
+        if (c.id === 'command' && row.kind === 'process') return processRecord(row.process).cmdline;
+        return c.get(row);
+      }),
+    ),
+  );

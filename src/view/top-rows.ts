@@ -1,0 +1,84 @@
+import { addUsage, type MemUsage, zeroUsage } from '../account/usage.js';
+import { type GroupBy, type GroupMemory, groupProcesses } from '../engine/groups.js';
+import type { PagemapDetail } from '../engine/pagemap-engine.js';
+import type { ProcessMemory } from '../engine/types.js';
+import { type Column, columnById, type Row } from './columns.js';
+
+/** What the user asked `top` to show, already validated. */
+export interface TopSelection {
+  columns: Column[];
+  sort: Column;
+  reverse: boolean;
+  limit: number | undefined;
+  pids: number[] | undefined;
+  users: { names: Set<string>; uids: Set<number> } | undefined;
+  process: RegExp | undefined;
+  /** Hide rows whose sort column (PSS when the sort column is not a size) is below this many bytes. */
+  min: number | undefined;
+  by: GroupBy | undefined;
+  /** Kernel threads as zero rows. */
+  all: boolean;
+}
+
+export const DEFAULT_COLUMNS = ['pid', 'user', 'command', 'swap', 'uss', 'pss', 'rss'];
+export const DEFAULT_GROUP_COLUMNS: Record<GroupBy, string[]> = {
+  user: ['user', 'count', 'swap', 'uss', 'pss', 'rss'],
+  command: ['command', 'count', 'swap', 'uss', 'pss', 'rss'],
+  cgroup: ['cgroup', 'count', 'swap', 'uss', 'pss', 'rss'],
+};
+
+const matchesFilters = (p: ProcessMemory, s: TopSelection): boolean => {
+  if (s.users && !s.users.names.has(p.user) && !s.users.uids.has(p.uid)) return false;
+  if (s.process && !s.process.test(p.name) && !s.process.test(p.cmdline.join(' '))) return false;
+  return true;
+};
+
+const compareCells = (a: number | string | null, b: number | string | null): number => {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  if (typeof a === 'number' && typeof b === 'number') return b - a; // sizes: largest first
+  return String(a).localeCompare(String(b)); // text: A to Z
+};
+
+/** Filter, group, sort and limit: pure, so every option combination is a one-line test. */
+export const selectRows = (
+  processes: readonly ProcessMemory[],
+  detail: PagemapDetail | undefined,
+  s: TopSelection,
+): { rows: Row[]; groups: GroupMemory[] | undefined } => {
+  const kept = processes.filter((p) => matchesFilters(p, s));
+  let rows: Row[];
+  let groups: GroupMemory[] | undefined;
+  if (s.by) {
+    groups = groupProcesses(kept, s.by, detail);
+    rows = groups.map((group) => ({ kind: 'group', group, by: s.by! }) as Row);
+  } else {
+    rows = kept.map((process) => ({ kind: 'process', process }) as Row);
+  }
+  const minColumn = s.sort.kind === 'bytes' ? s.sort : columnById('pss')!;
+  if (s.min !== undefined) {
+    const min = s.min;
+    rows = rows.filter((r) => {
+      const v = minColumn.get(r);
+      return typeof v === 'number' && v >= min;
+    });
+  }
+  // Ties fall back to PID order so repeated runs print identical tables.
+  const pidOf = (r: Row) => (r.kind === 'process' ? r.process.pid : 0);
+  rows.sort((a, b) => compareCells(s.sort.get(a), s.sort.get(b)) || pidOf(a) - pidOf(b));
+  if (s.reverse) rows.reverse();
+  if (s.limit !== undefined) rows = rows.slice(0, s.limit);
+  return { rows, groups };
+};
+
+/** Column sums over the shown rows (a null anywhere leaves that total unknown). */
+export const totalsOf = (rows: readonly Row[]): MemUsage & { processes: number } => {
+  let usage = zeroUsage();
+  let processes = 0;
+  for (const row of rows) {
+    usage = addUsage(usage, row.kind === 'process' ? row.process.usage : row.group.usage);
+    processes += row.kind === 'process' ? 1 : row.group.members;
+  }
+  return { ...usage, processes };
+};

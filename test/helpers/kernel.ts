@@ -1,0 +1,91 @@
+/**
+ * The kernel's own accounting, read directly from /proc, as the reference memusage is compared against.
+ */
+import { readFileSync } from 'node:fs';
+
+/** Parses "Key:   N kB" lines; lines without a kB unit are ignored. */
+export function parseKbFields(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const m = /^(\w+):\s+(\d+) kB$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** /proc/PID/smaps_rollup kB fields (Rss, Pss, Pss_Anon, Private_Dirty, AnonHugePages, ...). */
+export function readRollupKb(pid: number): Record<string, number> {
+  return parseKbFields(readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8'));
+}
+
+/** /proc/PID/status kB fields (VmRSS, RssAnon, RssFile, RssShmem, VmSwap, VmSize, ...). */
+export function readStatusKb(pid: number): Record<string, number> {
+  return parseKbFields(readFileSync(`/proc/${pid}/status`, 'utf8'));
+}
+
+function field(rec: Record<string, number>, key: string): number {
+  const v = rec[key];
+  if (v === undefined) throw new Error(`kernel reading has no ${key} field`);
+  return v;
+}
+
+/** USS as smaps defines "private": pages with a single mapping. */
+export function ussKb(rollup: Record<string, number>): number {
+  return field(rollup, 'Private_Clean') + field(rollup, 'Private_Dirty');
+}
+
+export interface KernelReading {
+  rollup: Record<string, number>;
+  status: Record<string, number>;
+}
+
+const ATTEMPTS = 5;
+
+function read(pid: number): KernelReading {
+  return { rollup: readRollupKb(pid), status: readStatusKb(pid) };
+}
+
+function sameReading(a: KernelReading, b: KernelReading): boolean {
+  return (
+    field(a.rollup, 'Rss') === field(b.rollup, 'Rss') &&
+    field(a.rollup, 'Pss') === field(b.rollup, 'Pss') &&
+    ussKb(a.rollup) === ussKb(b.rollup) &&
+    field(a.status, 'VmRSS') === field(b.status, 'VmRSS')
+  );
+}
+
+/**
+ * Runs `measure` bracketed by kernel readings of every pid, until before and after agree for all of them.
+ * Why: a page shared with other processes (vdso, the memhog binary's text when several memhogs run, libc
+ * for dynamic binaries) changes its mapcount, hence everyone's PSS/USS, whenever a process anywhere maps
+ * or unmaps it. Agreement before and after means the readings hold for the moment `measure` ran, so its
+ * result can be compared to them exactly. Throws if the system never held still.
+ */
+export function stableKernelReadings<T>(
+  pids: readonly number[],
+  measure: () => T,
+): { before: Map<number, KernelReading>; result: T; attempts: number } {
+  const mismatches: string[] = [];
+  for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
+    const before = new Map(pids.map((pid) => [pid, read(pid)] as const));
+    const result = measure();
+    const unstable = pids.filter((pid) => {
+      const b = before.get(pid);
+      return b === undefined || !sameReading(b, read(pid));
+    });
+    if (unstable.length === 0) return { before, result, attempts: attempt };
+    mismatches.push(`attempt ${attempt}: pids ${unstable.join(',')} changed`);
+  }
+  throw new Error(`kernel readings never stable across measure(): ${mismatches.join('; ')}`);
+}
+
+/** Single-pid form: the rollup taken just before a `measure` that the after-reading confirmed. */
+export function stableKernelReading<T>(
+  pid: number,
+  measure: () => T,
+): { before: Record<string, number>; status: Record<string, number>; result: T } {
+  const { before, result } = stableKernelReadings([pid], measure);
+  const reading = before.get(pid);
+  if (reading === undefined) throw new Error('unreachable: no reading for pid');
+  return { before: reading.rollup, status: reading.status, result };
+}
