@@ -36,7 +36,9 @@ export const exitCodeFor = (error: unknown, io: Io): number => {
 export const run = async (argv: readonly string[], io: Io): Promise<number> => {
   const state: RunState = { exitCode: EXIT_OK };
   try {
-    await createProgram(io, state).parseAsync([...argv], { from: 'user' });
+    // Bare `memusage` shows the ranking, like smem; any other word must be a known command.
+    const args = argv.length === 0 ? ['top'] : [...argv];
+    await createProgram(io, state).parseAsync(args, { from: 'user' });
     return state.exitCode;
   } catch (error) {
     return exitCodeFor(error, io);

@@ -1,6 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UserNames } from '../../procfs/users.js';
 import { runTopOnce } from '../commands/top.js';
+import { runTopLive } from '../commands/top-live.js';
 import { runTopWatch } from '../commands/top-watch.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
@@ -11,14 +12,14 @@ import { engineOption, procRootOption } from './common.js';
 
 export const defineTop = (program: Command, io: Io, state: RunState): void => {
   program
-    .command('top', { isDefault: true })
+    .command('top')
     .description('every process ranked by memory (PSS by default); live on a terminal')
     .option('-s, --sort <column>', 'sort by this column, largest first (text: A to Z)', 'pss')
     .option('-r, --reverse', 'reverse the order')
     .option('-n, --limit <n>', 'show at most N rows', parsePositiveInt)
     .option('-c, --columns <list>', 'comma-separated columns (see --list-columns)')
     .option('--list-columns', 'list every column with its unit and meaning, then exit')
-    .option('--totals', 'print a totals row (default)', true)
+    .option('--totals', 'print a totals row', true)
     .option('--no-totals', 'no totals row')
     .option('--no-header', 'no header line')
     .option('-p, --pid <list>', 'only these PIDs (comma-separated, repeatable)', parsePidList)
@@ -41,7 +42,7 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
     .option('--csv', 'CSV (bytes), then exit')
     .option('--once', 'print one table and exit, even on a terminal')
     .option('--watch <seconds>', 'print a new table every N seconds (for pipes)', parseSeconds)
-    .option('-i, --interval <seconds>', 'refresh interval of the live view', parseSeconds, 2)
+    .option('-i, --interval <seconds>', 'seconds between refreshes of the live view', parseSeconds, 2)
     .addOption(engineOption())
     .addOption(procRootOption())
     .action(async (options) => {
@@ -51,8 +52,11 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
       }
       const ctx = createContext(io, options.procRoot);
       const selection = topSelection(options, new UserNames());
+      // Live only on a terminal and only when no one-shot or pipe format was asked for.
+      const live = io.terminal && !options.once && !options.json && !options.csv;
       if (options.watch !== undefined)
         state.exitCode = await runTopWatch(ctx, selection, options, options.watch);
+      else if (live) state.exitCode = await runTopLive(ctx, selection, options, live);
       else state.exitCode = runTopOnce(ctx, selection, options);
     });
 };

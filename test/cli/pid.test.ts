@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import { freePid, runCli, stderrLines } from '../helpers/cli.js';
+import { stableKernelReading, ussKb } from '../helpers/kernel.js';
+import { memhogTest } from '../helpers/memhog.js';
+import { requireRoot } from '../helpers/require-root.js';
+
+const root = requireRoot();
+
+/** One stderr line starting "memusage: ", no stack trace. */
+const expectOneErrorLine = (stderr: string, pattern: RegExp) => {
+  const lines = stderr.split('\n').filter((l) => l !== '');
+  expect(lines).toHaveLength(1);
+  expect(lines[0]).toMatch(/^memusage: /);
+  expect(lines[0]).toMatch(pattern);
+};
+
+describe('memusage pid: bad input', () => {
+  it.each([
+    [['pid', 'abc'], /'abc' is not a process ID/],
+    [['pid', '0'], /outside the PID range/],
+    [['pid', '-5'], /'-5' is not a process ID/],
+    [['pid', '99999999'], /outside the PID range/],
+    [['pid'], /missing required argument 'pid'/],
+    [['pid', '1', '--psss'], /unknown option '--psss'.*--pss/],
+    [['pid', '1', '--engine', 'fast'], /'fast' is not an engine/],
+    [['pid', '1', '--json', '--csv'], /--json and --csv cannot be combined/],
+    [['pid', '1', '--pss', '--json'], /--pss prints bare numbers/],
+    [['frobnicate'], /unknown command 'frobnicate'/],
+  ])('%j → exit 2 and one stderr line', (args, pattern) => {
+    const r = runCli(args);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expectOneErrorLine(r.stderr, pattern);
+  });
+
+  it('an unknown PID → exit 3 and one line naming it', () => {
+    const pid = freePid();
+    const r = runCli(['pid', String(pid)]);
+    expect(r.exitCode).toBe(3);
+    expectOneErrorLine(r.stderr, new RegExp(`no process with PID ${pid}$`));
+  });
+
+  it.skipIf(!root)('a kernel thread is reported as such, exit 3', () => {
+    const r = runCli(['pid', '2', '--rss']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout).toBe('');
+    expectOneErrorLine(r.stderr, /2 is a kernel thread/);
+  });
+});
+
+describe.skipIf(!root)('memusage pid: numbers and formats', () => {
+  memhogTest('--pss/--rss/--uss print the kernel smaps_rollup values in KiB', ({ memhog }) => {
+    return memhog(['anon', '32']).then((hog) => {
+      for (const [flag, pick] of [
+        ['--rss', (r: Record<string, number>) => r.Rss],
+        ['--pss', (r: Record<string, number>) => r.Pss],
+        ['--uss', ussKb],
+        ['--swap', (r: Record<string, number>) => r.Swap],
+      ] as const) {
+        const { before, result } = stableKernelReading(hog.pid, () => runCli(['pid', String(hog.pid), flag]));
+        expect(result.exitCode).toBe(0);
+        expect(result.stdout).toBe(`${pick(before)}\n`);
+      }
+      const bytes = runCli(['pid', String(hog.pid), '--uss', '--bytes']);
+      // 32 MiB written by memhog, plus its small private baseline (< 1 MiB).
+      expect(Number(bytes.stdout)).toBeGreaterThanOrEqual(32 * 2 ** 20);
+      expect(Number(bytes.stdout)).toBeLessThan(33 * 2 ** 20);
+      expect(Number(bytes.stdout) % 4096).toBe(0);
+    });
+  });
+
+  memhogTest('measured and missing PIDs together: the measured one printed, exit 3', async ({ memhog }) => {
+    const hog = await memhog(['anon', '4']);
+    const missing = freePid();
+    const r = runCli(['pid', String(hog.pid), String(missing), '--rss']);
+    expect(r.exitCode).toBe(3);
+    expect(r.stdout.trim().split('\n')).toHaveLength(1);
+    expect(stderrLines(r)).toEqual([`memusage: no process with PID ${missing}`]);
+  });
+
+  memhogTest('--json has the documented shape, values in bytes', async ({ memhog }) => {
+    const hog = await memhog(['shared', '8', '1']);
+    const missing = freePid();
+    const r = runCli(['pid', ...hog.pids.map(String), String(missing), '--json']);
+    expect(r.exitCode).toBe(3);
+    const doc = JSON.parse(r.stdout) as Record<string, unknown>;
+    expect(doc.engine).toBe('pagemap');
+    expect(doc.skipped).toEqual([
+      { pid: missing, reason: 'no-such-process', message: `no process with PID ${missing}` },
+    ]);
+    const processes = doc.processes as Record<string, unknown>[];
+    expect(processes.map((p) => p.pid)).toEqual(hog.pids);
+    for (const p of processes) {
+      for (const key of ['rss', 'pss', 'uss', 'swap', 'vss', 'anon', 'file', 'shmem', 'thp', 'hugetlb']) {
+        expect(typeof p[key], key).toBe('number');
+      }
+      expect(p.user).toBe('root');
+      expect(typeof p.name).toBe('string');
+      expect(typeof p.cmdline).toBe('string');
+    }
+    // The 8 MiB MAP_SHARED region is shmem, mapped by both: each has >= 8 MiB shmem RSS.
+    expect(processes[0]!.shmem as number).toBeGreaterThanOrEqual(8 * 2 ** 20);
+  });
+
+  memhogTest('--csv: header and one row per PID', async ({ memhog }) => {
+    const hog = await memhog(['anon', '4']);
+    const r = runCli(['pid', String(hog.pid), '--csv']);
+    expect(r.exitCode).toBe(0);
+    const [header, row, end] = r.stdout.split('\n');
+    expect(header).toMatch(/^pid,ppid,user,name,rss,pss,uss,swap,/);
+    expect(row!.startsWith(`${hog.pid},`)).toBe(true);
+    expect(end).toBe('');
+  });
+
+  memhogTest(
+    'a name with terminal escapes is escaped in the report and exact in JSON',
+    async ({ memhog }) => {
+      const name = 'evil\u001b]0;pwned\u0007x';
+      const hog = await memhog(['name', name]);
+      const report = runCli(['pid', String(hog.pid)]);
+      expect(report.exitCode).toBe(0);
+      expect(report.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
+      expect(report.stdout).toContain('evil\\e]0;pwned\\x07x');
+      const json = JSON.parse(runCli(['pid', String(hog.pid), '--json']).stdout) as {
+        processes: { name: string; argv: string[] }[];
+      };
+      expect(json.processes[0]!.name).toBe(name.slice(0, 15));
+      expect(json.processes[0]!.argv).toContain(name);
+    },
+  );
+
+  it('the report says which engine measured and why', () => {
+    const r = runCli(['pid', String(process.pid)]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^engine: pagemap engine: .*root/m);
+    expect(r.stdout).toMatch(new RegExp(`^${process.pid} `));
+  });
+
+  it('--engine smaps says it was requested', () => {
+    const r = runCli(['pid', String(process.pid), '--engine', 'smaps']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toMatch(/^engine: smaps_rollup engine: requested with --engine smaps$/m);
+  });
+});

@@ -1,0 +1,31 @@
+/** Runs the real bin/memusage (built dist/) the way a user does, capturing everything. */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { REPO_ROOT } from './memhog.js';
+
+export const BIN = join(REPO_ROOT, 'bin', 'memusage');
+
+export interface CliResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Synchronous on purpose: kernel readings can then bracket the whole run (stableKernelReadings). */
+export const runCli = (args: readonly string[], env: Record<string, string> = {}): CliResult => {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, NO_COLOR: '1', ...env },
+    timeout: 60_000,
+  });
+  return { exitCode: r.status ?? 128, stdout: r.stdout, stderr: r.stderr };
+};
+
+/** stderr split into lines, without the trailing empty one. */
+export const stderrLines = (r: CliResult): string[] => r.stderr.split('\n').filter((l) => l !== '');
+
+/** A PID that no process has right now: a child that already exited and was reaped. */
+export const freePid = (): number => {
+  const pid = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$"'], { encoding: 'utf8' }).trim());
+  return pid;
+};
