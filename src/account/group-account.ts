@@ -31,6 +31,7 @@ export class GroupAccountant {
     for (const pages of members) {
       const pfns = pages.pfns;
       for (let i = 0; i < pfns.length; i++) {
+        if (pfns[i]! >= index.limit) continue; // device memory: not a page frame
         const frame = index.indexOf(pfns[i]!);
         // Zero page (count 0) and hugetlb frames are not RSS, as in per-process accounting.
         if (counts[frame] === 0 || (flagsLo !== undefined && (flagsLo[frame]! & KPF_HUGE) !== 0)) continue;

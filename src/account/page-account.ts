@@ -1,4 +1,4 @@
-import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
+import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import type { FrameTable } from '../procfs/kpage.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from './process-pages.js';
@@ -21,6 +21,14 @@ const KSM = 11;
 const ZERO = 12;
 const SLOTS = 13;
 
+/** Accumulator slots holding fixed-point PSS, for callers that split a process into rows and distribute the rounding. */
+export const PSS_FIXED_SLOTS = {
+  pss: PSS_FX,
+  pssAnon: PSS_ANON_FX,
+  pssFile: PSS_FILE_FX,
+  pssShmem: PSS_SHMEM_FX,
+} as const;
+
 export type Accumulator = Float64Array;
 export const newAccumulator = (): Accumulator => new Float64Array(SLOTS);
 
@@ -38,14 +46,19 @@ export const accountRange = (
   acc: Accumulator,
 ): void => {
   const { pfns, attrs, pmdKnown } = pages;
-  const { index, counts, flagsLo } = table;
+  const { index, counts, flagsLo, zeroFrames } = table;
   const hasFlags = flagsLo !== undefined;
+  const limit = index.limit;
   for (let i = from; i < to; i++) {
-    const frame = index.indexOf(pfns[i]!);
+    const pfn = pfns[i]!;
+    // Device memory (no page frame behind it) is not RSS, as smaps' vm_normal_page() decides.
+    if (pfn >= limit) continue;
+    const frame = index.indexOf(pfn);
     const count = counts[frame]!;
     const lo = hasFlags ? flagsLo[frame]! : 0;
     if (count === 0) {
-      if (!hasFlags || (lo & KPF_ZERO_PAGE) !== 0) acc[ZERO]! += PAGE_SIZE;
+      // The zero page is not memory; any other count-0 frame was unmapped since pagemap was read.
+      if (zeroFrames.has(frame)) acc[ZERO]! += PAGE_SIZE;
       continue;
     }
     if ((lo & KPF_HUGE) !== 0) {

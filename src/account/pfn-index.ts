@@ -19,6 +19,8 @@ export class PfnIndex {
   private constructor(
     readonly bits: Uint32Array,
     readonly maxPfn: number,
+    /** Frames at or above this are not RAM (device memory): they are left out of the index. */
+    readonly limit: number,
   ) {
     this.rank = new Uint32Array(bits.length);
     let total = 0;
@@ -29,10 +31,19 @@ export class PfnIndex {
     this.size = total;
   }
 
-  /** Build from any number of PFN lists (one per process). */
-  static build(lists: readonly Float64Array[]): PfnIndex {
+  /**
+   * Build from any number of PFN lists (one per process). Frames at or above `limit` (the end of
+   * /proc/kpagecount) are device memory, e.g. a PCI BAR mapped with VM_PFNMAP: no page frame, not in
+   * smaps Rss, so they are left out; without the limit one such frame would size the bitset.
+   */
+  static build(lists: readonly Float64Array[], limit: number = MAX_SUPPORTED_PFN): PfnIndex {
     let maxPfn = 0;
-    for (const list of lists) for (let i = 0; i < list.length; i++) if (list[i]! > maxPfn) maxPfn = list[i]!;
+    for (const list of lists) {
+      for (let i = 0; i < list.length; i++) {
+        const pfn = list[i]!;
+        if (pfn > maxPfn && pfn < limit) maxPfn = pfn;
+      }
+    }
     if (maxPfn >= MAX_SUPPORTED_PFN) {
       throw new RangeError(
         `page frame number ${maxPfn} is beyond the ${MAX_SUPPORTED_PFN} this version indexes`,
@@ -42,10 +53,10 @@ export class PfnIndex {
     for (const list of lists) {
       for (let i = 0; i < list.length; i++) {
         const pfn = list[i]!;
-        bits[pfn >>> 5]! |= 1 << (pfn & 31);
+        if (pfn < limit) bits[pfn >>> 5]! |= 1 << (pfn & 31);
       }
     }
-    return new PfnIndex(bits, maxPfn);
+    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN));
   }
 
   /** Dense index of a frame that is in the set. */
@@ -53,6 +64,11 @@ export class PfnIndex {
     const w = pfn >>> 5;
     const below = this.bits[w]! & ((1 << (pfn & 31)) - 1);
     return this.rank[w]! + popcount(below);
+  }
+
+  /** False for device frames left out of the index; check before indexOf. */
+  covers(pfn: number): boolean {
+    return pfn < this.limit;
   }
 
   has(pfn: number): boolean {

@@ -1,7 +1,7 @@
 import { accountProcess } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
-import { type FrameTable, readFrameTable } from '../procfs/kpage.js';
+import { type FrameTable, kpagecountEntries, readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
 import { PagemapReader } from '../procfs/pagemap.js';
 import { closeProcessDir, openProcessDir, type ProcessDir } from '../procfs/process-dir.js';
@@ -68,8 +68,7 @@ const collectOne = (
     const header = readHeader(dir, users, withCgroup);
     if (isSkipped(header)) return header;
     const vmas = readMaps(dir);
-    const isEmpty = reader.usesScan ? undefined : emptyVmaTest(dir, vmas);
-    const pages = reader.read(dir, vmas, isEmpty);
+    const pages = reader.read(dir, vmas, () => emptyVmaTest(dir, vmas));
     return { header, pages };
   } catch (error) {
     return skipFor(pid, error, false);
@@ -100,7 +99,10 @@ export const runPagemapEngine = (
   }
   // hugetlb pages sit in pagemap like any other; only kpageflags can keep them out of RSS.
   const needFlags = options.flags || collected.some((c) => hugetlbBytes(c.header) > 0);
-  const index = PfnIndex.build(collected.map((c) => c.pages.pfns));
+  const index = PfnIndex.build(
+    collected.map((c) => c.pages.pfns),
+    kpagecountEntries(root),
+  );
   const table = readFrameTable(root, index, needFlags);
   const processes = collected.map(
     ({ header: { status: _status, ...rest }, pages }): ProcessMemory => ({

@@ -1,4 +1,6 @@
+import { fstatSync } from 'node:fs';
 import type { PfnIndex } from '../account/pfn-index.js';
+import { KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { closeQuietly, openProc, preadFully } from './read.js';
 import type { ProcRoot } from './root.js';
 
@@ -14,7 +16,35 @@ export interface FrameTable {
   /** kpageflags bits 0..31 and 32..63; undefined when the snapshot did not need flags. */
   readonly flagsLo: Uint32Array | undefined;
   readonly flagsHi: Uint32Array | undefined;
+  /** Dense frame numbers of the zero page and huge zero page (map count 0 and KPF_ZERO_PAGE). */
+  readonly zeroFrames: ReadonlySet<number>;
 }
+
+/**
+ * Number of entries in /proc/kpagecount: max_pfn rounded up to a memory section. procfs reports size 0,
+ * so find the end by probing 8-byte reads (about 40 preads); a regular file (fixture) has a real size.
+ */
+export const kpagecountEntries = (root: ProcRoot): number => {
+  const path = `${root}/kpagecount`;
+  const fd = openProc(path);
+  try {
+    const size = fstatSync(fd).size;
+    if (size > 0) return Math.floor(size / 8);
+    const probe = Buffer.alloc(8);
+    const readable = (entry: number) => preadFully(fd, probe, 0, 8, entry * 8, path) === 8;
+    let high = 1;
+    while (readable(high) && high < 2 ** 40) high *= 2;
+    let low = Math.floor(high / 2); // readable(low) holds (or low is 0)
+    while (high - low > 1) {
+      const mid = Math.floor((low + high) / 2);
+      if (readable(mid)) low = mid;
+      else high = mid;
+    }
+    return readable(low) ? low + 1 : 0;
+  } finally {
+    closeQuietly(fd);
+  }
+};
 
 /**
  * Read one u64 file indexed by PFN for every frame in the index, in sorted coalesced runs. The low word
@@ -53,6 +83,40 @@ const readFrameFile = (
   }
 };
 
+/**
+ * A map count of 0 means the zero page, or a page unmapped since pagemap was read. Only kpageflags tells
+ * them apart; when the snapshot reads no flags, read them for the count-0 frames alone (a handful).
+ */
+const zeroFramesOf = (root: ProcRoot, index: PfnIndex, counts: Uint32Array): Set<number> => {
+  const zeroFrames = new Set<number>();
+  const candidates: number[] = [];
+  const bits = index.bits;
+  let dense = 0;
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      if (counts[dense] === 0) candidates.push(w * 32 + (31 - Math.clz32(low)), dense);
+      word ^= low;
+      dense++;
+    }
+  }
+  if (candidates.length === 0) return zeroFrames;
+  const path = `${root}/kpageflags`;
+  const fd = openProc(path);
+  try {
+    const entry = Buffer.alloc(8);
+    for (let c = 0; c < candidates.length; c += 2) {
+      // Usually one frame (the zero page) plus 512 of the huge zero page: few enough to read one by one.
+      if (preadFully(fd, entry, 0, 8, candidates[c]! * 8, path) !== 8) continue;
+      if ((entry.readUInt32LE(0) & KPF_ZERO_PAGE) !== 0) zeroFrames.add(candidates[c + 1]!);
+    }
+  } finally {
+    closeQuietly(fd);
+  }
+  return zeroFrames;
+};
+
 /** Look every frame of the snapshot up in /proc/kpagecount and, when asked, /proc/kpageflags. */
 export const readFrameTable = (root: ProcRoot, index: PfnIndex, withFlags: boolean): FrameTable => {
   const runs = index.runs(MAX_GAP);
@@ -61,9 +125,19 @@ export const readFrameTable = (root: ProcRoot, index: PfnIndex, withFlags: boole
   readFrameFile(`${root}/kpagecount`, index, runs, counts, countsHi);
   // A map count never reaches 2^32; a non-zero high word would mean a file that is not kpagecount.
   for (let i = 0; i < countsHi.length; i++) if (countsHi[i] !== 0) counts[i] = 0xffff_ffff;
-  if (!withFlags) return { index, counts, flagsLo: undefined, flagsHi: undefined };
+  if (!withFlags)
+    return {
+      index,
+      counts,
+      flagsLo: undefined,
+      flagsHi: undefined,
+      zeroFrames: zeroFramesOf(root, index, counts),
+    };
   const flagsLo = new Uint32Array(index.size);
   const flagsHi = new Uint32Array(index.size);
   readFrameFile(`${root}/kpageflags`, index, runs, flagsLo, flagsHi);
-  return { index, counts, flagsLo, flagsHi };
+  const zeroFrames = new Set<number>();
+  for (let i = 0; i < counts.length; i++)
+    if (counts[i] === 0 && (flagsLo[i]! & KPF_ZERO_PAGE) !== 0) zeroFrames.add(i);
+  return { index, counts, flagsLo, flagsHi, zeroFrames };
 };

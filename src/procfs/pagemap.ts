@@ -40,13 +40,20 @@ export class PagemapReader {
     return this.scanner !== undefined && this.scanUnsupported === undefined;
   }
 
-  /** Read the pages of `vmas`; `isEmpty(v)` lets the caller skip mappings known to hold nothing. */
-  read(dir: ProcessDir, vmas: readonly Vma[], isEmpty?: (v: number) => boolean): ProcessPages {
+  /**
+   * Read the pages of `vmas`. Without PAGEMAP_SCAN, `emptyTest()` may name mappings known to hold nothing;
+   * it is asked only then, because the scan can turn out unsupported on this very process.
+   */
+  read(
+    dir: ProcessDir,
+    vmas: readonly Vma[],
+    emptyTest?: () => ((v: number) => boolean) | undefined,
+  ): ProcessPages {
     const path = `${dir.base}/pagemap`;
     const fd = openProc(path);
     try {
       const regions = this.scan(fd, vmas, path);
-      return this.collect(fd, path, vmas, regions, regions === undefined ? isEmpty : undefined);
+      return this.collect(fd, path, vmas, regions, regions === undefined ? emptyTest?.() : undefined);
     } finally {
       closeQuietly(fd);
       this.pfns.length = 0;
