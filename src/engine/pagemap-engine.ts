@@ -89,7 +89,7 @@ export const runPagemapEngine = (
   caps: Capabilities,
   users: UserNames,
 ): PagemapResult => {
-  const reader = new PagemapReader(caps.scanner);
+  const reader = new PagemapReader(caps.scanner, options.flags);
   const collected: CollectedProcess[] = [];
   const skipped: Skipped[] = [];
   for (const pid of pids) {

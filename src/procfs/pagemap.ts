@@ -14,6 +14,9 @@ import { ProcError } from './errors.js';
 import type { ProcessDir } from './process-dir.js';
 import { closeQuietly, openProc, preadFully } from './read.js';
 
+/** A mapping this large makes PAGEMAP_SCAN worth its own page-table walk even when PMD info is not needed. */
+const SPARSE_VMA_BYTES = 64 * 1024 * 1024;
+
 /** Pagemap entries per positional read: 1 MiB of entries covers 512 MiB of address space per syscall. */
 const BATCH_ENTRIES = 131_072;
 
@@ -34,7 +37,14 @@ export class PagemapReader {
   /** Set when the kernel or file refused PAGEMAP_SCAN (before 6.7, or a fixture file): fall back for good. */
   scanUnsupported: ProcError | undefined;
 
-  constructor(private readonly scanner: PagemapScanner | undefined) {}
+  /**
+   * @param exactThp scan every process, to learn which pages are PMD-mapped (exact THP); otherwise scan only
+   * processes with a large mapping, since for dense ones the scan walks the page tables a second time.
+   */
+  constructor(
+    private readonly scanner: PagemapScanner | undefined,
+    private readonly exactThp = true,
+  ) {}
 
   get usesScan(): boolean {
     return this.scanner !== undefined && this.scanUnsupported === undefined;
@@ -63,6 +73,7 @@ export class PagemapReader {
 
   private scan(fd: number, vmas: readonly Vma[], path: string): Float64Array | undefined {
     if (!this.usesScan || vmas.length === 0) return undefined;
+    if (!this.exactThp && !vmas.some((v) => v.end - v.start >= SPARSE_VMA_BYTES)) return undefined;
     try {
       return this.scanner!.scan(fd, vmas[0]!.start, vmas[vmas.length - 1]!.end, SCAN_ANY, SCAN_RETURN, path);
     } catch (error) {

@@ -2,17 +2,17 @@ import { type ProcStat, parseStat } from '../parse/stat.js';
 import { parseStatus, type StatusFields } from '../parse/status.js';
 import { ProcError } from './errors.js';
 import type { ProcessDir } from './process-dir.js';
-import { readProcBytes } from './read.js';
+import { readProcBytes, readProcText } from './read.js';
 
 export const readStat = (dir: ProcessDir): ProcStat => {
   const path = `${dir.base}/stat`;
-  const stat = parseStat(readProcBytes(path).toString('utf8'));
+  const stat = parseStat(readProcText(path, 'utf8'));
   if (!stat) throw new ProcError('malformed', path, `${path}: unexpected format`);
   return stat;
 };
 
 export const readStatus = (dir: ProcessDir): StatusFields =>
-  parseStatus(readProcBytes(`${dir.base}/status`).toString('utf8'));
+  parseStatus(readProcText(`${dir.base}/status`, 'utf8'));
 
 /**
  * The cgroup that accounts the process's memory: the v1 memory controller's line when it exists (hybrid
@@ -20,7 +20,7 @@ export const readStatus = (dir: ProcessDir): StatusFields =>
  */
 export const readCgroup = (dir: ProcessDir): string => {
   let unified = '/';
-  for (const line of readProcBytes(`${dir.base}/cgroup`).toString('utf8').split('\n')) {
+  for (const line of readProcText(`${dir.base}/cgroup`, 'utf8').split('\n')) {
     const [id, controllers, path] = [line.slice(0, line.indexOf(':')), ...splitRest(line)];
     if (controllers === undefined || path === undefined) continue;
     if (controllers.split(',').includes('memory')) return path;

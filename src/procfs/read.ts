@@ -1,17 +1,40 @@
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { ProcError, toProcError } from './errors.js';
 
-/** Read a whole small /proc file as bytes (procfs files report size 0, so read to EOF). */
-export const readProcBytes = (path: string): Buffer => {
+/** One scratch buffer for every small /proc read: procfs files report size 0, so readFileSync grows and copies. */
+let scratch = Buffer.allocUnsafe(64 * 1024);
+
+/** Read a whole /proc file into the shared scratch buffer; returns the filled view (valid until the next read). */
+const readIntoScratch = (path: string): Buffer => {
+  const fd = openProc(path);
   try {
-    return readFileSync(path);
-  } catch (error) {
-    throw toProcError(error, path);
+    let length = 0;
+    for (;;) {
+      if (length === scratch.length) {
+        const bigger = Buffer.allocUnsafe(scratch.length * 2);
+        scratch.copy(bigger, 0, 0, length);
+        scratch = bigger;
+      }
+      let n: number;
+      try {
+        n = readSync(fd, scratch, length, scratch.length - length, null);
+      } catch (error) {
+        throw toProcError(error, path);
+      }
+      if (n === 0) return scratch.subarray(0, length);
+      length += n;
+    }
+  } finally {
+    closeQuietly(fd);
   }
 };
 
-/** Read a whole small /proc file as text. */
-export const readProcText = (path: string): string => readProcBytes(path).toString('latin1');
+/** Read a whole small /proc file as bytes (a private copy). */
+export const readProcBytes = (path: string): Buffer => Buffer.from(readIntoScratch(path));
+
+/** Read a whole /proc file as text, decoded straight from the scratch buffer. */
+export const readProcText = (path: string, encoding: BufferEncoding = 'latin1'): string =>
+  readIntoScratch(path).toString(encoding);
 
 /** Open a /proc file read-only, turning errno into ProcError. */
 export const openProc = (path: string): number => {
