@@ -1,0 +1,324 @@
+/**
+ * `npm run bench`: the figures of issues 2 and 3, measured in one run on a population this script starts
+ * and tears down itself.
+ *
+ *   node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
+ *
+ * Issue 2: wall time of `memusage pid` on a normal process and on a 1 TiB sparse one, next to reading the
+ * same process's smaps_rollup. Issue 3: `memusage top --once` (pagemap and smaps engines) against reading
+ * every smaps_rollup and against smem, peak RSS, in-process phase timings, and a worker-thread prototype.
+ * Each figure is a median of N runs after one warm-up round, commands alternating so they share conditions.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildMemhog, startPopulation } from './population.mjs';
+import { median, peakRssKib, timeCommands } from './timing.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+const REPO_ROOT = join(HERE, '..');
+const CLI = join(REPO_ROOT, 'bin', 'memusage');
+const OVERHEAD_SCRIPT = join(HERE, 'run-overhead.mjs');
+
+const args = process.argv.slice(2);
+const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const RUNS = Number(option('--runs') ?? 5);
+const JSON_FILE = option('--json');
+const SKIP_WORKERS = args.includes('--skip-workers');
+/** Exit 1 when a target is missed (off by default: a busy machine misses targets for its own reasons). */
+const CHECK = args.includes('--check');
+
+// Targets from the issues.
+const TARGET = {
+  sparsePidMs: 300,
+  topVsRollup: 4,
+  smapsTopVsRollup: 2.5,
+  peakRssMib: 120,
+};
+
+const machine = () => {
+  const model = /model name\s*:\s*(.*)/.exec(readFileSync('/proc/cpuinfo', 'latin1'))?.[1] ?? 'unknown CPU';
+  const kernel = execFileSync('uname', ['-r'], { encoding: 'utf8' }).trim();
+  return {
+    kernel,
+    cpu: model,
+    cores: cpus().length,
+    ramGib: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    line: `Linux ${kernel}, ${model}, ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}`,
+  };
+};
+
+const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
+
+/** Commands as {name, file, args, env?, okCodes?}. memusage exits 3 when a listed PID vanished. */
+const node = (name, cliArgs, env) => ({
+  name,
+  file: process.execPath,
+  args: [CLI, ...cliArgs],
+  env,
+  okCodes: [0, 3],
+});
+// cat fails (exit 1) on PIDs it may not read or that exited between the glob and the open; that is fine.
+const sh = (name, script) => ({ name, file: 'sh', args: ['-c', script], okCodes: [0, 1] });
+
+/** Run a bench helper script as its own process and parse the JSON line it prints. */
+const helperJson = (script, scriptArgs) => {
+  const result = spawnSync(process.execPath, [join(HERE, script), ...scriptArgs], {
+    encoding: 'utf8',
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  if (result.status !== 0) throw new Error(`${script}: exit ${result.status}: ${result.stderr}`);
+  return JSON.parse(result.stdout);
+};
+
+/** Sum the phases of several phased snapshots into medians per phase. */
+const medianPhases = (runs) => {
+  const out = {};
+  for (const key of Object.keys(runs[0].ms)) out[key] = median(runs.map((r) => r.ms[key]));
+  return out;
+};
+
+const runOverhead = () => {
+  if (!existsSync(OVERHEAD_SCRIPT)) return { lines: [], note: 'bench/run-overhead.mjs not present' };
+  const result = spawnSync(process.execPath, [OVERHEAD_SCRIPT], { encoding: 'utf8', timeout: 600_000 });
+  const lines = String(result.stdout)
+    .split('\n')
+    .filter((l) => l.trim() !== '');
+  return {
+    lines,
+    status: result.status,
+    ...(result.status !== 0 ? { note: `exit ${result.status}: ${String(result.stderr).trim()}` } : {}),
+  };
+};
+
+const ms = (v) => `${v.toFixed(1)} ms`;
+const ratio = (a, b) => a / b;
+const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
+
+const main = async () => {
+  const report = { machine: machine(), runs: RUNS, targets: TARGET };
+  const binary = buildMemhog();
+  const population = await startPopulation(binary);
+  try {
+    report.population = {
+      started: population.pids.length,
+      byScenario: { ...population.byScenario, normalNode: 1 },
+      procEntries: readProcCount(),
+    };
+    const smem = hasCommand('smem');
+    const normal = population.normalPid;
+    const sparse = population.sparsePids[0];
+
+    // Issue 3: whole-population commands, alternating.
+    const topCommands = [
+      { name: 'node -e 0', file: process.execPath, args: ['-e', '0'] },
+      node('top --once (pagemap)', ['top', '--once']),
+      node('top --once --engine smaps', ['top', '--once', '--engine', 'smaps']),
+      sh('cat /proc/[0-9]*/smaps_rollup', 'cat /proc/[0-9]*/smaps_rollup > /dev/null 2>&1'),
+      ...(smem ? [sh('smem -c "pid pss"', 'smem -c "pid pss" > /dev/null')] : []),
+    ];
+    report.top = timeCommands(topCommands, { runs: RUNS });
+
+    // Issue 2: one process at a time.
+    report.pid = timeCommands(
+      [
+        node('pid normal', ['pid', String(normal)]),
+        sh('cat normal smaps_rollup', `cat /proc/${normal}/smaps_rollup > /dev/null`),
+        node('pid sparse', ['pid', String(sparse)]),
+        sh('cat sparse smaps_rollup', `cat /proc/${sparse}/smaps_rollup > /dev/null`),
+        node('pid sparse (MEMUSAGE_NO_NATIVE=1)', ['pid', String(sparse)], { MEMUSAGE_NO_NATIVE: '1' }),
+      ],
+      { runs: RUNS },
+    );
+
+    // Peak RSS: the largest of three runs of each.
+    report.peakRss = {};
+    for (const command of [
+      node('top --once (pagemap)', ['top', '--once']),
+      node('top --once --engine smaps', ['top', '--once', '--engine', 'smaps']),
+      node('pid sparse', ['pid', String(sparse)]),
+    ]) {
+      const readings = [0, 1, 2].map(() => peakRssKib(command));
+      report.peakRss[command.name] = {
+        kib: Math.max(...readings.map((r) => r.kib)),
+        method: readings[0].method,
+      };
+    }
+
+    // In-process phases of the engine (its own process, so run 0 is cold).
+    const phases = helperJson('phases.mjs', ['--runs', String(RUNS)]);
+    report.phases = {
+      engineImportMs: phases.engineImportMs,
+      cliImportMs: phases.cliImportMs,
+      scanner: phases.scanner,
+      counts: phases.cold.counts,
+      coldMs: phases.cold.ms,
+      warmMedianMs: medianPhases(phases.warm),
+      takeDetailedSnapshotMedianMs: median(phases.wholeMs),
+    };
+
+    if (!SKIP_WORKERS) {
+      const workers = helperJson('workers.mjs', ['--runs', String(RUNS)]);
+      report.workers = {
+        measured: workers.measured,
+        medianMs: Object.fromEntries(Object.entries(workers.ms).map(([k, v]) => [k, median(v)])),
+        samplesMs: workers.ms,
+      };
+    }
+    report.smem = smem ? 'installed' : 'smem not installed';
+  } finally {
+    population.teardown();
+  }
+  // After teardown, so the overhead measurement has the machine to itself.
+  report.overhead = runOverhead();
+  report.verdicts = verdicts(report);
+  process.stdout.write(render(report));
+  if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify(report, null, 2)}\n`);
+  if (CHECK && report.verdicts.some((v) => !v.pass)) process.exitCode = 1;
+};
+
+const readProcCount = () =>
+  spawnSync('sh', ['-c', 'ls -d /proc/[0-9]* | wc -l'], { encoding: 'utf8' }).stdout.trim();
+
+const verdicts = (r) => {
+  const t = (name) => r.top[name]?.median;
+  const rollupAll = t('cat /proc/[0-9]*/smaps_rollup');
+  const out = [
+    {
+      what: 'issue 2: memusage pid <sparse 1 TiB> wall',
+      value: r.pid['pid sparse'].median,
+      target: `< ${TARGET.sparsePidMs} ms`,
+      pass: r.pid['pid sparse'].median < TARGET.sparsePidMs,
+    },
+    {
+      what: 'issue 3: top --once (pagemap) / cat all smaps_rollup',
+      value: ratio(t('top --once (pagemap)'), rollupAll),
+      target: `<= ${TARGET.topVsRollup}x`,
+      pass: ratio(t('top --once (pagemap)'), rollupAll) <= TARGET.topVsRollup,
+    },
+    {
+      what: 'issue 3: top --once --engine smaps / cat all smaps_rollup',
+      value: ratio(t('top --once --engine smaps'), rollupAll),
+      target: `<= ${TARGET.smapsTopVsRollup}x`,
+      pass: ratio(t('top --once --engine smaps'), rollupAll) <= TARGET.smapsTopVsRollup,
+    },
+  ];
+  const smem = t('smem -c "pid pss"');
+  if (smem !== undefined) {
+    out.push({
+      what: 'issue 3: top --once (pagemap) / smem',
+      value: ratio(t('top --once (pagemap)'), smem),
+      target: '< 1x',
+      pass: t('top --once (pagemap)') < smem,
+    });
+  }
+  for (const [name, { kib }] of Object.entries(r.peakRss)) {
+    out.push({
+      what: `issue 3: peak RSS of ${name}`,
+      value: kib / 1024,
+      target: `< ${TARGET.peakRssMib} MiB`,
+      pass: kib / 1024 < TARGET.peakRssMib,
+    });
+  }
+  return out;
+};
+
+const render = (r) => {
+  const lines = [];
+  const row = (label, value, extra = '') =>
+    lines.push(`  ${label.padEnd(44)} ${value.padStart(11)}  ${extra}`);
+  lines.push(`memusage benchmark: ${r.machine.line}`);
+  lines.push(
+    `population: ${r.population.started} processes started (${Object.entries(r.population.byScenario)
+      .map(([k, v]) => `${k} ${v}`)
+      .join(', ')}); ${r.population.procEntries} entries in /proc`,
+  );
+  lines.push(
+    `medians of ${r.runs} runs after 1 warm-up, commands alternating; wall time incl. process start`,
+  );
+  lines.push('');
+  lines.push('whole population (issue 3):');
+  const startup = r.top['node -e 0'].median;
+  const rollupAll = r.top['cat /proc/[0-9]*/smaps_rollup'].median;
+  for (const [name, v] of Object.entries(r.top)) {
+    const rel =
+      name === 'cat /proc/[0-9]*/smaps_rollup' ? '' : `${(v.median / rollupAll).toFixed(2)}x rollup`;
+    row(name, ms(v.median), `${rel}  (min ${v.min.toFixed(0)}, max ${v.max.toFixed(0)})`);
+  }
+  if (r.smem !== 'installed') row('smem', 'n/a', 'smem not installed');
+  row('top --once (pagemap) minus node startup', ms(r.top['top --once (pagemap)'].median - startup));
+  row('top --engine smaps minus node startup', ms(r.top['top --once --engine smaps'].median - startup));
+  lines.push('');
+  lines.push('one process (issue 2):');
+  const pid = r.pid;
+  for (const [name, v] of Object.entries(pid))
+    row(name, ms(v.median), `(min ${v.min.toFixed(0)}, max ${v.max.toFixed(0)})`);
+  row(
+    'pid normal / its smaps_rollup',
+    `${(pid['pid normal'].median / pid['cat normal smaps_rollup'].median).toFixed(2)}x`,
+  );
+  row(
+    'pid sparse / its smaps_rollup',
+    `${(pid['pid sparse'].median / pid['cat sparse smaps_rollup'].median).toFixed(2)}x`,
+  );
+  row('pid sparse / pid normal', `${(pid['pid sparse'].median / pid['pid normal'].median).toFixed(2)}x`);
+  lines.push('');
+  lines.push(`peak RSS (${Object.values(r.peakRss)[0].method}, largest of 3):`);
+  for (const [name, v] of Object.entries(r.peakRss)) row(name, `${(v.kib / 1024).toFixed(1)} MiB`);
+  lines.push('');
+  const p = r.phases;
+  lines.push(
+    `pagemap engine in-process (${p.counts.measured} measured, ${p.counts.skipped} skipped, ${p.counts.vmas} VMAs, ` +
+      `${p.counts.pages} pages, ${p.counts.frames} frames; PAGEMAP_SCAN ${p.scanner ? 'on' : 'off'}; no kpageflags, as top's default columns):`,
+  );
+  row('import dist/engine modules', ms(p.engineImportMs));
+  row('import dist/cli/main.js (rest of the CLI)', ms(p.cliImportMs));
+  lines.push(`  ${'phase'.padEnd(44)} ${'cold'.padStart(11)}  ${'warm median'.padStart(11)}`);
+  const labels = {
+    list: 'list PIDs',
+    openDir: 'open /proc/PID',
+    header: 'header (stat, status, cmdline)',
+    maps: 'maps',
+    pagemap: 'pagemap reads (incl. PAGEMAP_SCAN)',
+    scanIoctl: '  of which PAGEMAP_SCAN ioctl',
+    pfnIndex: 'PfnIndex.build',
+    frameTable: 'frame table (kpagecount)',
+    account: 'accounting',
+    total: 'total',
+  };
+  for (const [key, label] of Object.entries(labels)) {
+    lines.push(
+      `  ${label.padEnd(44)} ${ms(p.coldMs[key]).padStart(11)}  ${ms(p.warmMedianMs[key]).padStart(11)}`,
+    );
+  }
+  row('takeDetailedSnapshot (warm median)', ms(p.takeDetailedSnapshotMedianMs));
+  if (r.workers) {
+    lines.push('');
+    lines.push('worker-thread prototype (whole pagemap snapshot in-process, median; workers started cold):');
+    const w = r.workers.medianMs;
+    row('single thread', ms(w.single));
+    row('main + 1 worker (split PIDs)', ms(w.split), `${(w.split / w.single).toFixed(2)}x single`);
+    row('2 workers (split PIDs)', ms(w.two), `${(w.two / w.single).toFixed(2)}x single`);
+  }
+  lines.push('');
+  lines.push('sampling overhead (issue 4, bench/run-overhead.mjs):');
+  if (r.overhead.lines.length === 0) lines.push(`  ${r.overhead.note}`);
+  for (const l of r.overhead.lines) lines.push(`  ${l}`);
+  if (r.overhead.lines.length > 0 && r.overhead.note) lines.push(`  (${r.overhead.note})`);
+  lines.push('');
+  lines.push('targets:');
+  for (const v of r.verdicts) {
+    const value = v.what.includes('RSS')
+      ? `${v.value.toFixed(1)} MiB`
+      : v.what.includes('wall')
+        ? ms(v.value)
+        : `${v.value.toFixed(2)}x`;
+    lines.push(`  ${verdict(v.pass)}  ${v.what}: ${value} (target ${v.target})`);
+  }
+  return `${lines.join('\n')}\n`;
+};
+
+await main();
