@@ -8,7 +8,50 @@ export interface Io {
   /** Width to fit tables to. */
   columns: number;
   env: Readonly<Record<string, string | undefined>>;
+  /** The interactive terminal behind stdout, for the live view; absent when stdout is not a terminal. */
+  terminal?: LiveTerminal;
 }
+
+/** What a full-screen view needs from a terminal. Each `on*` returns a function that undoes it. */
+export interface LiveTerminal {
+  /** Current size, re-read on every call (the window may have been resized). */
+  size(): { columns: number; rows: number };
+  /** Raw keys from stdin (cooked mode again when undone); a no-op when stdin is not a terminal. */
+  onKey(handler: (key: string) => void): () => void;
+  onResize(handler: () => void): () => void;
+  /** SIGINT, SIGTERM or SIGHUP: the view must restore the terminal before the process ends. */
+  onInterrupt(handler: () => void): () => void;
+}
+
+const INTERRUPTS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
+/** The real stdin/stdout terminal. */
+const processTerminal = (): LiveTerminal => ({
+  size: () => ({ columns: process.stdout.columns || 80, rows: process.stdout.rows || 24 }),
+  onKey: (handler) => {
+    const stdin = process.stdin;
+    if (!stdin.isTTY) return () => {};
+    const onData = (chunk: Buffer) => handler(chunk.toString('utf8'));
+    stdin.setRawMode(true);
+    stdin.on('data', onData);
+    stdin.resume();
+    return () => {
+      stdin.off('data', onData);
+      stdin.setRawMode(false);
+      stdin.pause();
+    };
+  },
+  onResize: (handler) => {
+    process.stdout.on('resize', handler);
+    return () => process.stdout.off('resize', handler);
+  },
+  onInterrupt: (handler) => {
+    for (const signal of INTERRUPTS) process.on(signal, handler);
+    return () => {
+      for (const signal of INTERRUPTS) process.off(signal, handler);
+    };
+  },
+});
 
 /** The real process's streams. COLUMNS wins over the terminal's width, as in ps(1); 80 when neither. */
 export const processIo = (): Io => {
@@ -25,6 +68,7 @@ export const processIo = (): Io => {
           ? process.stdout.columns
           : 80,
     env: process.env,
+    ...(process.stdout.isTTY ? { terminal: processTerminal() } : {}),
   };
 };
 

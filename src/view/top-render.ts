@@ -25,15 +25,15 @@ const cellFor = (column: Column, row: Row, units: UnitMode): string => {
 };
 
 const totalsCells = (columns: readonly Column[], totals: Totals, units: UnitMode): string[] => {
-  let labelled = false;
-  return columns.map((c) => {
+  // The label goes in the first text column, else the first column that has no total (e.g. PID).
+  const label =
+    columns.findIndex((c) => c.kind === 'text') >= 0
+      ? columns.findIndex((c) => c.kind === 'text')
+      : columns.findIndex((c) => !c.usageKey && c.id !== 'count');
+  return columns.map((c, i) => {
     if (c.usageKey) return formatBytes(totals[c.usageKey], units);
     if (c.id === 'count') return String(totals.processes);
-    if (c.kind === 'text' && !labelled) {
-      labelled = true;
-      return 'TOTAL';
-    }
-    return '';
+    return i === label ? 'TOTAL' : '';
   });
 };
 

@@ -8,8 +8,8 @@ import { EXIT_OK, EXIT_PARTIAL } from '../errors.js';
 import { useColor } from '../io.js';
 import type { TopOptions } from '../top-options.js';
 
-/** One frame of `top`: measure, select, render. Returns the text and whether some asked-for PIDs were missing. */
-export const topFrame = (
+/** One measurement of `top`: the snapshot, the processes to show (kernel threads with --all) and frame detail. */
+export const measureTop = (
   ctx: CommandContext,
   selection: TopSelection,
   options: TopOptions,
@@ -30,6 +30,19 @@ export const topFrame = (
   const processes = selection.all
     ? [...snapshot.processes, ...kernelThreadRows(snapshot)]
     : snapshot.processes;
+  return { snapshot, detail, processes };
+};
+
+export type TopMeasurement = ReturnType<typeof measureTop>;
+
+/** One frame of `top`: measure, select, render. Returns the text and whether some asked-for PIDs were missing. */
+export const topFrame = (
+  ctx: CommandContext,
+  selection: TopSelection,
+  options: TopOptions,
+  users: UserNames,
+) => {
+  const { snapshot, detail, processes } = measureTop(ctx, selection, options, users);
   const { rows, groups } = selectRows(processes, detail, selection);
   const totals = totalsOf(rows);
   let text: string;
@@ -43,7 +56,11 @@ export const topFrame = (
       width: ctx.io.columns,
       color: useColor(ctx.io),
     });
-  return { text, snapshot, status: statusLine(snapshot, options.verbose === true) };
+  return {
+    text,
+    snapshot,
+    status: statusLines(snapshot, options.verbose === true).map((line) => `memusage: ${line}`),
+  };
 };
 
 /** Kernel threads have no user memory; with --all they are shown as zero rows. */
@@ -79,9 +96,9 @@ const kernelThreadRows = (snapshot: Snapshot) =>
       source: snapshot.engine,
     }));
 
-/** The engine and what could not be measured, for stderr: never silently missing from the totals. */
-const statusLine = (snapshot: Snapshot, verbose: boolean): string[] => {
-  const lines = [`memusage: ${snapshot.engineReason}`, ...snapshot.notes.map((n) => `memusage: note: ${n}`)];
+/** The engine and what could not be measured (stderr, or the live header): never silently missing from the totals. */
+export const statusLines = (snapshot: Snapshot, verbose: boolean): string[] => {
+  const lines = [snapshot.engineReason, ...snapshot.notes.map((n) => `note: ${n}`)];
   const denied = snapshot.skipped.filter((s) => s.reason === 'denied');
   if (denied.length > 0) {
     const list = denied
@@ -89,13 +106,13 @@ const statusLine = (snapshot: Snapshot, verbose: boolean): string[] => {
       .map((s) => s.pid)
       .join(', ');
     lines.push(
-      `memusage: ${denied.length} process${denied.length === 1 ? '' : 'es'} not readable (permission denied), not in the totals: ${list}${denied.length > 5 ? ', …' : ''}`,
+      `${denied.length} process${denied.length === 1 ? '' : 'es'} not readable (permission denied), not in the totals: ${list}${denied.length > 5 ? ', …' : ''}`,
     );
   }
-  if (verbose) {
-    for (const s of snapshot.skipped)
-      if (s.reason !== 'denied' && s.reason !== 'kernel-thread') lines.push(`memusage: ${s.message}`);
-  }
+  // PIDs asked for with --pid that do not exist are always named (they make the exit status 3).
+  for (const s of snapshot.skipped)
+    if (s.reason === 'no-such-process' || (verbose && s.reason !== 'denied' && s.reason !== 'kernel-thread'))
+      lines.push(s.message);
   return lines;
 };
 

@@ -53,7 +53,7 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
       const ctx = createContext(io, options.procRoot);
       const selection = topSelection(options, new UserNames());
       // Live only on a terminal and only when no one-shot or pipe format was asked for.
-      const live = io.terminal && !options.once && !options.json && !options.csv;
+      const live = options.once || options.json || options.csv ? undefined : io.terminal;
       if (options.watch !== undefined)
         state.exitCode = await runTopWatch(ctx, selection, options, options.watch);
       else if (live) state.exitCode = await runTopLive(ctx, selection, options, live);

@@ -1,0 +1,152 @@
+import type { PagemapDetail } from '../engine/pagemap-engine.js';
+import type { ProcessMemory, Snapshot } from '../engine/types.js';
+import type { Column } from './columns.js';
+import { renderTopTable } from './top-render.js';
+import { selectRows, type TopSelection, totalsOf } from './top-rows.js';
+import type { UnitMode } from './units.js';
+
+/** Alternate screen and hidden cursor on entry; both undone on exit, so the shell's screen comes back. */
+export const ENTER_SCREEN = '\u001b[?1049h\u001b[?25l';
+export const LEAVE_SCREEN = '\u001b[?25h\u001b[?1049l';
+
+const HOME = '\u001b[H';
+const CLEAR_EOL = '\u001b[K';
+const CLEAR_EOS = '\u001b[J';
+const SGR = /^\u001b\[[0-9;]*m/;
+const INVERSE = '\u001b[7m';
+const RESET = '\u001b[0m';
+
+/** What the live header says about the frame on screen. */
+export interface LiveStatus {
+  takenAt: number;
+  engine: string;
+  /** Processes measured, and processes the kernel would not let us read. */
+  processes: number;
+  unreadable: number;
+  /** Table rows on screen, and rows that matched before the screen height cut them. */
+  shown: number;
+  matched: number;
+  intervalSeconds: number;
+  sort: Column;
+  reverse: boolean;
+  /** Engine caveats and unreadable processes: shown, never silently dropped. */
+  notes: readonly string[];
+}
+
+/** How the sort column orders rows, in words (sizes and numbers: largest first; text: A to Z). */
+export const sortLabel = (sort: Column, reverse: boolean): string =>
+  `sort ${sort.header}, ${sort.kind === 'text' ? (reverse ? 'Z to A' : 'A to Z') : reverse ? 'smallest first' : 'largest first'}`;
+
+const KEYS_HELP = 'keys: q quit  s/> next sort column  < previous  r reverse  space refresh';
+
+/** The lines above the table: status (what matters while pressing keys first, for narrow windows), keys, notes. */
+export const headerLines = (s: LiveStatus): string[] => {
+  const time = new Date(s.takenAt).toTimeString().slice(0, 8);
+  const count = `${s.processes} process${s.processes === 1 ? '' : 'es'}`;
+  const unreadable = s.unreadable > 0 ? `, ${s.unreadable} not readable` : '';
+  const shown = s.shown < s.matched ? `showing ${s.shown} of ${s.matched} rows  ` : '';
+  return [
+    `memusage top  ${time}  ${sortLabel(s.sort, s.reverse)}  every ${s.intervalSeconds}s  ${s.engine} engine  ${count}${unreadable}`,
+    `${shown}${KEYS_HELP}`,
+    ...s.notes,
+  ];
+};
+
+/** Table rows that fit under `headerCount` header lines, a blank line, the column header and the totals row. */
+export const rowsThatFit = (
+  height: number,
+  headerCount: number,
+  table: { header: boolean; totals: boolean },
+): number => Math.max(1, height - headerCount - 1 - (table.header ? 1 : 0) - (table.totals ? 1 : 0));
+
+/** Cut a line to `width` visible characters; colour sequences pass through uncounted. */
+export const cutVisible = (line: string, width: number): { text: string; length: number } => {
+  let text = '';
+  let length = 0;
+  let rest = line;
+  while (rest !== '') {
+    const sgr = SGR.exec(rest);
+    if (sgr) {
+      text += sgr[0];
+      rest = rest.slice(sgr[0].length);
+      continue;
+    }
+    const ch = String.fromCodePoint(rest.codePointAt(0)!);
+    if (length === width) break;
+    text += ch;
+    length++;
+    rest = rest.slice(ch.length);
+  }
+  return { text: text.includes('\u001b[') ? `${text}${RESET}` : text, length };
+};
+
+/**
+ * One whole screen as a single write: cursor home, each line cut to the width with the rest of the line
+ * cleared, the rest of the screen cleared. Nothing is erased before it is overwritten, so nothing flickers.
+ * A full-width line gets no clear-to-end: at the right margin that would erase its last character.
+ */
+export const composeScreen = (
+  header: readonly string[],
+  table: string,
+  size: { columns: number; rows: number },
+  color: boolean,
+): string => {
+  const lines = [
+    ...header.map((line, i) => (color && i === 0 ? `${INVERSE}${line}` : line)),
+    '',
+    ...table.replace(/\n$/, '').split('\n'),
+  ].slice(0, size.rows);
+  const body = lines
+    .map((line) => {
+      const cut = cutVisible(line, size.columns);
+      return cut.length < size.columns ? `${cut.text}${CLEAR_EOL}` : cut.text;
+    })
+    .join('\r\n');
+  return `${HOME}${body}${lines.length < size.rows ? `\r\n${CLEAR_EOS}` : ''}`;
+};
+
+/** The shown column `step` places from the current sort column (wrapping); from outside the list, the first or last. */
+export const stepSortColumn = (columns: readonly Column[], current: Column, step: 1 | -1): Column => {
+  const i = columns.findIndex((c) => c.id === current.id);
+  const next = i < 0 ? (step === 1 ? 0 : columns.length - 1) : (i + step + columns.length) % columns.length;
+  return columns[next] ?? current;
+};
+
+/** Everything one live frame is drawn from: the last measurement and how the user wants it shown now. */
+export interface LiveFrame {
+  snapshot: Snapshot;
+  processes: readonly ProcessMemory[];
+  detail: PagemapDetail | undefined;
+  /** With the sort column and direction the keys chose. */
+  selection: TopSelection;
+  notes: readonly string[];
+  intervalSeconds: number;
+  table: { units: UnitMode; header: boolean; totals: boolean };
+  size: { columns: number; rows: number };
+  color: boolean;
+}
+
+/** The whole screen for one frame: header, then the table cut to the rows that fit (totals over those rows). */
+export const liveScreen = (f: LiveFrame): string => {
+  const { rows: matched } = selectRows(f.processes, f.detail, f.selection);
+  const status: LiveStatus = {
+    takenAt: f.snapshot.takenAt,
+    engine: f.snapshot.engine,
+    processes: f.snapshot.processes.length,
+    unreadable: f.snapshot.skipped.filter((s) => s.reason === 'denied').length,
+    shown: 0,
+    matched: matched.length,
+    intervalSeconds: f.intervalSeconds,
+    sort: f.selection.sort,
+    reverse: f.selection.reverse,
+    notes: f.notes,
+  };
+  // The number of header lines does not depend on the row count.
+  const rows = matched.slice(0, rowsThatFit(f.size.rows, headerLines(status).length, f.table));
+  const table = renderTopTable(f.selection.columns, rows, totalsOf(rows), {
+    ...f.table,
+    width: f.size.columns,
+    color: f.color,
+  });
+  return composeScreen(headerLines({ ...status, shown: rows.length }), table, f.size, f.color);
+};

@@ -1,0 +1,116 @@
+/**
+ * `memusage top` without root (as nobody, via setpriv): the smaps_rollup engine with the same columns, a
+ * note naming what is missing, and every process it may not read reported, never silently dropped.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { REPO_ROOT } from '../helpers/memhog.js';
+import { requireRoot } from '../helpers/require-root.js';
+
+const NOBODY = 65534;
+const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
+
+const runAsNobody = (bin: string, args: string[]) => {
+  const r = spawnSync('setpriv', [...asNobody, process.execPath, bin, ...args], {
+    encoding: 'utf8',
+    cwd: '/',
+    env: { ...process.env, NO_COLOR: '1', COLUMNS: '200' },
+    timeout: 30_000,
+  });
+  if (r.error) throw r.error;
+  return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
+};
+
+/** Whether nobody can load the CLI from `bin` (every directory on the way must be searchable). */
+const loadsAsNobody = (bin: string): boolean =>
+  spawnSync('setpriv', [...asNobody, process.execPath, bin, '--version'], { cwd: '/' }).status === 0;
+
+let copy: string | undefined;
+
+/**
+ * The repository's bin when nobody may read it; else a world-readable copy of what the CLI loads (bin,
+ * dist, package.json, the native addon) with node_modules linked, in a fresh temporary directory.
+ */
+const nobodyBin = (): string => {
+  if (loadsAsNobody(BIN)) return BIN;
+  copy = mkdtempSync(join(tmpdir(), 'memusage-nobody-'));
+  execFileSync('chmod', ['755', copy]);
+  for (const part of ['bin', 'dist', 'package.json', 'build/Release'])
+    cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true });
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
+  execFileSync('chmod', ['-R', 'a+rX', copy]);
+  const bin = join(copy, 'bin', 'memusage');
+  if (!loadsAsNobody(bin))
+    throw new Error(`nobody cannot run ${bin} (is ${REPO_ROOT}/node_modules readable?)`);
+  return bin;
+};
+
+const pidsNow = () =>
+  new Set(
+    readdirSync('/proc')
+      .filter((d) => /^\d+$/.test(d))
+      .map(Number),
+  );
+
+describe.skipIf(!requireRoot())('memusage top as an unprivileged user (setpriv to nobody)', () => {
+  afterAll(() => {
+    if (copy) rmSync(copy, { recursive: true, force: true });
+  });
+
+  it('--json: smaps_rollup engine, the note, and every unreadable process reported', () => {
+    const bin = nobodyBin();
+    const before = pidsNow();
+    const r = runAsNobody(bin, ['top', '--once', '--json']);
+    const after = pidsNow();
+    expect(r.exitCode, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as {
+      engine: string;
+      engineReason: string;
+      notes: string[];
+      processes: { pid: number; uid: number; user: string }[];
+      skipped: { pid: number; reason: string }[];
+      totals: { processes: number };
+    };
+    expect(doc.engine).toBe('smaps_rollup');
+    expect(doc.engineReason).toMatch(/kpagecount is not readable \(needs root\)/);
+    expect(doc.notes).toHaveLength(1);
+    expect(doc.notes[0]).toMatch(/zero-page/);
+    expect(doc.notes[0]).toMatch(/only processes you may trace/);
+
+    // What nobody may read: its own processes (at least this memusage itself).
+    expect(doc.processes.length).toBeGreaterThan(0);
+    for (const p of doc.processes) expect([p.pid, p.uid, p.user]).toEqual([p.pid, NOBODY, 'nobody']);
+    expect(doc.totals.processes).toBe(doc.processes.length);
+
+    // Root's processes, this test runner among them, are reported as denied, not silently missing.
+    const skipped = new Map(doc.skipped.map((s) => [s.pid, s.reason]));
+    expect(skipped.get(process.pid)).toBe('denied');
+    expect(skipped.get(1)).toBe('denied');
+    // Every process alive before and after the run is either measured or skipped with a reason.
+    const measured = new Set(doc.processes.map((p) => p.pid));
+    const unaccounted = [...before].filter(
+      (pid) => after.has(pid) && !measured.has(pid) && !skipped.has(pid),
+    );
+    expect(unaccounted, 'processes neither measured nor reported').toEqual([]);
+  });
+
+  it('table: the same columns, and stderr names the engine, what is missing and the unreadable count', () => {
+    const r = runAsNobody(nobodyBin(), ['top', '--once']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS\s+RSS$/);
+    expect(r.stdout).toMatch(/^\s*\d+ nobody /m);
+    const lines = r.stderr.split('\n').filter((l) => l !== '');
+    expect(lines).toHaveLength(3);
+    expect(lines[0]).toMatch(
+      /^memusage: smaps_rollup engine: \/proc\/kpagecount is not readable \(needs root\)/,
+    );
+    expect(lines[1]).toMatch(/^memusage: note: smaps_rollup cannot show zero-page mappings/);
+    expect(lines[2]).toMatch(
+      /^memusage: \d+ processes not readable \(permission denied\), not in the totals: 1, /,
+    );
+  });
+});

@@ -1,0 +1,104 @@
+/**
+ * `top --once --json` while processes start and exit all the time: every run must succeed with a valid,
+ * self-consistent document, and every row must belong to the process that had that PID.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { requireRoot } from '../helpers/require-root.js';
+
+const run = promisify(execFile);
+const CHURN = 1000;
+const RUNS = 20;
+/** Always measured (MemUsage), and measured only with page flags or by one engine (null otherwise). */
+const SIZES = ['vss', 'rss', 'pss', 'uss', 'swap', 'anon', 'pssAnon', 'hugetlb'] as const;
+const NULLABLE_SIZES = ['file', 'shmem', 'pssFile', 'pssShmem', 'thp', 'ksm', 'zeroPage'] as const;
+const isSize = (v: unknown) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+
+interface Row {
+  pid: number;
+  startTime: number;
+  name: string;
+  argv: string[];
+  [size: string]: unknown;
+}
+
+/** Start time (clock ticks since boot, field 22) of whatever has this PID now; undefined once it is gone. */
+const startTimeNow = (pid: number): number | undefined => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'latin1');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
+  } catch {
+    return undefined;
+  }
+};
+
+/** A shell that starts CHURN short-lived `sleep`s, ten at a time, and prints how many it started. */
+const startChurner = () => {
+  const script = `n=0; while [ $n -lt ${CHURN} ]; do for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.0$i & done; n=$((n+10)); wait; done; echo $n`;
+  const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const done = new Promise<number>((resolve) => child.once('exit', () => resolve(Number(out.trim()))));
+  return { pid: child.pid!, done, running: () => child.exitCode === null && child.signalCode === null };
+};
+
+describe.skipIf(!requireRoot())('top under process churn (live, root)', () => {
+  it(`${RUNS} top --once --json runs while ${CHURN} processes start and exit`, async () => {
+    const churner = startChurner();
+    let churnRows = 0;
+    let runs = 0;
+    try {
+      // At least RUNS runs, and keep going until the churner has started all of its processes.
+      while (runs < RUNS || churner.running()) {
+        const { stdout } = await run(process.execPath, [BIN, 'top', '--once', '--json'], {
+          maxBuffer: 64 * 1024 * 1024,
+          env: { ...process.env, NO_COLOR: '1' },
+        }); // rejects on a non-zero exit
+        runs++;
+        const doc = JSON.parse(stdout) as {
+          engine: string;
+          processes: Row[];
+          skipped: { pid: number; reason: string }[];
+          totals: Record<string, number | null>;
+        };
+        expect(doc.engine).toBe('pagemap');
+        const pids = doc.processes.map((p) => p.pid);
+        expect(new Set(pids).size, 'no PID twice').toBe(pids.length);
+        for (const p of doc.processes) {
+          expect(Number.isInteger(p.pid) && p.pid > 0, `pid ${p.pid}`).toBe(true);
+          expect(Number.isInteger(p.startTime) && p.startTime > 0, `${p.pid} startTime`).toBe(true);
+          expect(typeof p.name === 'string' && p.name !== '', `${p.pid} name`).toBe(true);
+          for (const key of SIZES) expect(isSize(p[key]), `${p.pid} ${key}=${p[key]}`).toBe(true);
+          for (const key of NULLABLE_SIZES)
+            expect(p[key] === null || isSize(p[key]), `${p.pid} ${key}=${p[key]}`).toBe(true);
+          const [rss, pss, uss] = [p.rss, p.pss, p.uss] as number[];
+          expect(uss, `${p.pid} uss <= pss`).toBeLessThanOrEqual(pss! + 1);
+          expect(pss, `${p.pid} pss <= rss`).toBeLessThanOrEqual(rss! + 1);
+          // Still there: it must be the very process that was measured (pid_max wraps far slower than this).
+          const now = startTimeNow(p.pid);
+          if (now !== undefined) expect(now, `pid ${p.pid} (${p.name}) start time`).toBe(p.startTime);
+          if (p.name === 'sleep' && p.argv[0] === 'sleep') churnRows++;
+        }
+        const measured = new Set(pids);
+        for (const s of doc.skipped) {
+          expect(['gone', 'denied', 'kernel-thread', 'zombie'], `${s.pid}: ${s.reason}`).toContain(s.reason);
+          expect(measured.has(s.pid), `${s.pid} both measured and skipped`).toBe(false);
+        }
+        // Totals are the sum of the rows shown: no process silently counted or dropped.
+        expect(doc.totals.processes).toBe(doc.processes.length);
+        expect(doc.totals.rss).toBe(doc.processes.reduce((sum, p) => sum + (p.rss as number), 0));
+      }
+    } finally {
+      if (churner.running()) process.kill(churner.pid, 'SIGKILL');
+    }
+    expect(await churner.done).toBe(CHURN);
+    expect(runs).toBeGreaterThanOrEqual(RUNS);
+    // The runs did overlap the churn: short-lived processes were measured.
+    expect(churnRows).toBeGreaterThan(0);
+  }, 180_000);
+});

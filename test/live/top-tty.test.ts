@@ -1,0 +1,212 @@
+/**
+ * The live `top` in a real terminal: tmux runs a shell, the shell runs memusage, the test types keys and
+ * reads the screen. Three memhogs of known size (with --pid) make the order on screen predictable.
+ */
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BIN } from '../helpers/cli.js';
+import { type Memhog, startMemhog } from '../helpers/memhog.js';
+
+const SOCKET = `memusage-test-${process.pid}`;
+const tmux = (...args: string[]): string =>
+  execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The visible screen of a session's pane, one string per row (trailing blanks cut). */
+const screen = (session: string): string[] =>
+  tmux('capture-pane', '-p', '-t', session)
+    .replace(/\n$/, '')
+    .split('\n')
+    .map((l) => l.trimEnd());
+
+const paneFlag = (session: string, flag: string): string =>
+  tmux('display-message', '-p', '-t', session, `#{${flag}}`).trim();
+
+/** Polls the screen until `predicate` holds; fails with the last screen when it never does. */
+const waitForScreen = async (
+  session: string,
+  predicate: (lines: string[]) => boolean,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<string[]> => {
+  const deadline = Date.now() + timeoutMs;
+  let lines = screen(session);
+  while (!predicate(lines)) {
+    if (Date.now() > deadline) throw new Error(`screen never showed ${what}:\n${lines.join('\n')}`);
+    await sleep(100);
+    lines = screen(session);
+  }
+  return lines;
+};
+
+/** PIDs of the table rows on screen, top to bottom. */
+const pidsOnScreen = (lines: string[]): number[] =>
+  lines.flatMap((l) => {
+    const m = /^\s*(\d+)\s+\S+\s/.exec(l);
+    return m ? [Number(m[1])] : [];
+  });
+
+/** The child of the pane's shell: the memusage process. */
+const memusagePid = (session: string): number => {
+  const shell = paneFlag(session, 'pane_pid');
+  const children = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/);
+  expect(children, 'the shell runs exactly memusage').toHaveLength(1);
+  return Number(children[0]);
+};
+
+let sessions = 0;
+
+/** A 120×30 shell in tmux that runs `memusage top ARGS` and then prints its exit status. */
+const startTop = async (args: string[]): Promise<string> => {
+  const session = `s${++sessions}`;
+  tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, 'env PS1="PROMPT$ " sh');
+  await waitForScreen(session, (l) => l[0] === 'PROMPT$', 'the prompt');
+  tmux(
+    'send-keys',
+    '-t',
+    session,
+    `${process.execPath} ${BIN} top --interval 0.5 ${args.join(' ')}; echo "EXIT:$?"`,
+    'Enter',
+  );
+  await waitForScreen(session, (l) => l[0]!.startsWith('memusage top '), 'the live header');
+  expect(paneFlag(session, 'alternate_on'), 'alternate screen in use').toBe('1');
+  return session;
+};
+
+/** After memusage ended: the shell's screen is back, the cursor visible, the tty in cooked mode again. */
+const expectRestored = async (session: string, exitLine = 'EXIT:0') => {
+  const lines = await waitForScreen(session, (l) => l.some((x) => x.endsWith(exitLine)), exitLine);
+  expect(lines.join('\n')).not.toMatch(/^memusage top {2}\d/m);
+  expect(paneFlag(session, 'alternate_on'), 'alternate screen left').toBe('0');
+  expect(paneFlag(session, 'cursor_flag'), 'cursor visible').toBe('1');
+  tmux(
+    'send-keys',
+    '-t',
+    session,
+    'clear; stty -a | tr " " "\\n" | grep -x -e icanon -e echo -e isig',
+    'Enter',
+  );
+  const stty = await waitForScreen(session, (l) => l.includes('isig'), 'stty output');
+  expect(stty.filter((l) => /^(icanon|echo|isig)$/.test(l)).sort(), 'cooked mode').toEqual([
+    'echo',
+    'icanon',
+    'isig',
+  ]);
+};
+
+describe('memusage top, live in a terminal (tmux)', () => {
+  const hogs: Memhog[] = [];
+  let pids: number[] = [];
+
+  beforeAll(async () => {
+    hogs.push(
+      ...(await Promise.all([
+        startMemhog(['anon', '4']),
+        startMemhog(['anon', '12']),
+        startMemhog(['anon', '24']),
+      ])),
+    );
+    pids = hogs.map((h) => h.pid);
+  });
+  afterAll(async () => {
+    try {
+      tmux('kill-server');
+    } catch {
+      // no server left
+    }
+    await Promise.all(hogs.map((h) => h.stop()));
+  });
+
+  it('header and table on screen; r reverses, > and < change the sort column; q restores the terminal', async () => {
+    const [small, mid, big] = pids;
+    const session = await startTop(['--pid', pids.join(',')]);
+    let lines = await waitForScreen(session, (l) => pidsOnScreen(l).length === 3, 'three rows');
+    expect(lines[0]).toMatch(
+      /^memusage top {2}\d\d:\d\d:\d\d {2}sort PSS, largest first {2}every 0\.5s {2}(pagemap|smaps_rollup) engine {2}3 processes$/,
+    );
+    expect(lines[1]).toMatch(/^keys: q quit/);
+    expect(lines.find((l) => /^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS\s+RSS$/.test(l))).toBeDefined();
+    expect(lines.find((l) => /^\s+TOTAL\s/.test(l))).toBeDefined();
+    expect(pidsOnScreen(lines)).toEqual([big, mid, small]);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(120);
+
+    tmux('send-keys', '-t', session, 'r');
+    lines = await waitForScreen(session, (l) => l[0]!.includes('sort PSS, smallest first'), 'reversed PSS');
+    expect(pidsOnScreen(lines)).toEqual([small, mid, big]);
+
+    tmux('send-keys', '-t', session, '>');
+    await waitForScreen(session, (l) => l[0]!.includes('sort RSS, smallest first'), 'next column: RSS');
+    tmux('send-keys', '-t', session, '<', '<');
+    await waitForScreen(session, (l) => l[0]!.includes('sort USS, smallest first'), 'two back: USS');
+    tmux('send-keys', '-t', session, '<');
+    tmux('send-keys', '-t', session, 'r');
+    lines = await waitForScreen(session, (l) => l[0]!.includes('sort SWAP, largest first'), 'SWAP');
+
+    // A smaller window: the table is cut to the width and to the rows that fit, and says so.
+    tmux('resize-window', '-t', session, '-x', '70', '-y', '7');
+    tmux('send-keys', '-t', session, 's', 's'); // back to PSS, largest first
+    lines = await waitForScreen(
+      session,
+      (l) => l[0]!.includes('sort PSS, largest first') && l.some((x) => /^showing \d of 3 rows/.test(x)),
+      'the rows that fit',
+    );
+    expect(lines).toHaveLength(7);
+    for (const l of lines) expect(l.length).toBeLessThanOrEqual(70);
+    // Header lines, a blank line, the column header, the rows, the totals row: 7 lines in all.
+    const fit = 7 - (lines.indexOf('') + 1) - 2;
+    expect(fit).toBeGreaterThan(0);
+    expect(lines.some((l) => l.startsWith(`showing ${fit} of 3 rows`))).toBe(true);
+    expect(pidsOnScreen(lines)).toEqual([big, mid, small].slice(0, fit));
+    expect(lines[6]).toMatch(/^\s+TOTAL\s/);
+
+    tmux('send-keys', '-t', session, 'q');
+    await expectRestored(session);
+  });
+
+  it('Ctrl-C restores the terminal', async () => {
+    const session = await startTop(['--pid', pids.join(',')]);
+    tmux('send-keys', '-t', session, 'C-c');
+    await expectRestored(session);
+  });
+
+  it('SIGTERM restores the terminal', async () => {
+    const session = await startTop(['--pid', pids.join(',')]);
+    process.kill(memusagePid(session), 'SIGTERM');
+    await expectRestored(session);
+  });
+
+  it('a shown process that exits: its row goes, the view stays up', async () => {
+    const gone = await startMemhog(['anon', '1']);
+    const session = await startTop(['--pid', `${pids[0]},${gone.pid}`]);
+    await waitForScreen(session, (l) => pidsOnScreen(l).length === 2, 'two rows');
+    await gone.stop();
+    await waitForScreen(session, (l) => pidsOnScreen(l).length === 1, 'the exited process gone');
+    expect(paneFlag(session, 'alternate_on')).toBe('1');
+    tmux('send-keys', '-t', session, 'q');
+    await expectRestored(session);
+  });
+
+  it.skipIf(process.getuid?.() !== 0)(
+    'an error while measuring restores the terminal, then one stderr line and exit 1',
+    async () => {
+      // As nobody the pagemap engine cannot run: the first measurement throws inside the live view.
+      const session = `s${++sessions}`;
+      tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, 'env PS1="PROMPT$ " sh');
+      await waitForScreen(session, (l) => l[0] === 'PROMPT$', 'the prompt');
+      tmux(
+        'send-keys',
+        '-t',
+        session,
+        `setpriv --reuid=65534 --regid=65534 --clear-groups ${process.execPath} ${BIN} top --engine pagemap; echo "EXIT:$?"`,
+        'Enter',
+      );
+      const lines = await waitForScreen(session, (l) => l.some((x) => x.endsWith('EXIT:1')), 'EXIT:1');
+      expect(lines.filter((l) => l.startsWith('memusage: '))).toEqual([
+        'memusage: the pagemap engine cannot run: /proc/kpagecount is not readable (needs root)',
+      ]);
+      await expectRestored(session, 'EXIT:1');
+    },
+  );
+});
