@@ -1,0 +1,67 @@
+import { measureLibs } from '../../engine/libs.js';
+import { UserNames } from '../../procfs/users.js';
+import {
+  LIBS_SORT_KEYS,
+  renderLibsCsv,
+  renderLibsJson,
+  renderLibsTable,
+  selectFiles,
+} from '../../view/libs-render.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_OK, UsageError } from '../errors.js';
+import { useColor } from '../io.js';
+import { sortKey } from './maps.js';
+
+export interface LibsCliOptions {
+  process?: string;
+  lib?: string;
+  detail?: boolean;
+  sort: string;
+  reverse?: boolean;
+  limit?: number;
+  header: boolean;
+  bytes?: boolean;
+  json?: boolean;
+  csv?: boolean;
+}
+
+const regex = (option: string, text: string | undefined): RegExp | undefined => {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    throw new UsageError(
+      `${option}: invalid regular expression '${text}': ${(error as Error).message.replace(/^.*: /, '')}`,
+    );
+  }
+};
+
+/** `memusage libs`: every mapped file across processes, librank-style. */
+export const runLibs = (ctx: CommandContext, o: LibsCliOptions): number => {
+  if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
+  const key = sortKey(o.sort, LIBS_SORT_KEYS);
+  const process = regex('--process', o.process);
+  const lib = regex('--lib', o.lib);
+  const result = measureLibs(
+    { procRoot: ctx.procRoot, ...(process ? { process } : {}), ...(lib ? { lib } : {}) },
+    ctx.capabilities(),
+    new UserNames(),
+  );
+  const files = selectFiles(result.files, key, o.reverse === true, o.limit);
+  const { io } = ctx;
+  if (o.json) io.out(renderLibsJson(result, files));
+  else if (o.csv) io.out(renderLibsCsv(files, o.detail === true));
+  else {
+    io.out(
+      renderLibsTable(files, {
+        units: o.bytes ? 'bytes' : 'human',
+        detail: o.detail === true,
+        width: io.columns,
+        header: o.header,
+        color: useColor(io),
+      }),
+    );
+    io.err(`memusage: ${result.snapshot.engineReason}\n`);
+  }
+  return EXIT_OK;
+};

@@ -1,0 +1,64 @@
+import { measureMaps } from '../../engine/maps.js';
+import type { EngineChoice } from '../../engine/types.js';
+import { UserNames } from '../../procfs/users.js';
+import {
+  MAPS_SORT_KEYS,
+  type MapsSortKey,
+  renderMapsCsv,
+  renderMapsJson,
+  renderMapsTable,
+  selectMappingRows,
+} from '../../view/maps-render.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
+import { useColor } from '../io.js';
+
+export interface MapsCliOptions {
+  all?: boolean;
+  flags?: boolean;
+  sort?: string;
+  reverse?: boolean;
+  limit?: number;
+  header: boolean;
+  bytes?: boolean;
+  json?: boolean;
+  csv?: boolean;
+  engine: EngineChoice;
+}
+
+/** Validate a --sort key against a command's list (shared by maps, libs and shared). */
+export const sortKey = <K extends string>(given: string, known: readonly K[]): K => {
+  const key = known.find((k) => k === given.toLowerCase());
+  if (!key) throw new UsageError(`unknown sort key '${given}' (known: ${known.join(', ')})`);
+  return key;
+};
+
+/** `memusage maps PID`: the process's memory by mapping, rows summing to its total. */
+export const runMaps = (ctx: CommandContext, pid: number, o: MapsCliOptions): number => {
+  if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
+  const key: MapsSortKey = sortKey(o.sort ?? (o.all ? 'address' : 'pss'), MAPS_SORT_KEYS);
+  const result = measureMaps(
+    { procRoot: ctx.procRoot, pid, engine: o.engine, all: o.all === true, flags: o.flags === true },
+    ctx.capabilities(),
+    new UserNames(),
+  );
+  const { io } = ctx;
+  for (const s of result.snapshot.skipped) io.err(`memusage: ${s.message}\n`);
+  if (!result.process) return EXIT_PARTIAL;
+  const rows = selectMappingRows(result.rows, key, o.reverse === true, o.limit);
+  if (o.json) io.out(renderMapsJson(result, rows));
+  else if (o.csv) io.out(renderMapsCsv(rows, o.flags === true));
+  else {
+    io.out(
+      renderMapsTable(result, rows, {
+        units: o.bytes ? 'bytes' : 'human',
+        all: o.all === true,
+        flags: o.flags === true,
+        width: io.columns,
+        header: o.header,
+        color: useColor(io),
+      }),
+    );
+  }
+  return EXIT_OK;
+};

@@ -1,0 +1,36 @@
+import { measureShared } from '../../engine/shared.js';
+import { UserNames } from '../../procfs/users.js';
+import { renderSharedCsv, renderSharedJson, renderSharedTable } from '../../view/shared-render.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
+import { useColor } from '../io.js';
+
+export interface SharedCliOptions {
+  header: boolean;
+  bytes?: boolean;
+  json?: boolean;
+  csv?: boolean;
+}
+
+/** `memusage shared PID PID...`: exact pages shared among the processes and with everyone else. */
+export const runShared = (ctx: CommandContext, pids: number[], o: SharedCliOptions): number => {
+  if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
+  const unique = [...new Set(pids)];
+  if (unique.length < 2) throw new UsageError('shared needs at least two different PIDs');
+  const result = measureShared(ctx.procRoot, unique, ctx.capabilities(), new UserNames());
+  const { io } = ctx;
+  for (const s of result.snapshot.skipped) io.err(`memusage: ${s.message}\n`);
+  if (o.json) io.out(renderSharedJson(result));
+  else if (o.csv) io.out(renderSharedCsv(result));
+  else if (result.processes.length > 0) {
+    io.out(
+      renderSharedTable(result, {
+        units: o.bytes ? 'bytes' : 'human',
+        width: io.columns,
+        header: o.header,
+        color: useColor(io),
+      }),
+    );
+  }
+  return result.snapshot.skipped.length > 0 ? EXIT_PARTIAL : EXIT_OK;
+};

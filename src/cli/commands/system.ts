@@ -1,0 +1,39 @@
+import { measureSystem } from '../../engine/system.js';
+import type { EngineChoice } from '../../engine/types.js';
+import { UserNames } from '../../procfs/users.js';
+import { renderSystemCsv, renderSystemJson, renderSystemTable } from '../../view/system-render.js';
+import type { CommandContext } from '../context.js';
+import { EXIT_OK, UsageError } from '../errors.js';
+import { useColor } from '../io.js';
+
+export interface SystemCliOptions {
+  header: boolean;
+  bytes?: boolean;
+  json?: boolean;
+  csv?: boolean;
+  engine: EngineChoice;
+}
+
+/** `memusage system`: the machine's RAM, every part accounted, summing to MemTotal. */
+export const runSystem = (ctx: CommandContext, o: SystemCliOptions): number => {
+  if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
+  const result = measureSystem(
+    { procRoot: ctx.procRoot, engine: o.engine },
+    ctx.capabilities(),
+    new UserNames(),
+  );
+  const { io } = ctx;
+  if (o.json) io.out(renderSystemJson(result));
+  else if (o.csv) io.out(renderSystemCsv(result));
+  else {
+    io.out(
+      renderSystemTable(result, {
+        units: o.bytes ? 'bytes' : 'human',
+        width: io.columns,
+        header: o.header,
+        color: useColor(io),
+      }),
+    );
+  }
+  return EXIT_OK;
+};

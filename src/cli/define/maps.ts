@@ -1,0 +1,38 @@
+import type { Command } from '@commander-js/extra-typings';
+import { runMaps } from '../commands/maps.js';
+import { createContext } from '../context.js';
+import type { Io } from '../io.js';
+import { parsePid, parsePositiveInt } from '../parse-options.js';
+import type { RunState } from '../program.js';
+import { engineOption, procRootOption } from './common.js';
+
+export const defineMaps = (program: Command, io: Io, state: RunState): void => {
+  program
+    .command('maps')
+    .description('memory of one process by mapping (smem -m, pmap -X); rows sum to the `pid` totals')
+    .argument('<pid>', 'process ID', parsePid)
+    .option('-a, --all', 'one row per mapping (address range, permissions, offset) instead of per name')
+    .option(
+      '-f, --flags',
+      'page states from /proc/kpageflags: dirty, mlocked, KSM, zero page, active/inactive',
+    )
+    .option(
+      '-s, --sort <key>',
+      'sort by address, name, mappings, or a size (vss, rss, pss, uss, swap, …); default pss, address with --all',
+    )
+    .option('-r, --reverse', 'reverse the order')
+    .option('-n, --limit <n>', 'show at most N rows (TOTAL stays the whole process)', parsePositiveInt)
+    .option('--no-header', 'no header line')
+    .option('--bytes', 'exact bytes instead of human units')
+    .option('--json', 'JSON document, values in bytes')
+    .option('--csv', 'CSV, values in bytes')
+    .addOption(engineOption())
+    .addOption(procRootOption())
+    .addHelpText(
+      'after',
+      "\nExamples:\n  memusage maps 1234              by name, largest PSS first\n  memusage maps --all --flags 1234 one row per mapping with page states\n  memusage maps --json 1234 | jq '.mappings[] | {name, pss}'\n\nNeeds root (page frame numbers). Exit: 0 ok, 1 failure, 2 usage, 3 process not measured.\n",
+    )
+    .action((pid, options) => {
+      state.exitCode = runMaps(createContext(io, options.procRoot), pid, options);
+    });
+};
