@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { runLibs } from '../commands/libs.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePositiveInt } from '../parse-options.js';
@@ -37,7 +36,9 @@ Examples:
 Needs root (page frame numbers). Exit: 0 ok, 1 failure, 2 usage.
 `,
     )
-    .action((options) => {
+    .action(async (options) => {
+      // Loaded on use, so every other command starts without this one's modules.
+      const { runLibs } = await import('../commands/libs.js');
       state.exitCode = runLibs(createContext(io, options.procRoot), options);
     });
 };

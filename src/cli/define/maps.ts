@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { runMaps } from '../commands/maps.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid, parsePositiveInt } from '../parse-options.js';
@@ -32,7 +31,9 @@ export const defineMaps = (program: Command, io: Io, state: RunState): void => {
       'after',
       "\nExamples:\n  memusage maps 1234              by name, largest PSS first\n  memusage maps --all --flags 1234 one row per mapping with page states\n  memusage maps --json 1234 | jq '.mappings[] | {name, pss}'\n\nNeeds root (page frame numbers). Exit: 0 ok, 1 failure, 2 usage, 3 process not measured.\n",
     )
-    .action((pid, options) => {
+    .action(async (pid, options) => {
+      // Loaded on use, so every other command starts without this one's modules.
+      const { runMaps } = await import('../commands/maps.js');
       state.exitCode = runMaps(createContext(io, options.procRoot), pid, options);
     });
 };

@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { runPid } from '../commands/pid.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid } from '../parse-options.js';
@@ -20,7 +19,9 @@ export const definePid = (program: Command, io: Io, state: RunState): void => {
     .option('--csv', 'CSV, values in bytes')
     .addOption(engineOption())
     .addOption(procRootOption())
-    .action((pids, options) => {
+    .action(async (pids, options) => {
+      // Loaded on use, so every other command starts without this one's modules.
+      const { runPid } = await import('../commands/pid.js');
       state.exitCode = runPid(createContext(io, options.procRoot), pids, options);
     });
 };

@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { runShared } from '../commands/shared.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid } from '../parse-options.js';
@@ -33,7 +32,9 @@ Examples:
 Needs root (page frame numbers). Exit: 0 ok, 1 failure, 2 usage, 3 some PIDs not measured.
 `,
     )
-    .action((pids, options) => {
+    .action(async (pids, options) => {
+      // Loaded on use, so every other command starts without this one's modules.
+      const { runShared } = await import('../commands/shared.js');
       state.exitCode = runShared(createContext(io, options.procRoot), pids, options);
     });
 };

@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { runSystem } from '../commands/system.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import type { RunState } from '../program.js';
@@ -31,7 +30,9 @@ Examples:
 Without root only your own processes are in the userspace lines. Exit: 0 ok, 1 failure, 2 usage.
 `,
     )
-    .action((options) => {
+    .action(async (options) => {
+      // Loaded on use, so every other command starts without this one's modules.
+      const { runSystem } = await import('../commands/system.js');
       state.exitCode = runSystem(createContext(io, options.procRoot), options);
     });
 };

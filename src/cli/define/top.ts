@@ -1,8 +1,5 @@
 import type { Command } from '@commander-js/extra-typings';
 import { UserNames } from '../../procfs/users.js';
-import { runTopOnce } from '../commands/top.js';
-import { runTopLive } from '../commands/top-live.js';
-import { runTopWatch } from '../commands/top-watch.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePidList, parsePositiveInt, parseSeconds, parseSizeOption } from '../parse-options.js';
@@ -55,8 +52,19 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
       // Live only on a terminal and only when no one-shot or pipe format was asked for.
       const live = options.once || options.json || options.csv ? undefined : io.terminal;
       if (options.watch !== undefined)
-        state.exitCode = await runTopWatch(ctx, selection, options, options.watch);
-      else if (live) state.exitCode = await runTopLive(ctx, selection, options, live);
-      else state.exitCode = runTopOnce(ctx, selection, options);
+        state.exitCode = await (await import('../commands/top-watch.js')).runTopWatch(
+          ctx,
+          selection,
+          options,
+          options.watch,
+        );
+      else if (live)
+        state.exitCode = await (await import('../commands/top-live.js')).runTopLive(
+          ctx,
+          selection,
+          options,
+          live,
+        );
+      else state.exitCode = (await import('../commands/top.js')).runTopOnce(ctx, selection, options);
     });
 };
