@@ -1,6 +1,12 @@
 import { Command } from '@commander-js/extra-typings';
+import { defineLibs } from './define/libs.js';
+import { defineMaps } from './define/maps.js';
 import { definePid } from './define/pid.js';
+import { defineRun } from './define/run.js';
+import { defineShared } from './define/shared.js';
+import { defineSystem } from './define/system.js';
 import { defineTop } from './define/top.js';
+import { defineWss } from './define/wss.js';
 import type { Io } from './io.js';
 
 /** The outcome of a command: its exit status. */
@@ -29,6 +35,12 @@ export const createProgram = (io: Io, state: RunState): Command => {
     .showSuggestionAfterError(true)
     .helpCommand(true);
   definePid(program, io, state);
+  defineMaps(program, io, state);
+  defineLibs(program, io, state);
+  defineShared(program, io, state);
+  defineSystem(program, io, state);
   defineTop(program, io, state);
+  defineWss(program, io, state);
+  defineRun(program, io, state);
   return program;
 };

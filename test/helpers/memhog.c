@@ -3,7 +3,7 @@
  *
  *   memhog SCENARIO [ARGS...]   (sizes in MiB unless said)
  *     anon N | shared N K | cow N K | file PATH N | file2 PATH N | zero N [huge] | thp N | thpcow N [IDX]
- *     sparse [GIB [PAGES]] | name STRING | busy TOTAL HOT
+ *     sparse [GIB [PAGES]] | name STRING | busy TOTAL HOT | hold N SECONDS
  *
  * Output: {"scenario":..,"pids":[parent,children..],"addr":"0x..","expect":{..},"byPid":{"PID":{..}}}
  * "expect" is what the built region adds to EVERY pid (bytes; pss may be fractional); "byPid" overrides
@@ -29,6 +29,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MIB (1024UL * 1024UL)
@@ -54,7 +55,8 @@ static void die(const char *what) {
 static void usage(void) {
   static const char msg[] =
       "usage: memhog anon N | shared N K | cow N K | file PATH N | file2 PATH N | zero N [huge]\n"
-      "              | thp N | thpcow N [IDX] | sparse [GIB [PAGES]] | name STRING | busy TOTAL HOT\n";
+      "              | thp N | thpcow N [IDX] | sparse [GIB [PAGES]] | name STRING | busy TOTAL HOT\n"
+      "              | hold N SECONDS\n";
   (void)!write(2, msg, sizeof msg - 1);
   _exit(2);
 }
@@ -234,6 +236,24 @@ int main(int argc, char **argv) {
   char exp[1024] = "";  /* JSON members of "expect" (without braces) */
   char bypid[4096] = ""; /* JSON members of "byPid" */
 
+  if (!strcmp(sc, "hold")) {
+    /* hold: N MiB written, held SECONDS (fractions allowed), then exit 0 without waiting for stdin: for
+       measuring commands (memusage run) whose stdin may stay open or be closed at once. */
+    if (argc != 4) usage();
+    size_t len = arg_ulong(argc, argv, 2, 0) * MIB;
+    char *end;
+    double secs = strtod(argv[3], &end);
+    if (*end || secs < 0) usage();
+    addr = map_anon(len, MAP_PRIVATE, 0);
+    write_pages(addr, len);
+    char line[160];
+    int n = snprintf(line, sizeof line, "{\"scenario\":\"hold\",\"pids\":[%d],\"bytes\":%zu}\n", getpid(), len);
+    if (n > 0) (void)!write(1, line, (size_t)n);
+    struct timespec ts = {(time_t)secs, (long)((secs - (double)(time_t)secs) * 1e9)};
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR) {
+    }
+    return 0;
+  }
   if (!strcmp(sc, "anon") || !strcmp(sc, "busy")) {
     int busy = !strcmp(sc, "busy");
     if (argc != (busy ? 4 : 3)) usage();

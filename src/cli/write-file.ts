@@ -1,0 +1,16 @@
+import { writeFileSync } from 'node:fs';
+import type { Io } from './io.js';
+
+/** Write a report to FILE, or to stdout for '-'. Returns an error message instead of throwing. */
+export const writeOutput = (io: Io, path: string, text: string): string | undefined => {
+  if (path === '-') {
+    io.out(text);
+    return undefined;
+  }
+  try {
+    writeFileSync(path, text);
+    return undefined;
+  } catch (error) {
+    return `cannot write ${path}: ${error instanceof Error ? error.message : String(error)}`;
+  }
+};

@@ -1,0 +1,94 @@
+import { type StatusFields, statusBytes } from '../parse/status.js';
+import { closeProcessDir, listPids, openProcessDir } from '../procfs/process-dir.js';
+import { readStatus } from '../procfs/process-info.js';
+import type { ProcRoot } from '../procfs/root.js';
+
+/** A tree member as one cheap status read shows it. Bytes. */
+export interface TreeMember {
+  pid: number;
+  ppid: number;
+  name: string;
+  rss: number;
+  hwm: number;
+}
+
+const readMemberStatus = (root: ProcRoot, pid: number): StatusFields | undefined => {
+  let dir: ReturnType<typeof openProcessDir> | undefined;
+  try {
+    dir = openProcessDir(root, pid);
+    return readStatus(dir);
+  } catch {
+    return undefined; // Gone between the listing and the read: not a member any more.
+  } finally {
+    if (dir) closeProcessDir(dir);
+  }
+};
+
+/**
+ * Finds a process and all its descendants by parent PID, re-walked on every call (this kernel has no
+ * /proc/PID/task/TID/children). Cost: one status read per member and per PID not seen before; the parent
+ * of a non-member is remembered, since a process's parent only ever changes to a reaper outside the tree.
+ * A member whose parent exits stays a member (daemons started by the command are still its memory).
+ */
+export class TreeWalker {
+  private readonly outsiders = new Map<number, number>();
+  /** Members stay members while they live, even when their parent exits and they are reparented away. */
+  private joined = new Set<number>();
+
+  constructor(
+    private readonly root: ProcRoot,
+    readonly rootPid: number,
+  ) {}
+
+  walk(): TreeMember[] {
+    const pids = listPids(this.root);
+    // A PID that left the listing is forgotten, so if it is reused, the new process is looked at.
+    const listed = new Set(pids);
+    for (const pid of this.outsiders.keys()) if (!listed.has(pid)) this.outsiders.delete(pid);
+    const parentOf = new Map<number, number>();
+    const fresh = new Map<number, StatusFields>();
+    for (const pid of pids) {
+      const known = this.outsiders.get(pid);
+      if (known !== undefined) {
+        parentOf.set(pid, known);
+        continue;
+      }
+      const status = readMemberStatus(this.root, pid);
+      if (!status) continue;
+      fresh.set(pid, status);
+      parentOf.set(pid, Number(status.get('PPid') ?? 0));
+    }
+    const children = new Map<number, number[]>();
+    for (const [pid, ppid] of parentOf) {
+      const list = children.get(ppid);
+      if (list) list.push(pid);
+      else children.set(ppid, [pid]);
+    }
+    const members: TreeMember[] = [];
+    const queue = [...new Set([this.rootPid, ...this.joined])].filter((pid) => parentOf.has(pid));
+    const inTree = new Set(queue);
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      for (const child of children.get(pid) ?? []) {
+        if (inTree.has(child)) continue;
+        inTree.add(child);
+        queue.push(child);
+      }
+      const status = fresh.get(pid) ?? readMemberStatus(this.root, pid);
+      // A zombie's memory is already freed; it is not part of the tree's memory.
+      if (!status || /^[ZX]/.test(status.get('State') ?? '')) continue;
+      members.push({
+        pid,
+        ppid: parentOf.get(pid) ?? 0,
+        name: status.get('Name') ?? '?',
+        rss: statusBytes(status, 'VmRSS') ?? 0,
+        hwm: statusBytes(status, 'VmHWM') ?? 0,
+      });
+    }
+    this.joined = new Set(members.map((m) => m.pid));
+    for (const [pid, status] of fresh) {
+      if (!inTree.has(pid)) this.outsiders.set(pid, Number(status.get('PPid') ?? 0));
+    }
+    return members;
+  }
+}

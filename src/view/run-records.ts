@@ -1,0 +1,64 @@
+import type { RunRecord } from '../sample/record.js';
+import type { TreeSample } from '../sample/types.js';
+
+export const RUN_CSV_COLUMNS = [
+  'record',
+  't_ms',
+  'processes',
+  'rss_sum',
+  'rss',
+  'pss',
+  'uss',
+  'wss',
+  'pid',
+  'name',
+] as const;
+
+const treeRow = (record: string, s: TreeSample): unknown[] => [
+  record,
+  Math.round(s.t),
+  s.members.length,
+  s.rssSum,
+  s.rss,
+  s.pss,
+  s.uss,
+  s.wss,
+  '',
+  '',
+];
+
+/**
+ * `run --csv`: one `sample` row per sample (tree values; empty where the sample had no exact snapshot or
+ * WSS), then the summary: `peak_<metric>` rows (the sample where that metric peaked), `mean` and `final`
+ * rows, and one `process_peak` row per process (rss = its VmHWM).
+ */
+export const runCsvRows = (record: RunRecord): unknown[][] => {
+  const { summary, samples } = record;
+  const rows = samples.map((s) => treeRow('sample', s));
+  for (const key of ['pss', 'uss', 'rss', 'rssSum', 'wss'] as const) {
+    const peak = summary[key].peak;
+    const at = peak && samples.find((s) => s.t === peak.t);
+    if (at) rows.push(treeRow(`peak_${key === 'rssSum' ? 'rss_sum' : key}`, at));
+  }
+  const mean = (k: 'pss' | 'uss' | 'rss' | 'rssSum' | 'wss') => {
+    const m = summary[k].mean;
+    return m === null ? null : Math.round(m);
+  };
+  rows.push(['mean', '', '', mean('rssSum'), mean('rss'), mean('pss'), mean('uss'), mean('wss'), '', '']);
+  const last = samples.at(-1);
+  if (last) rows.push(treeRow('final', last));
+  for (const p of summary.processes)
+    rows.push([
+      'process_peak',
+      Math.round(p.lastSeen),
+      1,
+      p.peakRss,
+      p.peakRss,
+      p.peakPss,
+      '',
+      '',
+      p.pid,
+      p.name,
+    ]);
+  return rows;
+};

@@ -1,0 +1,129 @@
+/** `memusage run` through the real bin: exit statuses like a shell, the summary, the files it writes. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { RunRecord } from '../../src/sample/record.js';
+import { BIN, runCli, stderrLines } from '../helpers/cli.js';
+import { memhogPath } from '../helpers/memhog.js';
+import { requireRoot } from '../helpers/require-root.js';
+
+const MiB = 1024 * 1024;
+const dir = mkdtempSync(join(tmpdir(), 'memusage-run-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('memusage run: exit statuses', () => {
+  it('no command → usage error, exit 2, one line', () => {
+    const r = runCli(['run']);
+    expect(r.exitCode).toBe(2);
+    expect(stderrLines(r)).toEqual([expect.stringMatching(/^memusage: run needs a command/)]);
+  });
+
+  it('a command that does not exist → 127; not executable → 126; one line each', () => {
+    const missing = runCli(['run', '--', 'no-such-command-memusage']);
+    expect(missing.exitCode).toBe(127);
+    expect(stderrLines(missing)).toEqual(['memusage: no-such-command-memusage: command not found']);
+    const notExec = runCli(['run', '--', '/etc/passwd']);
+    expect(notExec.exitCode).toBe(126);
+    expect(stderrLines(notExec)).toEqual(['memusage: /etc/passwd: permission denied']);
+  });
+
+  it("exits with the command's status, 128+N when it was killed by signal N", () => {
+    const three = runCli(['run', '--', 'sh', '-c', 'exit 3']);
+    expect(three.exitCode).toBe(3);
+    expect(three.stderr).toMatch(/exited with status 3/);
+    const killed = runCli(['run', '--', 'sh', '-c', 'kill -TERM $$']);
+    expect(killed.exitCode).toBe(143);
+    expect(killed.stderr).toMatch(/killed by SIGTERM/);
+  });
+
+  it('passes its options to the command after --', () => {
+    const r = runCli(['run', '--json', '-', '--', 'sh', '-c', 'echo "$1"', 'sh', '--json']);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout.startsWith('--json\n')).toBe(true);
+    const record = JSON.parse(r.stdout.slice('--json\n'.length)) as RunRecord;
+    expect(record.command).toEqual(['sh', '-c', 'echo "$1"', 'sh', '--json']);
+  });
+
+  it('forwards SIGTERM to the command and still writes the summary', async () => {
+    const child = spawn(process.execPath, [BIN, 'run', '--', memhogPath(), 'hold', '8', '30'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
+    const started = Date.now();
+    while (!stdout.includes('"hold"') && Date.now() - started < 10_000)
+      await new Promise((r) => setTimeout(r, 20));
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => child.on('exit', (c) => resolve(c)));
+    expect(code).toBe(143);
+    expect(Date.now() - started).toBeLessThan(10_000);
+    expect(stderr).toMatch(/killed by SIGTERM \(status 143\)/);
+    expect(stderr).toMatch(/tree PSS\s+peak/);
+  });
+});
+
+describe.skipIf(!requireRoot())('memusage run: accuracy against memhog', () => {
+  const hog = memhogPath();
+
+  it('two concurrent 100 MiB children: peak tree USS ≈ 200 MiB (time -v would say ~100 MiB)', () => {
+    const json = join(dir, 'two.json');
+    const r = runCli([
+      'run',
+      '--json',
+      json,
+      '--',
+      'sh',
+      '-c',
+      `${hog} hold 100 2 & ${hog} hold 100 2 & wait`,
+    ]);
+    expect(r.exitCode).toBe(0);
+    const record = JSON.parse(readFileSync(json, 'utf8')) as RunRecord;
+    const uss = record.summary.uss.peak!.value;
+    expect(uss).toBeGreaterThanOrEqual(200 * MiB);
+    expect(uss).toBeLessThanOrEqual(200 * MiB * 1.05);
+    expect(record.summary.pss.peak!.value).toBeGreaterThanOrEqual(200 * MiB);
+    const memhogs = record.summary.processes.filter(
+      (p) => p.name === 'memhog' || p.name.startsWith('memhog'),
+    );
+    expect(memhogs).toHaveLength(2);
+    for (const p of memhogs) expect(p.peakRss).toBeGreaterThanOrEqual(100 * MiB);
+    // Every sample is one snapshot of the tree: the members of one sample have distinct PIDs.
+    for (const s of record.samples) expect(new Set(s.members.map((m) => m.pid)).size).toBe(s.members.length);
+  });
+
+  it('a child that holds 200 MiB for 1 s then exits: the peak is at least 200 MiB', () => {
+    const json = join(dir, 'hold.json');
+    const r = runCli(['run', '--cpu-budget', '20', '--json', json, '--', hog, 'hold', '200', '1']);
+    expect(r.exitCode).toBe(0);
+    const record = JSON.parse(readFileSync(json, 'utf8')) as RunRecord;
+    expect(record.summary.processes[0]!.peakRss).toBeGreaterThanOrEqual(200 * MiB);
+    expect(record.summary.rssSum.peak!.value).toBeGreaterThanOrEqual(200 * MiB);
+    expect(record.summary.pss.peak!.value).toBeGreaterThanOrEqual(200 * MiB);
+    expect(r.stderr).not.toMatch(/maxrss/i);
+  });
+
+  it('follows a shell wrapper to the real process; --csv and --plot are written', () => {
+    const csv = join(dir, 'wrap.csv');
+    const svg = join(dir, 'wrap.svg');
+    const r = runCli(['run', '--csv', csv, '--plot', svg, '--', 'sh', '-c', `${hog} hold 64 0.6; true`]);
+    expect(r.exitCode).toBe(0);
+    expect(r.stderr).toMatch(/memhog/);
+    const rows = readFileSync(csv, 'utf8').trim().split('\n');
+    expect(rows[0]).toBe('record,t_ms,processes,rss_sum,rss,pss,uss,wss,pid,name');
+    const peak = rows.find((l) => /^process_peak,.*,memhog[^,]*$/.test(l))!;
+    expect(Number(peak.split(',')[3])).toBeGreaterThanOrEqual(64 * MiB);
+    expect(rows.some((l) => l.startsWith('peak_pss,'))).toBe(true);
+    const plot = readFileSync(svg, 'utf8');
+    expect(plot).toMatch(/^<svg xmlns="http:\/\/www.w3.org\/2000\/svg"/);
+    expect(plot).toMatch(/peak PSS \d/);
+    expect(plot).toMatch(/time \(seconds\)/);
+  });
+});

@@ -1,0 +1,71 @@
+/** `memusage wss` through the real bin: the warning in --help, exit codes, the JSON/CSV/table shapes. */
+import { describe, expect } from 'vitest';
+import type { WssRecord } from '../../src/sample/record.js';
+import { runCli, stderrLines } from '../helpers/cli.js';
+import { memhogTest } from '../helpers/memhog.js';
+import { requireRoot } from '../helpers/require-root.js';
+
+const MiB = 1024 * 1024;
+
+describe('memusage wss: help and usage errors', () => {
+  memhogTest('--help says plainly what clearing referenced bits does', () => {
+    for (const cmd of ['wss', 'run']) {
+      const help = runCli([cmd, '--help']).stdout.replace(/\s+/g, ' ');
+      expect(help).toMatch(/WRITES \/proc\/PID\/clear_refs/);
+      expect(help).toMatch(/look cold to reclaim/);
+      expect(help).toMatch(/mmap lock/);
+    }
+  });
+
+  memhogTest('bad input → exit 2 with one line; a missing PID → exit 3', () => {
+    const both = runCli(['wss', '--anon', '--file', '1']);
+    expect(both.exitCode).toBe(2);
+    expect(stderrLines(both)).toEqual(['memusage: --anon and --file cannot be combined']);
+    const method = runCli(['wss', '--method', 'guess', '1']);
+    expect(method.exitCode).toBe(2);
+    expect(stderrLines(method)).toHaveLength(1);
+    const missing = runCli(['wss', '-n', '1', '--json', '4194000']);
+    expect(missing.exitCode).toBe(3);
+    expect(stderrLines(missing)).toEqual(['memusage: no process with PID 4194000']);
+    expect((JSON.parse(missing.stdout) as WssRecord).samples).toEqual([]);
+  });
+});
+
+describe.skipIf(!requireRoot())('memusage wss on memhog busy', () => {
+  memhogTest('--json: method and one sample per window, in bytes', async ({ memhog }) => {
+    const hog = await memhog(['busy', '48', '12']);
+    const r = runCli(['wss', String(hog.pid), '-n', '2', '-i', '0.4', '--json']);
+    expect(r.exitCode).toBe(0);
+    const doc = JSON.parse(r.stdout) as WssRecord;
+    expect(doc.method).toBe('clear-refs');
+    expect(doc.methodReason).toMatch(/page_idle/);
+    expect(doc.samples).toHaveLength(2);
+    for (const s of doc.samples) {
+      expect(Object.keys(s)).toEqual(expect.arrayContaining(['pid', 't', 'wss', 'anon', 'file', 'rss']));
+      expect(s.pid).toBe(hog.pid);
+      expect(Math.abs(s.anon - 12 * MiB)).toBeLessThanOrEqual(0.02 * 12 * MiB + 256 * 1024);
+      expect(s.rss).toBeGreaterThanOrEqual(48 * MiB);
+    }
+    expect(doc.samples[1]!.t).toBeGreaterThan(doc.samples[0]!.t);
+  });
+
+  memhogTest('table says the method and prints WSS% of RSS; --csv and --maps', async ({ memhog }) => {
+    const hog = await memhog(['busy', '40', '10']);
+    const table = runCli(['wss', String(hog.pid), '-n', '1', '-i', '0.3', '--maps']);
+    expect(table.exitCode).toBe(0);
+    const lines = table.stdout.split('\n');
+    expect(lines[0]).toMatch(/^# working set by clear-refs over 0.3 s windows/);
+    expect(lines[1]).toMatch(/TIME\s+PID\s+WSS\s+ANON\s+FILE\s+RSS\s+WSS%\s+COMMAND/);
+    expect(lines[2]).toMatch(
+      new RegExp(`\\s${hog.pid}\\s+\\S+\\s+\\S+\\s+\\S+\\s+\\S+\\s+\\d+\\.\\d%\\s+\\S`),
+    );
+    // The hot region is the most-touched mapping, first under the process row: 10M of 40M, 25%.
+    expect(lines[3]).toMatch(/^\s+10\.0M\s+anon\s+40\.0M\s+25\.0%\s+[0-9a-f]{12}-[0-9a-f]{12} rw-p/);
+    const csv = runCli(['wss', String(hog.pid), '-n', '1', '-i', '0.3', '--csv']);
+    const rows = csv.stdout.trim().split('\n');
+    expect(rows[0]).toBe(
+      'method,t_ms,window_ms,pid,name,wss,anon,file,rss,map_start,map_end,map_perms,map_name',
+    );
+    expect(rows[1]).toMatch(new RegExp(`^clear-refs,\\d+,\\d+,${hog.pid},[^,]+,\\d+,\\d+,\\d+,\\d+,,,,$`));
+  });
+});

@@ -1,0 +1,199 @@
+/** Tree walking, exact-snapshot scheduling and summaries over a synthetic proc root with a fake clock. */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Capabilities } from '../../../src/engine/capabilities.js';
+import type { Clock } from '../../../src/sample/clock.js';
+import { TreeSampler } from '../../../src/sample/sampler.js';
+import { processPeaks, seriesStats, summarize } from '../../../src/sample/summary.js';
+import { TreeWalker } from '../../../src/sample/tree.js';
+import type { TreeSample } from '../../../src/sample/types.js';
+import { PAGE, ProcTree, type WrittenTree } from '../../helpers/proc-tree.js';
+
+const CAPS: Capabilities = {
+  frames: true,
+  framesReason: 'fixture',
+  scanner: undefined,
+  scannerReason: 'fixture',
+};
+const KiB = 1024;
+const cleanups: (() => void)[] = [];
+afterEach(() => {
+  for (const c of cleanups.splice(0)) c();
+});
+
+/**
+ * 100 (root) → 101 → 102, plus 200 outside the tree. 101 and 102 share frames 2000..2003; each process
+ * also has private pages. 101's VmHWM is above its VmRSS (it peaked earlier).
+ */
+const fixture = (): WrittenTree => {
+  const tree = new ProcTree();
+  tree
+    .frames(1000, 8, { count: 1 })
+    .frames(2000, 4, { count: 2 })
+    .frames(3000, 4, { count: 1 })
+    .frames(4000, 4, { count: 1 });
+  const add = (pid: number, ppid: number, priv: number, shared: boolean, hwmKb?: number) => {
+    const pages = priv + (shared ? 4 : 0);
+    const p = tree.process(pid, {
+      ppid,
+      comm: `p${pid}`,
+      status: { RssAnon: (pages * PAGE) / KiB, ...(hwmKb ? { VmHWM: hwmKb } : {}) },
+    });
+    const base = 0x7f00_0000_0000 + pid * 0x1000_0000;
+    const v = p.vma({ start: base, end: base + 64 * PAGE });
+    v.pages(base, priv, (i) => ({ pfn: { 100: 1000, 101: 3000, 102: 4000, 200: 1004 }[pid]! + i }));
+    if (shared) v.pages(base + 32 * PAGE, 4, (i) => ({ pfn: 2000 + i }));
+  };
+  add(100, 1, 4, false);
+  add(101, 100, 4, true, 4096);
+  add(102, 101, 4, true);
+  add(200, 1, 4, false);
+  const written = tree.write();
+  cleanups.push(written.cleanup);
+  return written;
+};
+
+describe('TreeWalker', () => {
+  it('finds the root and every descendant by parent PID, and nothing else', () => {
+    const tree = fixture();
+    const members = new TreeWalker(tree.root, 100).walk();
+    expect(members.map((m) => [m.pid, m.ppid, m.name])).toEqual([
+      [100, 1, 'p100'],
+      [101, 100, 'p101'],
+      [102, 101, 'p102'],
+    ]);
+    expect(members.map((m) => m.rss)).toEqual([4 * PAGE, 8 * PAGE, 8 * PAGE]);
+    expect(members[1]!.hwm).toBe(4096 * KiB);
+    expect(new TreeWalker(tree.root, 999).walk()).toEqual([]);
+  });
+});
+
+/** A clock the test moves; an exact snapshot "costs" `cost` ms of CPU (cpuMs is read before and after). */
+const fakeClock = (cost: number) => {
+  let now = 0;
+  let cpu = 0;
+  let reads = 0;
+  const clock: Clock = {
+    now: () => now,
+    cpuMs: () => {
+      if (++reads % 2 === 0) cpu += cost;
+      return cpu;
+    },
+    sleep: async () => {},
+  };
+  return { clock, set: (t: number) => (now = t) };
+};
+
+describe('TreeSampler', () => {
+  it('measures the tree exactly: PSS sums, RSS counts shared frames once, USS only frames inside the tree', () => {
+    const tree = fixture();
+    const { clock } = fakeClock(1);
+    const sampler = new TreeSampler(100, {
+      procRoot: tree.root,
+      sysRoot: '/nonexistent',
+      intervalMs: 100,
+      cpuBudget: 1,
+      engine: 'auto',
+      wss: undefined,
+      caps: CAPS,
+      clock,
+    });
+    const s = sampler.tick()!;
+    expect(s.rssSum).toBe(20 * PAGE);
+    expect(s.rss).toBe(16 * PAGE); // 4 + 4 + 4 private, 4 shared counted once
+    expect(s.pss).toBe(16 * PAGE);
+    expect(s.uss).toBe(16 * PAGE); // the shared frames have both mappings inside the tree
+    expect(s.members.find((m) => m.pid === 101)).toMatchObject({ pss: 6 * PAGE, uss: 4 * PAGE });
+    expect(sampler.info().exactTree).toBe(true);
+  });
+
+  it('spaces exact snapshots so they use at most the CPU budget; status is read every tick', () => {
+    const tree = fixture();
+    const { clock, set } = fakeClock(100);
+    const sampler = new TreeSampler(100, {
+      procRoot: tree.root,
+      sysRoot: '/nonexistent',
+      intervalMs: 100,
+      cpuBudget: 0.04,
+      engine: 'auto',
+      wss: undefined,
+      caps: CAPS,
+      clock,
+    });
+    const samples: TreeSample[] = [];
+    for (let t = 0; t <= 10_000; t += 100) {
+      set(t);
+      samples.push(sampler.tick()!);
+    }
+    expect(samples.every((s) => s.rssSum === 20 * PAGE)).toBe(true);
+    const exact = samples.filter((s) => s.pss !== null);
+    expect(exact.every((s) => s.snapshotCpuMs === 100)).toBe(true);
+    // Token bucket: at any time, snapshots have cost at most the 400 ms burst plus 4% of the time elapsed
+    // (one snapshot may overdraw the bucket).
+    for (const s of exact) {
+      const spent = exact.filter((e) => e.t <= s.t).length * 100;
+      expect(spent).toBeLessThanOrEqual(400 + 0.04 * s.t + 100);
+    }
+    // Once the burst is spent, 100 ms snapshots at 4% come no more often than every 2.5 s.
+    const late = exact.filter((s) => s.t > 1000).map((s) => s.t);
+    for (let i = 1; i < late.length; i++) expect(late[i]! - late[i - 1]!).toBeGreaterThanOrEqual(2400);
+    expect(late.length).toBeGreaterThanOrEqual(3);
+  });
+});
+
+const sample = (
+  t: number,
+  pss: number | null,
+  rssSum: number,
+  members: [number, number, number][] = [],
+): TreeSample => ({
+  t,
+  rssSum,
+  rss: pss,
+  pss,
+  uss: pss,
+  wss: null,
+  wssWindowMs: null,
+  snapshotCpuMs: null,
+  members: members.map(([pid, rss, hwm]) => ({
+    pid,
+    ppid: 1,
+    name: `p${pid}`,
+    rss,
+    hwm,
+    pss: null,
+    uss: null,
+  })),
+});
+
+describe('summaries', () => {
+  it('peak with its time, mean over the samples that have the value, final', () => {
+    const samples = [sample(0, 10, 12), sample(100, null, 50), sample(200, 30, 40), sample(300, 20, 25)];
+    expect(seriesStats(samples, 'pss')).toEqual({
+      peak: { value: 30, t: 200 },
+      mean: 20,
+      final: 20,
+      samples: 3,
+    });
+    expect(seriesStats(samples, 'rssSum').peak).toEqual({ value: 50, t: 100 });
+    expect(seriesStats(samples, 'wss')).toEqual({ peak: null, mean: null, final: null, samples: 0 });
+    expect(seriesStats([], 'pss').final).toBeNull();
+  });
+
+  it('per-process peak RSS is the largest VmHWM seen, largest first', () => {
+    const peaks = processPeaks([
+      sample(0, 1, 1, [
+        [5, 100, 100],
+        [6, 10, 10],
+      ]),
+      sample(100, 1, 1, [
+        [5, 50, 300],
+        [6, 20, 20],
+      ]),
+    ]);
+    expect(peaks.map((p) => [p.pid, p.peakRss, p.firstSeen, p.lastSeen])).toEqual([
+      [5, 300, 0, 100],
+      [6, 20, 0, 100],
+    ]);
+    expect(summarize([], 5).samples).toBe(0);
+  });
+});
