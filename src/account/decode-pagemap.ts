@@ -1,5 +1,5 @@
-import { isRealSwap, PM_FILE_HI, PM_PRESENT_HI, PM_SWAP_HI, pfnOf } from '../kernel/pagemap-bits.js';
-import type { GrowableFloat64, GrowableUint8 } from './growable.js';
+import { isRealSwap, PM_FILE_HI, PM_PFN_HI_MASK, PM_PRESENT_HI, PM_SWAP_HI } from '../kernel/pagemap-bits.js';
+import type { Growable } from './growable.js';
 import { ATTR_FILE } from './process-pages.js';
 
 /** Counts of non-present entries found while decoding a chunk. */
@@ -16,8 +16,8 @@ export const decodePagemap = (
   words: Uint32Array,
   entries: number,
   extraAttrs: number,
-  pfns: GrowableFloat64,
-  attrs: GrowableUint8,
+  pfns: Growable<Uint32Array>,
+  attrs: Growable<Uint8Array>,
   counts: DecodeCounts,
 ): void => {
   for (let e = 0; e < entries; e++) {
@@ -25,7 +25,9 @@ export const decodePagemap = (
     if (hi === 0) continue;
     const lo = words[e * 2]!;
     if ((hi & PM_PRESENT_HI) !== 0) {
-      pfns.push(pfnOf(lo, hi));
+      // Frames at or above 2^32 (16 TiB) can only be device memory; they are kept as 0xffffffff, which
+      // lies past the end of kpagecount like every device frame, so PFNs fit a Uint32Array.
+      pfns.push((hi & PM_PFN_HI_MASK) === 0 ? lo : 0xffff_ffff);
       attrs.push(((hi & PM_FILE_HI) !== 0 ? ATTR_FILE : 0) | extraAttrs);
     } else if ((hi & PM_SWAP_HI) !== 0) {
       if (isRealSwap(lo, hi)) counts.swap++;

@@ -36,7 +36,7 @@ export class PfnIndex {
    * /proc/kpagecount) are device memory, e.g. a PCI BAR mapped with VM_PFNMAP: no page frame, not in
    * smaps Rss, so they are left out; without the limit one such frame would size the bitset.
    */
-  static build(lists: readonly Float64Array[], limit: number = MAX_SUPPORTED_PFN): PfnIndex {
+  static build(lists: readonly Uint32Array[], limit: number = MAX_SUPPORTED_PFN): PfnIndex {
     let maxPfn = 0;
     for (const list of lists) {
       for (let i = 0; i < list.length; i++) {

@@ -10,7 +10,8 @@ export const ATTR_PMD = 2; // mapped by a PMD (PAGEMAP_SCAN PAGE_IS_HUGE): a who
  */
 export interface ProcessPages {
   readonly vmas: readonly Vma[];
-  readonly pfns: Float64Array;
+  /** Below 2^32; device frames at or above that are stored as 0xffffffff. */
+  readonly pfns: Uint32Array;
   readonly attrs: Uint8Array;
   /** vmas.length + 1 offsets: VMA v owns pfns[vmaFirst[v] .. vmaFirst[v + 1]). */
   readonly vmaFirst: Uint32Array;

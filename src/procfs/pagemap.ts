@@ -1,5 +1,5 @@
 import { type DecodeCounts, decodePagemap } from '../account/decode-pagemap.js';
-import { GrowableFloat64, GrowableUint8 } from '../account/growable.js';
+import { growableUint8, growableUint32 } from '../account/growable.js';
 import { ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
 import {
@@ -32,8 +32,8 @@ const SCAN_RETURN = PAGE_IS_PRESENT | PAGE_IS_SWAPPED | PAGE_IS_HUGE | PAGE_IS_P
 export class PagemapReader {
   private readonly buffer = Buffer.allocUnsafe(BATCH_ENTRIES * PAGEMAP_ENTRY_BYTES);
   private readonly words = new Uint32Array(this.buffer.buffer, this.buffer.byteOffset, BATCH_ENTRIES * 2);
-  private readonly pfns = new GrowableFloat64();
-  private readonly attrs = new GrowableUint8();
+  private readonly pfns = growableUint32();
+  private readonly attrs = growableUint8();
   /** Set when the kernel or file refused PAGEMAP_SCAN (before 6.7, or a fixture file): fall back for good. */
   scanUnsupported: ProcError | undefined;
 

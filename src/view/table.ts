@@ -1,4 +1,4 @@
-import stringWidth from 'string-width';
+import { cellWidth, charWidth } from './cell-width.js';
 
 export interface TableColumn {
   header: string;
@@ -14,6 +14,7 @@ export interface TableOptions {
 }
 
 const MIN_FLEX = 8;
+const PLAIN_ASCII = /^[\x20-\x7e]*$/;
 const BOLD = '\u001b[1m';
 const RESET = '\u001b[0m';
 
@@ -26,10 +27,10 @@ export const fitWidths = (
   cells: readonly string[][],
   width: number,
 ): number[] => {
-  const natural = columns.map((c) => stringWidth(c.header));
+  const natural = columns.map((c) => cellWidth(c.header));
   for (const row of cells) {
     for (let i = 0; i < columns.length; i++) {
-      const w = stringWidth(row[i] ?? '');
+      const w = cellWidth(row[i] ?? '');
       if (w > natural[i]!) natural[i] = w;
     }
   }
@@ -44,11 +45,12 @@ export const fitWidths = (
 
 /** Cut to at most `width` terminal cells, marking the cut with an ellipsis. */
 export const cut = (text: string, width: number): string => {
-  if (stringWidth(text) <= width) return text;
+  if (cellWidth(text) <= width) return text;
+  if (PLAIN_ASCII.test(text)) return `${text.slice(0, Math.max(0, width - 1))}…`;
   let out = '';
   let used = 0;
   for (const ch of text) {
-    const w = stringWidth(ch);
+    const w = charWidth(ch);
     if (used + w > width - 1) break;
     out += ch;
     used += w;
@@ -57,7 +59,7 @@ export const cut = (text: string, width: number): string => {
 };
 
 const pad = (text: string, width: number, align: 'left' | 'right'): string => {
-  const fill = ' '.repeat(Math.max(0, width - stringWidth(text)));
+  const fill = ' '.repeat(Math.max(0, width - cellWidth(text)));
   return align === 'right' ? fill + text : text + fill;
 };
 

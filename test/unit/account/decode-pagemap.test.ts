@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type DecodeCounts, decodePagemap } from '../../../src/account/decode-pagemap.js';
-import { GrowableFloat64, GrowableUint8 } from '../../../src/account/growable.js';
+import { Growable } from '../../../src/account/growable.js';
 import { ATTR_FILE, ATTR_PMD } from '../../../src/account/process-pages.js';
 
 /** Pagemap entries as [low word, high word] of the little-endian u64 (bit 63 = 0x8000_0000 of the high word). */
@@ -21,19 +21,19 @@ const ENTRIES: readonly (readonly [number, number])[] = [
 const words = (): Uint32Array => Uint32Array.from(ENTRIES.flat());
 
 const decode = (entries: number, extra: number) => {
-  const pfns = new GrowableFloat64(2); // tiny, so pushing grows it
-  const attrs = new GrowableUint8(2);
+  const pfns = new Growable((n) => new Uint32Array(n), 2); // tiny, so pushing grows it
+  const attrs = new Growable((n) => new Uint8Array(n), 2);
   const counts: DecodeCounts = { swap: 0, markers: 0 };
   decodePagemap(words(), entries, extra, pfns, attrs, counts);
   return { pfns: Array.from(pfns.take()), attrs: Array.from(attrs.take()), counts };
 };
 
 describe('decodePagemap', () => {
-  it('keeps present PFNs (all 55 bits), marks bit 61, and counts swap apart from markers', () => {
+  it('keeps present PFNs below 2^32, folds larger (device) ones to 0xffffffff, marks bit 61, counts swap apart from markers', () => {
     const out = decode(ENTRIES.length, 0);
-    expect(out.pfns).toEqual([
-      0x12345, 4_294_967_303, 1_099_511_627_777, 36_028_792_723_996_672, 4_294_967_295,
-    ]);
+    // Entries 2, 3 and 9 carry PFNs of 2^32 and more: only device memory lives there (kpagecount ends far
+    // below), so they become 0xffffffff, past the end like every device frame.
+    expect(out.pfns).toEqual([0x12345, 0xffff_ffff, 0xffff_ffff, 0xffff_ffff, 4_294_967_295]);
     expect(out.attrs).toEqual([0, ATTR_FILE, 0, 0, ATTR_FILE]);
     // Swap: entries 4 and 7. Markers: 5 (guard), 6 (migration), 8 (uffd-wp).
     expect(out.counts).toEqual({ swap: 2, markers: 3 });
@@ -51,13 +51,13 @@ describe('decodePagemap', () => {
 
   it('decodes only the first `entries` entries of the buffer', () => {
     const out = decode(3, 0);
-    expect(out.pfns).toEqual([0x12345, 4_294_967_303]);
+    expect(out.pfns).toEqual([0x12345, 0xffff_ffff]);
     expect(out.counts).toEqual({ swap: 0, markers: 0 });
   });
 
   it('adds to the counts it is given (a VMA read in several batches)', () => {
-    const pfns = new GrowableFloat64();
-    const attrs = new GrowableUint8();
+    const pfns = new Growable((n) => new Uint32Array(n));
+    const attrs = new Growable((n) => new Uint8Array(n));
     const counts: DecodeCounts = { swap: 10, markers: 1 };
     decodePagemap(words(), ENTRIES.length, 0, pfns, attrs, counts);
     expect(counts).toEqual({ swap: 12, markers: 4 });

@@ -41,7 +41,7 @@ const processPages = (
   vmaFirst[perVma.length] = n;
   return {
     vmas: perVma.map((_, v) => vma(0x1000_0000 + v * 16 * PAGE, 16)),
-    pfns: Float64Array.from(all.map((p) => p.pfn)),
+    pfns: Uint32Array.from(all.map((p) => p.pfn)),
     attrs: Uint8Array.from(all.map((p) => p.attr ?? 0)),
     vmaFirst,
     swapPages: Uint32Array.from(extra.swap ?? perVma.map(() => 0)),

@@ -5,7 +5,7 @@ const runsOf = (index: PfnIndex, gap: number): number[] => Array.from(index.runs
 
 describe('PfnIndex', () => {
   // Two processes' PFNs, unsorted, with a duplicate within and across lists; 31/32 and 63/64 straddle words.
-  const index = PfnIndex.build([Float64Array.of(100, 3, 5, 3, 31), Float64Array.of(1000, 32, 5, 63, 64)]);
+  const index = PfnIndex.build([Uint32Array.of(100, 3, 5, 3, 31), Uint32Array.of(1000, 32, 5, 63, 64)]);
   const sorted = [3, 5, 31, 32, 63, 64, 100, 1000];
 
   it('counts distinct frames', () => {
@@ -47,14 +47,14 @@ describe('PfnIndex', () => {
   });
 
   it('an empty snapshot has no frames and no runs', () => {
-    const empty = PfnIndex.build([new Float64Array(0)]);
+    const empty = PfnIndex.build([new Uint32Array(0)]);
     expect(empty.size).toBe(0);
     expect(runsOf(empty, 512)).toEqual([]);
     expect(empty.has(0)).toBe(false);
   });
 
   it('PFN 0 is a frame like any other', () => {
-    const zero = PfnIndex.build([Float64Array.of(0, 2)]);
+    const zero = PfnIndex.build([Uint32Array.of(0, 2)]);
     expect([zero.has(0), zero.indexOf(0), zero.indexOf(2)]).toEqual([true, 0, 1]);
     expect(runsOf(zero, 0)).toEqual([0, 1, 2, 3]);
   });
