@@ -2,7 +2,13 @@
 import { buildMemhog, startPopulation } from './population.mjs';
 
 const population = await startPopulation(buildMemhog());
-console.log(JSON.stringify({ normalPid: population.normalPid, sparsePids: population.sparsePids, count: population.pids.length }));
+console.log(
+  JSON.stringify({
+    normalPid: population.normalPid,
+    sparsePids: population.sparsePids,
+    count: population.pids.length,
+  }),
+);
 process.stdin.resume();
 process.stdin.on('end', () => {
   population.teardown();
