@@ -1,6 +1,7 @@
 import { InvalidArgumentError } from '@commander-js/extra-typings';
 import type { EngineChoice } from '../engine/types.js';
 import { parseSize } from '../view/units.js';
+import { UsageError } from './errors.js';
 
 /** Largest PID the kernel can hand out (PID_MAX_LIMIT, 2^22). */
 const PID_MAX = 4_194_304;
@@ -47,4 +48,15 @@ export const parsePositiveInt = (text: string): number => {
   if (!/^\d+$/.test(text) || Number(text) < 1)
     throw new InvalidArgumentError(`'${text}' is not a positive whole number`);
   return Number(text);
+};
+
+/** A JavaScript regular expression given to `option`; a bad one is a usage error naming the option. */
+export const parseRegexOption = (option: string, text: string | undefined): RegExp | undefined => {
+  if (text === undefined) return undefined;
+  try {
+    return new RegExp(text);
+  } catch (error) {
+    const why = error instanceof Error ? error.message.replace(/^.*: /, '') : String(error);
+    throw new UsageError(`${option}: invalid regular expression '${text}': ${why}`);
+  }
 };

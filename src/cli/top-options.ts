@@ -3,6 +3,7 @@ import type { UserNames } from '../procfs/users.js';
 import { COLUMNS, type Column, columnById } from '../view/columns.js';
 import { DEFAULT_COLUMNS, DEFAULT_GROUP_COLUMNS, type TopSelection } from '../view/top-rows.js';
 import { UsageError } from './errors.js';
+import { parseRegexOption } from './parse-options.js';
 
 /** `top`'s options as commander hands them over. */
 export interface TopOptions {
@@ -53,16 +54,7 @@ export const topSelection = (o: TopOptions, users: UserNames): TopSelection => {
       ? DEFAULT_GROUP_COLUMNS[by]
       : DEFAULT_COLUMNS;
   if (ids.length === 0) throw new UsageError('--columns needs at least one column');
-  let process: RegExp | undefined;
-  if (o.process !== undefined) {
-    try {
-      process = new RegExp(o.process);
-    } catch (error) {
-      throw new UsageError(
-        `--process: invalid regular expression '${o.process}': ${(error as Error).message.replace(/^.*: /, '')}`,
-      );
-    }
-  }
+  const process = parseRegexOption('--process', o.process);
   let userFilter: TopSelection['users'];
   if (o.user && o.user.length > 0) {
     userFilter = { names: new Set(), uids: new Set() };

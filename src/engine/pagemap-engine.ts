@@ -4,12 +4,12 @@ import type { ProcessPages } from '../account/process-pages.js';
 import { type FrameTable, kpagecountEntries, readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
 import { PagemapReader } from '../procfs/pagemap.js';
-import { closeProcessDir, openProcessDir, type ProcessDir } from '../procfs/process-dir.js';
+import type { ProcessDir } from '../procfs/process-dir.js';
 import type { ProcRoot } from '../procfs/root.js';
 import { readSmaps } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
-import { hugetlbBytes, isSkipped, type ProcessHeader, readHeader, skipFor } from './process-header.js';
+import { hugetlbBytes, measureProcess, type ProcessHeader } from './process-header.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Without PAGEMAP_SCAN, a mapping this large is only read if smaps says it holds something. */
@@ -55,27 +55,12 @@ const collectOne = (
   pid: number,
   reader: PagemapReader,
   users: UserNames,
-  explicit: boolean,
-  withCgroup: boolean,
-): CollectedProcess | Skipped => {
-  let dir: ProcessDir | undefined;
-  try {
-    dir = openProcessDir(root, pid);
-  } catch (error) {
-    return skipFor(pid, error, explicit);
-  }
-  try {
-    const header = readHeader(dir, users, withCgroup);
-    if (isSkipped(header)) return header;
+  options: { explicit: boolean; cgroup: boolean },
+): CollectedProcess | Skipped =>
+  measureProcess(root, pid, users, options, (dir, header) => {
     const vmas = readMaps(dir);
-    const pages = reader.read(dir, vmas, () => emptyVmaTest(dir, vmas));
-    return { header, pages };
-  } catch (error) {
-    return skipFor(pid, error, false);
-  } finally {
-    closeProcessDir(dir);
-  }
-};
+    return { header, pages: reader.read(dir, vmas, () => emptyVmaTest(dir, vmas)) };
+  });
 
 /**
  * One consistent snapshot: every process's PFNs are collected first, then kpagecount (and kpageflags
@@ -93,7 +78,7 @@ export const runPagemapEngine = (
   const collected: CollectedProcess[] = [];
   const skipped: Skipped[] = [];
   for (const pid of pids) {
-    const result = collectOne(root, pid, reader, users, explicit, options.cgroups);
+    const result = collectOne(root, pid, reader, users, { explicit, cgroup: options.cgroups });
     if ('reason' in result) skipped.push(result);
     else collected.push(result);
   }

@@ -1,8 +1,9 @@
 import { PF_KTHREAD } from '../parse/stat.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
-import type { ProcessDir } from '../procfs/process-dir.js';
+import { closeProcessDir, openProcessDir, type ProcessDir } from '../procfs/process-dir.js';
 import { readCgroup, readCmdline, readStat, readStatus } from '../procfs/process-info.js';
+import type { ProcRoot } from '../procfs/root.js';
 import type { UserNames } from '../procfs/users.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
@@ -73,3 +74,31 @@ export const skipFor = (pid: number, error: unknown, neverSeen: boolean): Skippe
 };
 
 export const isSkipped = (value: ProcessHeader | Skipped): value is Skipped => 'reason' in value;
+
+/**
+ * Open a process's directory, read its header, and hand both to `measure`; every failure on the way
+ * becomes a Skipped entry. An explicit PID that cannot even be opened never existed ('no-such-process');
+ * one that fails later went away while it was measured ('gone').
+ */
+export const measureProcess = <T>(
+  root: ProcRoot,
+  pid: number,
+  users: UserNames,
+  options: { explicit: boolean; cgroup: boolean },
+  measure: (dir: ProcessDir, header: ProcessHeader) => T,
+): T | Skipped => {
+  let dir: ProcessDir;
+  try {
+    dir = openProcessDir(root, pid);
+  } catch (error) {
+    return skipFor(pid, error, options.explicit);
+  }
+  try {
+    const header = readHeader(dir, users, options.cgroup);
+    return isSkipped(header) ? header : measure(dir, header);
+  } catch (error) {
+    return skipFor(pid, error, false);
+  } finally {
+    closeProcessDir(dir);
+  }
+};

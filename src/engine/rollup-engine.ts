@@ -1,11 +1,10 @@
 import type { MemUsage } from '../account/usage.js';
 import type { KbFields } from '../parse/smaps.js';
 import { statusBytes } from '../parse/status.js';
-import { closeProcessDir, openProcessDir, type ProcessDir } from '../procfs/process-dir.js';
 import type { ProcRoot } from '../procfs/root.js';
 import { readSmapsRollup } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
-import { isSkipped, type ProcessHeader, readHeader, skipFor } from './process-header.js';
+import { measureProcess, type ProcessHeader } from './process-header.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 const kb = (fields: KbFields, key: string): number => (fields[key] ?? 0) * 1024;
@@ -33,27 +32,13 @@ const measureOne = (
   root: ProcRoot,
   pid: number,
   users: UserNames,
-  explicit: boolean,
-  withCgroup: boolean,
-): ProcessMemory | Skipped => {
-  let dir: ProcessDir;
-  try {
-    dir = openProcessDir(root, pid);
-  } catch (error) {
-    return skipFor(pid, error, explicit);
-  }
-  try {
-    const header = readHeader(dir, users, withCgroup);
-    if (isSkipped(header)) return header;
+  options: { explicit: boolean; cgroup: boolean },
+): ProcessMemory | Skipped =>
+  measureProcess(root, pid, users, options, (dir, header): ProcessMemory => {
     const rollup = readSmapsRollup(dir);
     const { status: _status, ...rest } = header;
     return { ...rest, usage: usageFromRollup(rollup, header), source: 'smaps_rollup' };
-  } catch (error) {
-    return skipFor(pid, error, false);
-  } finally {
-    closeProcessDir(dir);
-  }
-};
+  });
 
 /** The fallback engine: the kernel's smaps_rollup per process (same user, or root). */
 export const runRollupEngine = (
@@ -66,7 +51,7 @@ export const runRollupEngine = (
   const processes: ProcessMemory[] = [];
   const skipped: Skipped[] = [];
   for (const pid of pids) {
-    const result = measureOne(root, pid, users, explicit, withCgroup);
+    const result = measureOne(root, pid, users, { explicit, cgroup: withCgroup });
     if ('reason' in result) skipped.push(result);
     else processes.push(result);
   }

@@ -10,6 +10,7 @@ import {
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { useColor } from '../io.js';
+import { parseRegexOption } from '../parse-options.js';
 import { sortKey } from './maps.js';
 
 export interface LibsCliOptions {
@@ -25,23 +26,12 @@ export interface LibsCliOptions {
   csv?: boolean;
 }
 
-const regex = (option: string, text: string | undefined): RegExp | undefined => {
-  if (text === undefined) return undefined;
-  try {
-    return new RegExp(text);
-  } catch (error) {
-    throw new UsageError(
-      `${option}: invalid regular expression '${text}': ${(error as Error).message.replace(/^.*: /, '')}`,
-    );
-  }
-};
-
 /** `memusage libs`: every mapped file across processes, librank-style. */
 export const runLibs = (ctx: CommandContext, o: LibsCliOptions): number => {
   if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
   const key = sortKey(o.sort, LIBS_SORT_KEYS);
-  const process = regex('--process', o.process);
-  const lib = regex('--lib', o.lib);
+  const process = parseRegexOption('--process', o.process);
+  const lib = parseRegexOption('--lib', o.lib);
   const result = measureLibs(
     { procRoot: ctx.procRoot, ...(process ? { process } : {}), ...(lib ? { lib } : {}) },
     ctx.capabilities(),

@@ -1,3 +1,4 @@
+import { zeroUsage } from '../../account/usage.js';
 import { takeDetailedSnapshot } from '../../engine/snapshot.js';
 import type { Snapshot } from '../../engine/types.js';
 import { UserNames } from '../../procfs/users.js';
@@ -76,23 +77,7 @@ const kernelThreadRows = (snapshot: Snapshot) =>
       uid: 0,
       user: 'root',
       state: 'S',
-      usage: {
-        vss: 0,
-        rss: 0,
-        pss: 0,
-        uss: 0,
-        swap: 0,
-        anon: 0,
-        file: 0,
-        shmem: 0,
-        pssAnon: 0,
-        pssFile: 0,
-        pssShmem: 0,
-        thp: 0,
-        hugetlb: 0,
-        ksm: 0,
-        zeroPage: 0,
-      },
+      usage: zeroUsage(),
       source: snapshot.engine,
     }));
 
