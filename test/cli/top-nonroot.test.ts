@@ -2,52 +2,10 @@
  * `memusage top` without root (as nobody, via setpriv): the smaps_rollup engine with the same columns, a
  * note naming what is missing, and every process it may not read reported, never silently dropped.
  */
-import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN } from '../helpers/cli.js';
-import { REPO_ROOT } from '../helpers/memhog.js';
+import { NOBODY, nobodyBin, removeNobodyCopy, runAsNobody } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
-
-const NOBODY = 65534;
-const asNobody = ['--reuid=65534', '--regid=65534', '--clear-groups'];
-
-const runAsNobody = (bin: string, args: string[]) => {
-  const r = spawnSync('setpriv', [...asNobody, process.execPath, bin, ...args], {
-    encoding: 'utf8',
-    cwd: '/',
-    env: { ...process.env, NO_COLOR: '1', COLUMNS: '200' },
-    timeout: 30_000,
-  });
-  if (r.error) throw r.error;
-  return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
-};
-
-/** Whether nobody can load the CLI from `bin` (every directory on the way must be searchable). */
-const loadsAsNobody = (bin: string): boolean =>
-  spawnSync('setpriv', [...asNobody, process.execPath, bin, '--version'], { cwd: '/' }).status === 0;
-
-let copy: string | undefined;
-
-/**
- * The repository's bin when nobody may read it; else a world-readable copy of what the CLI loads (bin,
- * dist, package.json, the native addon) with node_modules linked, in a fresh temporary directory.
- */
-const nobodyBin = (): string => {
-  if (loadsAsNobody(BIN)) return BIN;
-  copy = mkdtempSync(join(tmpdir(), 'memusage-nobody-'));
-  execFileSync('chmod', ['755', copy]);
-  for (const part of ['bin', 'dist', 'package.json', 'build/Release'])
-    cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
-  execFileSync('chmod', ['-R', 'a+rX', copy]);
-  const bin = join(copy, 'bin', 'memusage');
-  if (!loadsAsNobody(bin))
-    throw new Error(`nobody cannot run ${bin} (is ${REPO_ROOT}/node_modules readable?)`);
-  return bin;
-};
 
 const pidsNow = () =>
   new Set(
@@ -57,9 +15,7 @@ const pidsNow = () =>
   );
 
 describe.skipIf(!requireRoot())('memusage top as an unprivileged user (setpriv to nobody)', () => {
-  afterAll(() => {
-    if (copy) rmSync(copy, { recursive: true, force: true });
-  });
+  afterAll(removeNobodyCopy);
 
   it('--json: smaps_rollup engine, the note, and every unreadable process reported', () => {
     const bin = nobodyBin();
