@@ -1,4 +1,4 @@
-import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP } from '../kernel/kpageflags.js';
+import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import type { FrameTable } from '../procfs/kpage.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from './process-pages.js';
@@ -19,7 +19,9 @@ const THP = 9;
 const HUGETLB = 10;
 const KSM = 11;
 const ZERO = 12;
-const SLOTS = 13;
+/** Frames with map count 0 that are not the zero page: unmapped since pagemap was read. */
+const VANISHED = 13;
+const SLOTS = 14;
 
 /** Accumulator slots holding fixed-point PSS, for callers that split a process into rows and distribute the rounding. */
 export const PSS_FIXED_SLOTS = {
@@ -56,9 +58,10 @@ export const accountRange = (
     const frame = index.indexOf(pfn);
     const count = counts[frame]!;
     const lo = hasFlags ? flagsLo[frame]! : 0;
-    if (count === 0) {
+    if (count === 0 || (lo & KPF_ZERO_PAGE) !== 0) {
       // The zero page is not memory; any other count-0 frame was unmapped since pagemap was read.
-      if (zeroFrames.has(frame)) acc[ZERO]! += PAGE_SIZE;
+      if (zeroFrames.has(frame) || (lo & KPF_ZERO_PAGE) !== 0) acc[ZERO]! += PAGE_SIZE;
+      else acc[VANISHED]! += PAGE_SIZE;
       continue;
     }
     if ((lo & KPF_HUGE) !== 0) {
@@ -128,14 +131,27 @@ const sumPages = (values: Uint32Array, from: number, to: number): number => {
 export const accountProcess = (pages: ProcessPages, table: FrameTable): MemUsage =>
   accountVmaRange(pages, table, 0, pages.vmas.length);
 
+/**
+ * The whole process, plus the bytes whose frames were unmapped between the pagemap read and the frame
+ * lookup. Many of those mean the process exited meanwhile: the caller re-checks that it still runs.
+ */
+export const accountProcessChecked = (
+  pages: ProcessPages,
+  table: FrameTable,
+): { usage: MemUsage; vanished: number } => {
+  const acc = newAccumulator();
+  const usage = accountVmaRange(pages, table, 0, pages.vmas.length, acc);
+  return { usage, vanished: acc[VANISHED]! };
+};
+
 /** VMAs [fromVma, toVma) of a process as one usage. */
 export const accountVmaRange = (
   pages: ProcessPages,
   table: FrameTable,
   fromVma: number,
   toVma: number,
+  acc: Accumulator = newAccumulator(),
 ): MemUsage => {
-  const acc = newAccumulator();
   accountRange(pages, table, pages.vmaFirst[fromVma]!, pages.vmaFirst[toVma]!, acc);
   acc[ZERO]! += sumPages(pages.zeroPagesUnread, fromVma, toVma) * PAGE_SIZE;
   return usageFromAccumulator(

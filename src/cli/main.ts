@@ -47,9 +47,12 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
 
 /** The bin entry: real streams, real argv; a closed pipe (| head) ends quietly. */
 export const main = async (): Promise<void> => {
-  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
-    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-    throw error;
-  });
+  // A reader that went away (| head) is not an error of ours: end quietly with the status so far.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   process.exitCode = await run(process.argv.slice(2), processIo());
 };

@@ -1,10 +1,11 @@
-import { accountProcess } from '../account/page-account.js';
+import { accountProcessChecked } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
-import { type FrameTable, kpagecountEntries, readFrameTable } from '../procfs/kpage.js';
+import { type FrameTable, readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
 import { PagemapReader } from '../procfs/pagemap.js';
 import type { ProcessDir } from '../procfs/process-dir.js';
+import { stillRunning } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 import { readSmaps } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
@@ -38,7 +39,7 @@ export interface PagemapResult {
  * Without PAGEMAP_SCAN, decide which mappings to skip: read smaps (one walk, as cheap as smaps_rollup) only
  * when the process has a huge mapping, and skip mappings with no resident, swapped or hugetlb pages.
  */
-const emptyVmaTest = (dir: ProcessDir, pages: { start: number; end: number }[]) => {
+const emptyVmaTest = (dir: ProcessDir, pages: readonly { start: number; end: number }[]) => {
   if (!pages.some((v) => v.end - v.start >= SPARSE_VMA_BYTES)) return undefined;
   const smaps = new Map(readSmaps(dir).map((e) => [e.vma.start, e.fields]));
   return (v: number): boolean => {
@@ -58,8 +59,12 @@ const collectOne = (
   options: { explicit: boolean; cgroup: boolean },
 ): CollectedProcess | Skipped =>
   measureProcess(root, pid, users, options, (dir, header) => {
-    const vmas = readMaps(dir);
-    return { header, pages: reader.read(dir, vmas, () => emptyVmaTest(dir, vmas)) };
+    const pages = reader.read(
+      dir,
+      () => readMaps(dir),
+      (vmas) => emptyVmaTest(dir, vmas),
+    );
+    return { header, pages };
   });
 
 /**
@@ -86,16 +91,23 @@ export const runPagemapEngine = (
   const needFlags = options.flags || collected.some((c) => hugetlbBytes(c.header) > 0);
   const index = PfnIndex.build(
     collected.map((c) => c.pages.pfns),
-    kpagecountEntries(root),
+    caps.frameCount,
   );
   const table = readFrameTable(root, index, needFlags);
-  const processes = collected.map(
-    ({ header: { status: _status, ...rest }, pages }): ProcessMemory => ({
-      ...rest,
-      usage: accountProcess(pages, table),
-      source: 'pagemap',
-    }),
-  );
+  const processes: ProcessMemory[] = [];
+  for (const { header, pages } of collected) {
+    const { usage, vanished } = accountProcessChecked(pages, table);
+    const { status: _status, ...rest } = header;
+    if (vanished > 0 && !stillRunning(root, header.pid, header.startTime)) {
+      skipped.push({
+        pid: header.pid,
+        reason: 'gone',
+        message: `${header.pid} exited while it was being measured`,
+      });
+      continue;
+    }
+    processes.push({ ...rest, usage, source: 'pagemap' });
+  }
   const notes: string[] = [];
   if (!reader.usesScan) {
     const why = reader.scanUnsupported?.message ?? caps.scannerReason ?? 'not available';

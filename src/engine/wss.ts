@@ -128,7 +128,12 @@ export class WorkingSetTracker {
     }
     if (marked.length > 0) {
       this.bitmap ??= PageIdleBitmap.open(this.options.sysRoot);
-      this.bitmap.markIdle(PfnIndex.build(marked.map((p) => p.pfns)));
+      this.bitmap.markIdle(
+        PfnIndex.build(
+          marked.map((p) => p.pfns),
+          this.options.caps.frameCount,
+        ),
+      );
     }
     return skipped;
   }
@@ -213,8 +218,7 @@ export class WorkingSetTracker {
 
   /** The process's present pages in the mappings of the scope. */
   private pagesInScope(dir: ProcessDir): ProcessPages {
-    const vmas = readMaps(dir).filter((v) => inScope(this.options.scope, kindOf(v)));
-    return this.reader.read(dir, vmas);
+    return this.reader.read(dir, () => readMaps(dir).filter((v) => inScope(this.options.scope, kindOf(v))));
   }
 
   /**
@@ -223,7 +227,10 @@ export class WorkingSetTracker {
    */
   private readIdle(byPid: Map<number, ProcessPages>): ProcessWss[] {
     const all = [...byPid.values()];
-    const index = PfnIndex.build(all.map((p) => p.pfns));
+    const index = PfnIndex.build(
+      all.map((p) => p.pfns),
+      this.options.caps.frameCount,
+    );
     this.bitmap ??= PageIdleBitmap.open(this.options.sysRoot);
     const idle = this.bitmap.readIdle(index);
     const table = readFrameTable(this.options.procRoot, index, false);
@@ -243,7 +250,7 @@ export class WorkingSetTracker {
         let wss = 0;
         for (let i = pages.vmaFirst[v]!; i < pages.vmaFirst[v + 1]!; i++) {
           const pfn = pages.pfns[i]!;
-          if (table.counts[index.indexOf(pfn)] === 0) continue;
+          if (!index.covers(pfn) || table.counts[index.indexOf(pfn)] === 0) continue; // device memory, zero page
           rss += PAGE_SIZE;
           if ((idle[pfn >>> 5]! & (1 << (pfn & 31))) === 0) wss += PAGE_SIZE;
         }

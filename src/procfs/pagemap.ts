@@ -51,19 +51,22 @@ export class PagemapReader {
   }
 
   /**
-   * Read the pages of `vmas`. Without PAGEMAP_SCAN, `emptyTest()` may name mappings known to hold nothing;
-   * it is asked only then, because the scan can turn out unsupported on this very process.
+   * Read the pages of the mappings `listVmas()` returns. pagemap is opened first: an fd is bound to the mm
+   * at open, so a process that execs after that reads as gone (0 bytes, ESRCH) instead of showing the new
+   * image's pages inside the old mappings. Without PAGEMAP_SCAN, `emptyTest(vmas)` may name mappings known
+   * to hold nothing; it is asked only then, because the scan can turn out unsupported on this very process.
    */
   read(
     dir: ProcessDir,
-    vmas: readonly Vma[],
-    emptyTest?: () => ((v: number) => boolean) | undefined,
+    listVmas: () => readonly Vma[],
+    emptyTest?: (vmas: readonly Vma[]) => ((v: number) => boolean) | undefined,
   ): ProcessPages {
     const path = `${dir.base}/pagemap`;
     const fd = openProc(path);
     try {
+      const vmas = listVmas();
       const regions = this.scan(fd, vmas, path);
-      return this.collect(fd, path, vmas, regions, regions === undefined ? emptyTest?.() : undefined);
+      return this.collect(fd, path, vmas, regions, regions === undefined ? emptyTest?.(vmas) : undefined);
     } finally {
       closeQuietly(fd);
       this.pfns.length = 0;

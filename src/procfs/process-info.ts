@@ -1,7 +1,7 @@
 import { type ProcStat, parseStat } from '../parse/stat.js';
 import { parseStatus, type StatusFields } from '../parse/status.js';
 import { ProcError } from './errors.js';
-import type { ProcessDir } from './process-dir.js';
+import { closeProcessDir, openProcessDir, type ProcessDir } from './process-dir.js';
 import { readProcBytes, readProcText } from './read.js';
 
 export const readStat = (dir: ProcessDir): ProcStat => {
@@ -42,4 +42,25 @@ export const readCmdline = (dir: ProcessDir): string[] => {
   if (bytes.length === 0) return [];
   const end = bytes[bytes.length - 1] === 0 ? bytes.length - 1 : bytes.length;
   return bytes.subarray(0, end).toString('utf8').split('\0');
+};
+
+/**
+ * Whether the process that had `pid` and `startTime` still runs. Used after a snapshot's frame lookup:
+ * a process that exited meanwhile must be reported as gone, not shown with the pages it had left.
+ */
+export const stillRunning = (root: string, pid: number, startTime: number): boolean => {
+  let dir: ProcessDir;
+  try {
+    dir = openProcessDir(root, pid);
+  } catch {
+    return false;
+  }
+  try {
+    const stat = readStat(dir);
+    return stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
+  } catch {
+    return false;
+  } finally {
+    closeProcessDir(dir);
+  }
 };

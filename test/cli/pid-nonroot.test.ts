@@ -15,12 +15,7 @@ describe.skipIf(!requireRoot())('memusage pid as an unprivileged user (setpriv t
     // The shell is nobody's own process; $$ is its PID, measured while it waits for memusage.
     const r = spawnSync(
       'setpriv',
-      [
-        ...AS_NOBODY,
-        'sh',
-        '-c',
-        `echo $$; "${process.execPath}" "${bin}" pid $$ 1 --json; echo "exit $?"`,
-      ],
+      [...AS_NOBODY, 'sh', '-c', `echo $$; "${process.execPath}" "${bin}" pid $$ 1 --json; echo "exit $?"`],
       { encoding: 'utf8', cwd: '/', env: { ...process.env, NO_COLOR: '1' } },
     );
     const [shellPid, ...rest] = r.stdout.trim().split('\n');

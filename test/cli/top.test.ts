@@ -5,7 +5,7 @@
 import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { BIN, freePid, runCli, stderrLines } from '../helpers/cli.js';
+import { BIN, freePid, kernelThreadPid, runCli, stderrLines } from '../helpers/cli.js';
 import { memhogTest } from '../helpers/memhog.js';
 
 const MiB = 2 ** 20;
@@ -259,4 +259,15 @@ describe('memusage top: options on memhog processes', () => {
       expect(r.stderr).toContain(String(missing));
     },
   );
+
+  it('--pid with a kernel thread: not a row, named on stderr, exit 3 (as `pid` does)', () => {
+    const kthread = kernelThreadPid();
+    const r = runCli(['top', '--once', '--pid', String(kthread), '--columns', 'pid']);
+    expect(r.exitCode).toBe(3);
+    expect(tableRows(r.stdout)).toEqual([]);
+    expect(r.stderr).toContain(`${kthread} is a kernel thread: it has no user memory`);
+    const all = runCli(['top', '--once', '--all', '--pid', String(kthread), '--columns', 'pid,rss']);
+    expect(all.exitCode).toBe(0);
+    expect(tableRows(all.stdout).map((c) => Number(c[0]))).toEqual([kthread]);
+  });
 });

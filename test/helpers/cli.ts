@@ -1,5 +1,6 @@
 /** Runs the real bin/memusage (built dist/) the way a user does, capturing everything. */
 import { execFileSync, spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT } from './memhog.js';
 
@@ -28,4 +29,19 @@ export const stderrLines = (r: CliResult): string[] => r.stderr.split('\n').filt
 export const freePid = (): number => {
   const pid = Number(execFileSync('sh', ['-c', 'sh -c "echo \\$\\$"'], { encoding: 'utf8' }).trim());
   return pid;
+};
+
+/** A kernel thread's PID, found by its PF_KTHREAD task flag (PID 2 is kthreadd only outside containers). */
+export const kernelThreadPid = (): number => {
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'latin1');
+      const flags = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[6]);
+      if ((flags & 0x0020_0000) !== 0) return Number(name);
+    } catch {
+      // Exited while listed: try the next one.
+    }
+  }
+  throw new Error('no kernel thread visible in /proc');
 };

@@ -22,7 +22,7 @@ describe.skipIf(!requireRoot())('library API as a benchmark harness uses it', ()
     expect(record.summary.uss.peak!.value).toBeGreaterThanOrEqual(96 * MiB);
     expect(record.summary.processes[0]!.peakRss).toBeGreaterThanOrEqual(96 * MiB);
     expect(record.samples.length).toBeGreaterThanOrEqual(5);
-    expect(JSON.parse(JSON.stringify(record))).toEqual(record); // plain data, as --json writes it
+    expect(JSON.parse(JSON.stringify(record))).toStrictEqual(record); // plain data, as --json writes it
   });
 
   memhogTest('measure() a running PID for a period, with its working set', async ({ memhog }) => {

@@ -1,3 +1,4 @@
+import { requireRoot } from '../helpers/require-root.js';
 /**
  * The live `top` in a real terminal: tmux runs a shell, the shell runs memusage, the test types keys and
  * reads the screen. Three memhogs of known size (with --pid) make the order on screen predictable.
@@ -188,7 +189,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
     await expectRestored(session);
   });
 
-  it.skipIf(process.getuid?.() !== 0)(
+  it.skipIf(!requireRoot())(
     'an error while measuring restores the terminal, then one stderr line and exit 1',
     async () => {
       // As nobody the pagemap engine cannot run: the first measurement throws inside the live view.

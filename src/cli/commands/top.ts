@@ -60,7 +60,9 @@ export const topFrame = (
   return {
     text,
     snapshot,
-    status: statusLines(snapshot, options.verbose === true).map((line) => `memusage: ${line}`),
+    status: statusLines(snapshot, options.verbose === true, selection.pids !== undefined).map(
+      (line) => `memusage: ${line}`,
+    ),
   };
 };
 
@@ -82,8 +84,10 @@ const kernelThreadRows = (snapshot: Snapshot) =>
     }));
 
 /** The engine and what could not be measured (stderr, or the live header): never silently missing from the totals. */
-export const statusLines = (snapshot: Snapshot, verbose: boolean): string[] => {
+export const statusLines = (snapshot: Snapshot, verbose: boolean, explicit = false): string[] => {
   const lines = [snapshot.engineReason, ...snapshot.notes.map((n) => `note: ${n}`)];
+  // PIDs asked for with --pid are each named with their reason, as `memusage pid` does (exit status 3).
+  if (explicit) return [...lines, ...snapshot.skipped.map((s) => s.message)];
   const denied = snapshot.skipped.filter((s) => s.reason === 'denied');
   if (denied.length > 0) {
     const list = denied
@@ -94,10 +98,10 @@ export const statusLines = (snapshot: Snapshot, verbose: boolean): string[] => {
       `${denied.length} process${denied.length === 1 ? '' : 'es'} not readable (permission denied), not in the totals: ${list}${denied.length > 5 ? ', …' : ''}`,
     );
   }
-  // PIDs asked for with --pid that do not exist are always named (they make the exit status 3).
-  for (const s of snapshot.skipped)
-    if (s.reason === 'no-such-process' || (verbose && s.reason !== 'denied' && s.reason !== 'kernel-thread'))
-      lines.push(s.message);
+  if (verbose) {
+    for (const s of snapshot.skipped)
+      if (s.reason !== 'denied' && s.reason !== 'kernel-thread') lines.push(s.message);
+  }
   return lines;
 };
 
@@ -106,6 +110,8 @@ export const runTopOnce = (ctx: CommandContext, selection: TopSelection, options
   const frame = topFrame(ctx, selection, options, new UserNames());
   ctx.io.out(frame.text);
   for (const line of frame.status) ctx.io.err(`${line}\n`);
-  const missing = frame.snapshot.skipped.filter((s) => s.reason === 'no-such-process');
-  return missing.length > 0 ? EXIT_PARTIAL : EXIT_OK;
+  // With --pid every PID was asked for: any that could not be measured makes the status 3, as for `pid`
+  // (kernel threads shown as zero rows with --all count as shown).
+  const unmeasured = frame.snapshot.skipped.filter((s) => !(selection.all && s.reason === 'kernel-thread'));
+  return selection.pids !== undefined && unmeasured.length > 0 ? EXIT_PARTIAL : EXIT_OK;
 };

@@ -12,7 +12,7 @@ const ENTRIES: readonly (readonly [number, number])[] = [
   [0x20, 0x4000_0000], // 4: swap type 0, offset 1
   [0x9f, 0x4400_0000], // 5: guard marker (bits 62 + 58, type 31, offset 4)
   [28 | (5 << 5), 0x4000_0000], // 6: migration entry, type 28
-  [27, 0x4000_0008], // 7: swap type 27, offset 2^30 (offset << 5 = 2^35: bit 3 of the high word)
+  [22, 0x4000_0008], // 7: swap type 22 (the last that is swap everywhere), offset 2^30 (bit 3 of the high word)
   [31, 0x4200_0000], // 8: uffd-wp marker (bits 62 + 57, type 31)
   [0, 0x807f_ffff], // 9: present, the largest PFN pagemap can carry: (2^23 - 1) * 2^32
   [0xffff_ffff, 0xa000_0000], // 10: present file, PFN 2^32 - 1

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { accountProcess, accountVmaRange } from '../../../src/account/page-account.js';
+import { accountProcess, accountProcessChecked, accountVmaRange } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../../../src/account/process-pages.js';
 import type { MemUsage } from '../../../src/account/usage.js';
@@ -209,5 +209,24 @@ describe('a whole process', () => {
       zeroPage: 3 * 4096,
       vss: 6 * 16 * PAGE,
     });
+  });
+});
+
+describe('accountProcessChecked', () => {
+  it('reports the bytes whose frames were unmapped since pagemap was read, apart from the zero page', () => {
+    // Frame 10: mapped once (counted). 11: count 0, not the zero page (unmapped since). 12: the zero page.
+    const pages = processPages([[{ pfn: 10 }, { pfn: 11 }, { pfn: 12 }]]);
+    const table = frameTable(
+      pages,
+      [
+        [10, 1, ANON],
+        [11, 0, ANON],
+        [12, 0, lo(KPF.ZERO_PAGE)],
+      ],
+      true,
+    );
+    const { usage, vanished } = accountProcessChecked(pages, table);
+    expect(vanished).toBe(4096);
+    expect(usage).toMatchObject({ rss: 4096, zeroPage: 4096 });
   });
 });

@@ -168,7 +168,7 @@ describe('the zero page', () => {
 });
 
 describe('swap and the non-swap entries that share bit 62', () => {
-  it('counts only real swap: type 0..27 without bit 58', () => {
+  it('counts only real swap: type 0..22 without bit 58', () => {
     const t = new ProcTree();
     t.frame(5000, { count: 1, flags: ANON_FLAGS });
     const p = t.process(110);
@@ -176,7 +176,7 @@ describe('swap and the non-swap entries that share bit 62', () => {
     const at = (n: number) => HEAP + n * PAGE;
     v.page(at(0), { pfn: 5000 })
       .page(at(1), { swap: { type: 0, offset: 1 } }) // swap
-      .page(at(2), { swap: { type: 27, offset: 0x1234 } }) // swap: the last real type
+      .page(at(2), { swap: { type: 22, offset: 0x1234 } }) // swap: the last type that is swap everywhere
       .page(at(3), { swap: { type: 5, offset: 2 ** 40 } }) // swap: offset reaching into the high word
       .page(at(4), { guard: true }) // 0x440000000000009f, guard marker (type 31, bit 58)
       .page(at(5), { swap: { type: 31, offset: 0 }, uffdWp: true }) // uffd-wp marker
@@ -184,7 +184,9 @@ describe('swap and the non-swap entries that share bit 62', () => {
       .page(at(7), { swap: { type: 28, offset: 6000 } }) // migration entries (PFN in the offset)
       .page(at(8), { swap: { type: 29, offset: 6001 } })
       .page(at(9), { swap: { type: 30, offset: 6002 } })
-      .page(at(10), { swap: { type: 0, offset: 4 }, guard: true }); // bit 58 with a low type: still a marker
+      .page(at(10), { swap: { type: 0, offset: 4 }, guard: true }) // bit 58 with a low type: still a marker
+      .page(at(11), { swap: { type: 24, offset: 7000 } }) // device-private / hwpoison on distro kernels
+      .page(at(12), { swap: { type: 27, offset: 7001 } });
     const u = usageOf(measure(writeTree(t), [110]), 110);
     // Entries 1, 2, 3: 3 * 4096 = 12 288. Non-present entries are never RSS: RSS is frame 5000 only.
     expect(u).toMatchObject({ swap: 12_288, rss: 4_096, pss: 4_096, uss: 4_096 });
@@ -405,7 +407,11 @@ describe('huge sparse address spaces without PAGEMAP_SCAN', () => {
   };
   const withScanner = (scanner: PagemapScanner | undefined): Snapshot => {
     const w = writeTree(smallTree());
-    const caps: Capabilities = { frames: true, framesReason: 'fixture', scanner, scannerReason: 'fixture' };
+    const caps: Capabilities = {
+      ...probeCapabilities(w.root, {}),
+      scanner,
+      scannerReason: 'fixture',
+    };
     return takeDetailedSnapshot(
       { procRoot: w.root, pids: [175], engine: 'pagemap' },
       caps,

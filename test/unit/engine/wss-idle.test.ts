@@ -24,6 +24,8 @@ import { PAGE, ProcTree, type WrittenTree } from '../../helpers/proc-tree.js';
 const CAPS: Capabilities = {
   frames: true,
   framesReason: 'fixture',
+  // Fixture kpagecount files are small; every frame the tests use lies below this.
+  frameCount: 2 ** 31,
   scanner: undefined,
   scannerReason: 'fixture',
 };
