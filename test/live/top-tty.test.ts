@@ -1,4 +1,3 @@
-import { requireRoot } from '../helpers/require-root.js';
 /**
  * The live `top` in a real terminal: tmux runs a shell, the shell runs memusage, the test types keys and
  * reads the screen. Three memhogs of known size (with --pid) make the order on screen predictable.
@@ -8,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { type Memhog, startMemhog } from '../helpers/memhog.js';
+import { requireRoot } from '../helpers/require-root.js';
 
 const SOCKET = `memusage-test-${process.pid}`;
 const tmux = (...args: string[]): string =>
