@@ -1,13 +1,16 @@
 import { KPF_HUGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
-import type { FrameTable } from '../procfs/kpage.js';
+import type { FrameTable } from './frame-table.js';
 import type { ProcessPages } from './process-pages.js';
 
 /** Exact memory of a set of processes taken together, which per-process sums cannot give. */
 export interface GroupFrames {
   /** Distinct frames mapped by the group (each physical page once). */
   rss: number;
-  /** Frames whose every mapping lies inside the group: what killing the whole group frees. */
+  /**
+   * Frames whose every mapping lies inside the group: what killing the whole group unmaps (anonymous and
+   * shmem pages are then freed; file pages stay in the page cache).
+   */
   uss: number;
 }
 

@@ -1,6 +1,6 @@
 import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
-import type { FrameTable } from '../procfs/kpage.js';
+import type { FrameTable } from './frame-table.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from './process-pages.js';
 import { PSS_PAGE, pssBytes } from './pss.js';
 import type { MemUsage } from './usage.js';

@@ -1,6 +1,6 @@
 import { KPF_HUGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
-import type { FrameTable } from '../procfs/kpage.js';
+import type { FrameTable } from './frame-table.js';
 import type { ProcessPages } from './process-pages.js';
 
 /** How one process's (or the whole set's) distinct frames split, in bytes; the three parts sum to `distinct`. */

@@ -1,6 +1,13 @@
-import { PAGE_FLAGS } from '../kernel/kpageflags.js';
+import {
+  KPF_ACTIVE,
+  KPF_DIRTY,
+  KPF_HI_MLOCKED,
+  KPF_HUGE,
+  KPF_LRU,
+  KPF_UNEVICTABLE,
+} from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
-import type { FrameTable } from '../procfs/kpage.js';
+import type { FrameTable } from './frame-table.js';
 import { accountRange, newAccumulator, PSS_FIXED_SLOTS, usageFromAccumulator } from './page-account.js';
 import type { ProcessPages } from './process-pages.js';
 import { PSS_ONE } from './pss.js';
@@ -106,18 +113,12 @@ export const PAGE_STATE_KEYS: readonly (keyof PageStates)[] = [
   'unevictable',
 ];
 
-/** A (word, mask) pair for a kpageflags bit, looked up by name in the kernel bit table. */
-const flagMask = (name: string): { hi: boolean; mask: number } => {
-  const flag = PAGE_FLAGS.find((f) => f.name === name);
-  if (!flag) throw new Error(`kpageflags table has no '${name}'`);
-  return { hi: flag.bit >= 32, mask: 2 ** (flag.bit % 32) };
-};
-const DIRTY = flagMask('dirty').mask;
-const LRU = flagMask('lru').mask;
-const ACTIVE = flagMask('active').mask;
-const UNEVICTABLE = flagMask('unevictable').mask;
-const HUGE = flagMask('huge').mask;
-const MLOCKED_HI = flagMask('mlocked').mask;
+const DIRTY = KPF_DIRTY;
+const LRU = KPF_LRU;
+const ACTIVE = KPF_ACTIVE;
+const UNEVICTABLE = KPF_UNEVICTABLE;
+const HUGE = KPF_HUGE;
+const MLOCKED_HI = KPF_HI_MLOCKED;
 
 /**
  * Count page states over VMAs [fromVma, toVma) into `out` (bytes, indexed like PAGE_STATE_KEYS). Needs a

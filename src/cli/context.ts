@@ -1,5 +1,7 @@
 import { type Capabilities, probeCapabilities } from '../engine/capabilities.js';
+import { DEFAULT_SYS_ROOT, SYS_ROOT_ENV } from '../procfs/page-idle.js';
 import { DEFAULT_PROC_ROOT, PROC_ROOT_ENV } from '../procfs/root.js';
+import { UserNames } from '../procfs/users.js';
 import type { Io } from './io.js';
 
 /** What every command gets: its streams and where /proc is. */
@@ -7,11 +9,16 @@ export interface CommandContext {
   io: Io;
   procRoot: string;
   capabilities(): Capabilities;
+  /** uid → name, read once per run and shared by every snapshot. */
+  users(): UserNames;
+  /** Where sysfs is (the idle-page bitmap): MEMUSAGE_SYS_ROOT or /sys. */
+  sysRoot(option?: string): string;
 }
 
 export const createContext = (io: Io, procRootOption: string | undefined): CommandContext => {
   const procRoot = procRootOption ?? io.env[PROC_ROOT_ENV] ?? DEFAULT_PROC_ROOT;
   let caps: Capabilities | undefined;
+  let users: UserNames | undefined;
   return {
     io,
     procRoot,
@@ -19,5 +26,10 @@ export const createContext = (io: Io, procRootOption: string | undefined): Comma
       caps ??= probeCapabilities(procRoot, io.env);
       return caps;
     },
+    users: () => {
+      users ??= new UserNames();
+      return users;
+    },
+    sysRoot: (option) => option ?? io.env[SYS_ROOT_ENV] ?? DEFAULT_SYS_ROOT,
   };
 };

@@ -51,7 +51,9 @@ export const main = async (): Promise<void> => {
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      throw error;
+      // Any other write error (disk full, I/O error on a redirected file): one line, status 1.
+      process.exitCode = exitCodeFor(error, processIo());
+      process.exit();
     });
   }
   process.exitCode = await run(process.argv.slice(2), processIo());

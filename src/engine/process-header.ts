@@ -69,7 +69,7 @@ export const skipFor = (pid: number, error: unknown, neverSeen: boolean): Skippe
         message: `${pid}: permission denied (${error.path.replace(/^.*\//, '')})`,
       };
     default:
-      return { pid, reason: 'gone', message: `${pid}: ${error.message}` };
+      return { pid, reason: 'error', message: `${pid}: ${error.message}` };
   }
 };
 

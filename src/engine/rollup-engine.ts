@@ -15,7 +15,8 @@ export const usageFromRollup = (rollup: KbFields, header: ProcessHeader): MemUsa
   rss: kb(rollup, 'Rss'),
   pss: kb(rollup, 'Pss'),
   uss: kb(rollup, 'Private_Clean') + kb(rollup, 'Private_Dirty'),
-  swap: kb(rollup, 'Swap'),
+  // VmSwap, like the pagemap engine: smaps' Swap also counts the shmem object's swapped pages.
+  swap: statusBytes(header.status, 'VmSwap') ?? kb(rollup, 'Swap'),
   anon: statusBytes(header.status, 'RssAnon') ?? kb(rollup, 'Anonymous'),
   file: statusBytes(header.status, 'RssFile') ?? null,
   shmem: statusBytes(header.status, 'RssShmem') ?? null,

@@ -22,13 +22,15 @@ export interface ProcessMemory {
   source: EngineName;
 }
 
-export type SkipReason = 'no-such-process' | 'gone' | 'denied' | 'kernel-thread' | 'zombie';
+export type SkipReason = 'no-such-process' | 'gone' | 'denied' | 'kernel-thread' | 'zombie' | 'error';
 
 /** A process that was asked for or listed but not measured, and why. */
 export interface Skipped {
   pid: number;
-  /** The process name when it could be read (kernel threads, zombies). */
+  /** What stat said, when it could be read (kernel threads, zombies). */
   name?: string;
+  ppid?: number;
+  startTime?: number;
   reason: SkipReason;
   message: string;
 }

@@ -1,6 +1,6 @@
 /**
- * /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h). One table names each bit once; decoding,
- * --help text and the man page are driven from it. Bits >= 32 live in the high 32-bit word.
+ * /proc/kpageflags bits (include/uapi/linux/kernel-page-flags.h), named once. Bits >= 32 live in the high
+ * 32-bit word; the masks the accounting loops use follow the table.
  */
 export interface PageFlag {
   readonly name: string;
@@ -45,22 +45,16 @@ export const PAGE_FLAGS: readonly PageFlag[] = [
   { name: 'arch_2', bit: 41, description: 'PG_arch_2' },
 ];
 
-/** Masks on the low word (bits 0..31) used by the accounting loop. */
+/** Masks on the low word (bits 0..31) used by the accounting loops. */
 export const KPF_DIRTY = 1 << 4;
+export const KPF_LRU = 1 << 5;
 export const KPF_ACTIVE = 1 << 6;
-export const KPF_SLAB = 1 << 7;
-export const KPF_MMAP = 1 << 11;
 export const KPF_ANON = 1 << 12;
 export const KPF_SWAPBACKED = 1 << 14;
 export const KPF_HUGE = 1 << 17;
+export const KPF_UNEVICTABLE = 1 << 18;
 export const KPF_KSM = 1 << 21;
 export const KPF_THP = 1 << 22;
 export const KPF_ZERO_PAGE = 1 << 24;
 /** Masks on the high word (bits 32..63). */
 export const KPF_HI_MLOCKED = 1 << (33 - 32);
-
-/** Names of the flags set in a (lo, hi) pair, in bit order. */
-export const decodePageFlags = (lo: number, hi: number): string[] =>
-  PAGE_FLAGS.filter((f) => (f.bit < 32 ? (lo >>> f.bit) & 1 : (hi >>> (f.bit - 32)) & 1) === 1).map(
-    (f) => f.name,
-  );

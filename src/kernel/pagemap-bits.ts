@@ -1,10 +1,11 @@
 /**
  * /proc/PID/pagemap entry bits (Documentation/admin-guide/mm/pagemap.rst), as masks on the
- * little-endian high 32-bit word so the hot loop never touches BigInt.
+ * little-endian high 32-bit word so the hot loop never touches BigInt. Bit 56 ("exclusive", folio-granular
+ * and wrong for partly copied THPs) and bit 57 (uffd-wp) are deliberately not used: USS comes from
+ * kpagecount, and uffd-wp markers are told from swap by their type.
  */
 export const PAGEMAP_ENTRY_BYTES = 8;
 export const PAGE_SIZE = 4096;
-export const PAGE_SHIFT = 12;
 
 /** Bit 63: page present in RAM (includes the zero page, which is not memory). */
 export const PM_PRESENT_HI = 0x8000_0000;
@@ -14,10 +15,6 @@ export const PM_SWAP_HI = 0x4000_0000;
 export const PM_FILE_HI = 0x2000_0000;
 /** Bit 58: guard region marker (MADV_GUARD_INSTALL, 6.15+): reported with bit 62 but is not swap. */
 export const PM_GUARD_HI = 0x0400_0000;
-/** Bit 57: userfaultfd write-protect marker. */
-export const PM_UFFD_WP_HI = 0x0200_0000;
-/** Bit 56: "certainly exclusive": folio-granular, wrong for partly copied THPs; only a hint. */
-export const PM_EXCLUSIVE_HI = 0x0100_0000;
 /** Bits 32..54 of the PFN live in the low 23 bits of the high word. */
 export const PM_PFN_HI_MASK = 0x007f_ffff;
 /** Swap entries: bits 0..4 are the swap type. */
@@ -29,12 +26,6 @@ export const PM_SWAP_TYPE_MASK = 0x1f;
  * is right on every configuration: no system has 23 swap areas.
  */
 export const FIRST_NON_SWAP_TYPE = 23;
-
-/** 2^32 as a multiplier for the high word. */
-export const TWO_POW_32 = 4_294_967_296;
-
-/** The PFN of a present entry, exact as a double because physical addresses are at most 52 bits. */
-export const pfnOf = (lo: number, hi: number): number => (hi & PM_PFN_HI_MASK) * TWO_POW_32 + lo;
 
 /** True when a non-present entry stands for a page that really is in a swap device. */
 export const isRealSwap = (lo: number, hi: number): boolean =>

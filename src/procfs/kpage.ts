@@ -1,4 +1,5 @@
 import { fstatSync } from 'node:fs';
+import type { FrameTable } from '../account/frame-table.js';
 import type { PfnIndex } from '../account/pfn-index.js';
 import { KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { closeQuietly, openProc, preadFully } from './read.js';
@@ -12,21 +13,12 @@ const BATCH_ENTRIES = 65_536;
  */
 const MAX_GAP = 8;
 
-/** Map counts and flags of every frame in a PfnIndex, indexed by the index's dense frame number. */
-export interface FrameTable {
-  readonly index: PfnIndex;
-  readonly counts: Uint32Array;
-  /** kpageflags bits 0..31 and 32..63; undefined when the snapshot did not need flags. */
-  readonly flagsLo: Uint32Array | undefined;
-  readonly flagsHi: Uint32Array | undefined;
-  /** Dense frame numbers of the zero page and huge zero page (map count 0 and KPF_ZERO_PAGE). */
-  readonly zeroFrames: ReadonlySet<number>;
-}
-
 /**
  * Number of entries in /proc/kpagecount: max_pfn rounded up to a memory section. procfs reports size 0,
  * so find the end by probing 8-byte reads (about 40 preads); a regular file (fixture) has a real size.
  */
+export type { FrameTable };
+
 export const kpagecountEntries = (root: ProcRoot): number => {
   const path = `${root}/kpagecount`;
   const fd = openProc(path);

@@ -1,5 +1,5 @@
 import { closeSync, openSync, readSync } from 'node:fs';
-import { ProcError, toProcError } from './errors.js';
+import { toProcError } from './errors.js';
 
 /** One scratch buffer for every small /proc read: procfs files report size 0, so readFileSync grows and copies. */
 let scratch = Buffer.allocUnsafe(64 * 1024);
@@ -78,6 +78,3 @@ export const preadFully = (
   }
   return done;
 };
-
-export const shortRead = (path: string, wanted: number, got: number): ProcError =>
-  new ProcError('short-read', path, `${path}: read ${got} of ${wanted} bytes`);

@@ -32,14 +32,20 @@ describe('the man page, --help and README agree', () => {
     expect(list).toEqual(expect.arrayContaining(['top', 'pid']));
     for (const command of list) {
       expect(manSource, command).toMatch(new RegExp(`^\\.Ss memusage ${command}\\b`, 'm'));
+      expect(man, `rendered SYNOPSIS of ${command}`).toMatch(new RegExp(`^ +memusage ${command}\\b`, 'm'));
       expect(readme, command).toContain(`memusage ${command}`);
     }
   });
 
-  it('every option of every command is documented in the man page', () => {
+  it("every option of every command is documented in that command's own man page section", () => {
     for (const command of commands()) {
+      const start = manSource.search(new RegExp(`^\\.Ss memusage ${command}\\b`, 'm'));
+      const rest = manSource.slice(start + 1);
+      const section = rest.slice(0, rest.search(/^\.S[sh] /m));
       for (const option of longOptions(command)) {
-        expect(man, `${command} ${option}`).toContain(option);
+        // mdoc writes --sort as "Fl \-sort" (Fl adds one dash), hyphens inside names escaped.
+        const needle = `\\-${option.slice(2).replaceAll('-', '\\-')}`;
+        expect(section, `${command} ${option}`).toContain(needle);
       }
     }
   });

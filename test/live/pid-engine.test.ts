@@ -253,14 +253,17 @@ describe.skipIf(!live)('takeSnapshot on memhog processes vs the kernel (live, ro
 
     memhogTest('sparse 1024 64: 64 pages in a 1 TiB reservation', async ({ memhog }) => {
       const hog = await memhog(['sparse', '1024', '64']);
-      const started = performance.now();
       const byPid = measureExact(hog, engine);
-      const elapsed = performance.now() - started;
       expectBuilt(hog, byPid);
       expect(byPid.get(hog.pid)?.usage.vss).toBeGreaterThanOrEqual(1024 * GiB);
-      // Sanity bound only (one measurement plus two kernel readings, maybe retried); a plain pagemap read
-      // of 1 TiB costs ~1.2 s, PAGEMAP_SCAN ~0.2 ms. Real timing belongs to the benchmark.
-      expect(elapsed, `sparse measurement took ${elapsed.toFixed(0)} ms`).toBeLessThan(2000);
+      if (engine === 'pagemap') {
+        // One snapshot alone, as a sanity bound: with PAGEMAP_SCAN it takes milliseconds, a plain read of
+        // 1 TiB of pagemap takes seconds. Real timing belongs to the benchmark (npm run bench).
+        const started = performance.now();
+        takeSnapshot({ pids: [hog.pid], engine });
+        const elapsed = performance.now() - started;
+        expect(elapsed, `sparse snapshot took ${elapsed.toFixed(0)} ms`).toBeLessThan(1000);
+      }
     });
 
     memhogTest('name: raw comm and cmdline with control characters', async ({ memhog }) => {

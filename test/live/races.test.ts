@@ -77,15 +77,18 @@ describe.skipIf(!root)('races with the processes being measured', () => {
   it('the snapshot of a PID that died before it was opened says no-such-process; a live one is measured', async () => {
     const sleeper = await startSleeper();
     const alive = await startSleeper();
-    await sleeper.kill();
-    const { snapshot } = takeDetailedSnapshot({ pids: [sleeper.pid, alive.pid], engine: 'pagemap' });
-    expect(snapshot.skipped).toEqual([
-      { pid: sleeper.pid, reason: 'no-such-process', message: `no process with PID ${sleeper.pid}` },
-    ]);
-    expect(snapshot.processes.map((p) => p.pid)).toEqual([alive.pid]);
-    expect(snapshot.processes[0]!.startTime).toBe(
-      Number(readFileSync(`/proc/${alive.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]),
-    );
-    await alive.kill();
+    try {
+      await sleeper.kill();
+      const { snapshot } = takeDetailedSnapshot({ pids: [sleeper.pid, alive.pid], engine: 'pagemap' });
+      expect(snapshot.skipped).toEqual([
+        { pid: sleeper.pid, reason: 'no-such-process', message: `no process with PID ${sleeper.pid}` },
+      ]);
+      expect(snapshot.processes.map((p) => p.pid)).toEqual([alive.pid]);
+      expect(snapshot.processes[0]!.startTime).toBe(
+        Number(readFileSync(`/proc/${alive.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[19]),
+      );
+    } finally {
+      await alive.kill();
+    }
   });
 });

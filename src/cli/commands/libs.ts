@@ -1,5 +1,4 @@
 import { measureLibs } from '../../engine/libs.js';
-import { UserNames } from '../../procfs/users.js';
 import {
   LIBS_SORT_KEYS,
   renderLibsCsv,
@@ -35,7 +34,7 @@ export const runLibs = (ctx: CommandContext, o: LibsCliOptions): number => {
   const result = measureLibs(
     { procRoot: ctx.procRoot, ...(process ? { process } : {}), ...(lib ? { lib } : {}) },
     ctx.capabilities(),
-    new UserNames(),
+    ctx.users(),
   );
   const files = selectFiles(result.files, key, o.reverse === true, o.limit);
   const { io } = ctx;

@@ -1,6 +1,5 @@
 import { measureMaps } from '../../engine/maps.js';
 import type { EngineChoice } from '../../engine/types.js';
-import { UserNames } from '../../procfs/users.js';
 import {
   MAPS_SORT_KEYS,
   type MapsSortKey,
@@ -40,7 +39,7 @@ export const runMaps = (ctx: CommandContext, pid: number, o: MapsCliOptions): nu
   const result = measureMaps(
     { procRoot: ctx.procRoot, pid, engine: o.engine, all: o.all === true, flags: o.flags === true },
     ctx.capabilities(),
-    new UserNames(),
+    ctx.users(),
   );
   const { io } = ctx;
   for (const s of result.snapshot.skipped) io.err(`memusage: ${s.message}\n`);

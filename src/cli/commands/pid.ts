@@ -1,6 +1,5 @@
 import { takeDetailedSnapshot } from '../../engine/snapshot.js';
 import type { EngineChoice } from '../../engine/types.js';
-import { UserNames } from '../../procfs/users.js';
 import { toCsv } from '../../view/csv.js';
 import { renderPidReport } from '../../view/pid-report.js';
 import { processRecord, snapshotDocument, toJson } from '../../view/records.js';
@@ -58,7 +57,7 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
   const { snapshot } = takeDetailedSnapshot(
     { procRoot: ctx.procRoot, pids: unique, engine: options.engine, flags },
     ctx.capabilities(),
-    new UserNames(),
+    ctx.users(),
   );
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
   const measured = unique.flatMap((pid) => byPid.get(pid) ?? []);

@@ -1,7 +1,6 @@
 import { CommandStartError, measure } from '../../api/measure.js';
 import type { EngineChoice } from '../../engine/types.js';
 import type { WssMethodChoice } from '../../engine/wss.js';
-import { SYS_ROOT_ENV } from '../../procfs/page-idle.js';
 import { renderRunSvg } from '../../view/chart-svg.js';
 import { toCsv } from '../../view/csv.js';
 import { toJson } from '../../view/records.js';
@@ -43,9 +42,7 @@ export const runRun = async (
       { command },
       {
         procRoot: ctx.procRoot,
-        ...((options.sysRoot ?? io.env[SYS_ROOT_ENV])
-          ? { sysRoot: options.sysRoot ?? io.env[SYS_ROOT_ENV] }
-          : {}),
+        sysRoot: ctx.sysRoot(options.sysRoot),
         intervalMs: options.interval * 1000,
         cpuBudget: options.cpuBudget / 100,
         engine: options.engine,

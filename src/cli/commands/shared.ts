@@ -1,5 +1,4 @@
 import { measureShared } from '../../engine/shared.js';
-import { UserNames } from '../../procfs/users.js';
 import { renderSharedCsv, renderSharedJson, renderSharedTable } from '../../view/shared-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
@@ -17,7 +16,7 @@ export const runShared = (ctx: CommandContext, pids: number[], o: SharedCliOptio
   if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
   const unique = [...new Set(pids)];
   if (unique.length < 2) throw new UsageError('shared needs at least two different PIDs');
-  const result = measureShared(ctx.procRoot, unique, ctx.capabilities(), new UserNames());
+  const result = measureShared(ctx.procRoot, unique, ctx.capabilities(), ctx.users());
   const { io } = ctx;
   for (const s of result.snapshot.skipped) io.err(`memusage: ${s.message}\n`);
   if (o.json) io.out(renderSharedJson(result));

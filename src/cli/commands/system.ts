@@ -1,6 +1,5 @@
 import { measureSystem } from '../../engine/system.js';
 import type { EngineChoice } from '../../engine/types.js';
-import { UserNames } from '../../procfs/users.js';
 import { renderSystemCsv, renderSystemJson, renderSystemTable } from '../../view/system-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
@@ -17,11 +16,7 @@ export interface SystemCliOptions {
 /** `memusage system`: the machine's RAM, every part accounted, summing to MemTotal. */
 export const runSystem = (ctx: CommandContext, o: SystemCliOptions): number => {
   if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
-  const result = measureSystem(
-    { procRoot: ctx.procRoot, engine: o.engine },
-    ctx.capabilities(),
-    new UserNames(),
-  );
+  const result = measureSystem({ procRoot: ctx.procRoot, engine: o.engine }, ctx.capabilities(), ctx.users());
   const { io } = ctx;
   if (o.json) io.out(renderSystemJson(result));
   else if (o.csv) io.out(renderSystemCsv(result));

@@ -1,4 +1,3 @@
-import { UserNames } from '../../procfs/users.js';
 import { composeScreen, ENTER_SCREEN, LEAVE_SCREEN, liveScreen, stepSortColumn } from '../../view/live.js';
 import type { TopSelection } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
@@ -18,7 +17,7 @@ export const runTopLive = (
   terminal: LiveTerminal,
 ): Promise<number> =>
   new Promise((resolve, reject) => {
-    const users = new UserNames();
+    const users = ctx.users();
     let view = { sort: selection.sort, reverse: selection.reverse };
     let last: TopMeasurement | undefined;
     let timer: NodeJS.Timeout | undefined;

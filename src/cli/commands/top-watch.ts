@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { UserNames } from '../../procfs/users.js';
 import type { TopSelection } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK } from '../errors.js';
@@ -14,7 +13,7 @@ export const runTopWatch = async (
   seconds: number,
   signal: AbortSignal = interruptSignal(),
 ): Promise<number> => {
-  const users = new UserNames();
+  const users = ctx.users();
   let first = true;
   while (!signal.aborted) {
     const started = Date.now();

@@ -1,7 +1,7 @@
 import { zeroUsage } from '../../account/usage.js';
 import { takeDetailedSnapshot } from '../../engine/snapshot.js';
 import type { Snapshot } from '../../engine/types.js';
-import { UserNames } from '../../procfs/users.js';
+import type { UserNames } from '../../procfs/users.js';
 import { renderTopCsv, renderTopJson, renderTopTable } from '../../view/top-render.js';
 import { selectRows, type TopSelection, totalsOf } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
@@ -72,8 +72,8 @@ const kernelThreadRows = (snapshot: Snapshot) =>
     .filter((s) => s.reason === 'kernel-thread')
     .map((s) => ({
       pid: s.pid,
-      ppid: 2,
-      startTime: 0,
+      ppid: s.ppid ?? 0,
+      startTime: s.startTime ?? 0,
       name: s.name ?? '?',
       cmdline: [],
       uid: 0,
@@ -107,7 +107,7 @@ export const statusLines = (snapshot: Snapshot, verbose: boolean, explicit = fal
 
 /** `memusage top --once` (and every non-terminal run without --watch). */
 export const runTopOnce = (ctx: CommandContext, selection: TopSelection, options: TopOptions): number => {
-  const frame = topFrame(ctx, selection, options, new UserNames());
+  const frame = topFrame(ctx, selection, options, ctx.users());
   ctx.io.out(frame.text);
   for (const line of frame.status) ctx.io.err(`${line}\n`);
   // With --pid every PID was asked for: any that could not be measured makes the status 3, as for `pid`

@@ -1,5 +1,4 @@
 import type { WssMethodChoice } from '../../engine/wss.js';
-import { DEFAULT_SYS_ROOT, SYS_ROOT_ENV } from '../../procfs/page-idle.js';
 import { systemClock } from '../../sample/clock.js';
 import { workingSetSeries } from '../../sample/wss-series.js';
 import { toCsv } from '../../view/csv.js';
@@ -43,7 +42,7 @@ export const runWss = async (
   let csvHeader = true;
   const record = await workingSetSeries(pids, {
     procRoot: ctx.procRoot,
-    sysRoot: options.sysRoot ?? io.env[SYS_ROOT_ENV] ?? DEFAULT_SYS_ROOT,
+    sysRoot: ctx.sysRoot(options.sysRoot),
     method: options.method,
     scope: options.anon ? 'anon' : options.file ? 'file' : 'all',
     intervalMs,

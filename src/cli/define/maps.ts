@@ -3,7 +3,7 @@ import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid, parsePositiveInt } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { engineOption, procRootOption } from './common.js';
+import { framesEngineOption, procRootOption } from './common.js';
 
 export const defineMaps = (program: Command, io: Io, state: RunState): void => {
   program
@@ -25,7 +25,7 @@ export const defineMaps = (program: Command, io: Io, state: RunState): void => {
     .option('--bytes', 'exact bytes instead of human units')
     .option('--json', 'JSON document, values in bytes')
     .option('--csv', 'CSV, values in bytes')
-    .addOption(engineOption())
+    .addOption(framesEngineOption())
     .addOption(procRootOption())
     .addHelpText(
       'after',

@@ -1,5 +1,4 @@
 import type { Command } from '@commander-js/extra-typings';
-import { UserNames } from '../../procfs/users.js';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePidList, parsePositiveInt, parseSeconds, parseSizeOption } from '../parse-options.js';
@@ -48,7 +47,7 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
         return;
       }
       const ctx = createContext(io, options.procRoot);
-      const selection = topSelection(options, new UserNames());
+      const selection = topSelection(options, ctx.users());
       // Live only on a terminal and only when no one-shot or pipe format was asked for.
       const live = options.once || options.json || options.csv ? undefined : io.terminal;
       if (options.watch !== undefined)

@@ -23,11 +23,14 @@ it('writes 1, 2, 3 or 5 followed by a newline; refuses anything else without wri
   writeFileSync(path, '');
   const dir = openProcessDir(t.root, 10);
   try {
-    writeClearRefs(dir, 2);
-    expect(readFileSync(path, 'utf8')).toBe('2\n');
+    for (const value of [1, 2, 3, 5] as const) {
+      writeFileSync(path, '');
+      writeClearRefs(dir, value);
+      expect(readFileSync(path, 'utf8')).toBe(`${value}\n`);
+    }
     for (const bad of [0, 4, 6, -1]) {
       expect(() => writeClearRefs(dir, bad as ClearRefsValue)).toThrow(ProcError);
-      expect(readFileSync(path, 'utf8')).toBe('2\n');
+      expect(readFileSync(path, 'utf8')).toBe('5\n');
     }
   } finally {
     closeProcessDir(dir);
