@@ -32,7 +32,7 @@ export const collectPids = (pids, caps = probeCapabilities(ROOT)) => {
         skipped.push(header);
         continue;
       }
-      collected.push({ header, pages: reader.read(dir, readMaps(dir), undefined) });
+      collected.push({ header, pages: reader.read(dir, () => readMaps(dir)) });
     } catch (error) {
       skipped.push(skipFor(pid, error, false));
     } finally {

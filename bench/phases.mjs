@@ -93,7 +93,7 @@ const phasedSnapshot = () => {
       }
       const vmas = readMaps(dir);
       lap('maps');
-      const pages = reader.read(dir, vmas, undefined);
+      const pages = reader.read(dir, () => vmas);
       lap('pagemap');
       collected.push({ header, pages });
     } catch (error) {
