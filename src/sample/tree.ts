@@ -1,6 +1,6 @@
 import { type StatusFields, statusBytes } from '../parse/status.js';
 import { closeProcessDir, listPids, openProcessDir } from '../procfs/process-dir.js';
-import { readStatus } from '../procfs/process-info.js';
+import { readStat, readStatus } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 
 /** A tree member as one cheap status read shows it. Bytes. */
@@ -11,6 +11,19 @@ export interface TreeMember {
   rss: number;
   hwm: number;
 }
+
+/** A process's start time, the identity that survives PID reuse; undefined when it is gone. */
+const readStartTime = (root: ProcRoot, pid: number): number | undefined => {
+  let dir: ReturnType<typeof openProcessDir> | undefined;
+  try {
+    dir = openProcessDir(root, pid);
+    return readStat(dir).startTime;
+  } catch {
+    return undefined;
+  } finally {
+    if (dir) closeProcessDir(dir);
+  }
+};
 
 const readMemberStatus = (root: ProcRoot, pid: number): StatusFields | undefined => {
   let dir: ReturnType<typeof openProcessDir> | undefined;
@@ -32,8 +45,11 @@ const readMemberStatus = (root: ProcRoot, pid: number): StatusFields | undefined
  */
 export class TreeWalker {
   private readonly outsiders = new Map<number, number>();
-  /** Members stay members while they live, even when their parent exits and they are reparented away. */
-  private joined = new Set<number>();
+  /**
+   * Members stay members while they live, even when their parent exits and they are reparented away.
+   * Each is remembered with its start time, so a PID reused by an unrelated process never joins.
+   */
+  private joined = new Map<number, number>();
 
   constructor(
     private readonly root: ProcRoot,
@@ -65,7 +81,11 @@ export class TreeWalker {
       else children.set(ppid, [pid]);
     }
     const members: TreeMember[] = [];
-    const queue = [...new Set([this.rootPid, ...this.joined])].filter((pid) => parentOf.has(pid));
+    const still = [...this.joined].filter(
+      ([pid, start]) => parentOf.has(pid) && readStartTime(this.root, pid) === start,
+    );
+    const verified = new Map(still);
+    const queue = [...new Set([this.rootPid, ...verified.keys()])].filter((pid) => parentOf.has(pid));
     const inTree = new Set(queue);
     while (queue.length > 0) {
       const pid = queue.shift()!;
@@ -85,7 +105,12 @@ export class TreeWalker {
         hwm: statusBytes(status, 'VmHWM') ?? 0,
       });
     }
-    this.joined = new Set(members.map((m) => m.pid));
+    const next = new Map<number, number>();
+    for (const m of members) {
+      const start = verified.get(m.pid) ?? readStartTime(this.root, m.pid);
+      if (start !== undefined) next.set(m.pid, start);
+    }
+    this.joined = next;
     for (const [pid, status] of fresh) {
       if (!inTree.has(pid)) this.outsiders.set(pid, Number(status.get('PPid') ?? 0));
     }
