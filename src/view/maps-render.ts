@@ -1,4 +1,5 @@
 import type { MemUsage } from '../account/usage.js';
+import { USAGE_KEYS } from '../account/usage.js';
 import { PAGE_STATE_KEYS, type PageStates } from '../account/vma-account.js';
 import type { MappingRow, MapsResult } from '../engine/maps.js';
 import { toCsv } from './csv.js';
@@ -191,21 +192,7 @@ const CSV_KEYS = [
   'end',
   'perms',
   'offset',
-  'vss',
-  'rss',
-  'pss',
-  'uss',
-  'swap',
-  'anon',
-  'file',
-  'shmem',
-  'pssAnon',
-  'pssFile',
-  'pssShmem',
-  'thp',
-  'hugetlb',
-  'ksm',
-  'zeroPage',
+  ...USAGE_KEYS,
   ...PAGE_STATE_KEYS,
 ] as const;
 

@@ -1,3 +1,4 @@
+import { USAGE_KEYS } from '../../account/usage.js';
 import { takeDetailedSnapshot } from '../../engine/snapshot.js';
 import type { EngineChoice } from '../../engine/types.js';
 import { toCsv } from '../../view/csv.js';
@@ -18,28 +19,15 @@ export interface PidOptions {
   engine: EngineChoice;
 }
 
-const SINGLE = ['rss', 'pss', 'uss', 'swap'] as const;
-
+/** CSV columns: who, then the four headline sizes, then every other MemUsage field in its own order. */
+const HEADLINE = ['rss', 'pss', 'uss', 'swap'] as const;
 const CSV_COLUMNS = [
   'pid',
   'ppid',
   'user',
   'name',
-  'rss',
-  'pss',
-  'uss',
-  'swap',
-  'vss',
-  'anon',
-  'file',
-  'shmem',
-  'pssAnon',
-  'pssFile',
-  'pssShmem',
-  'thp',
-  'hugetlb',
-  'ksm',
-  'zeroPage',
+  ...HEADLINE,
+  ...USAGE_KEYS.filter((k) => !(HEADLINE as readonly string[]).includes(k)),
   'source',
   'cmdline',
 ] as const;
@@ -47,7 +35,7 @@ const CSV_COLUMNS = [
 /** `memusage pid PID...`: exact usage of the given processes. */
 export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions): number => {
   if (options.json && options.csv) throw new UsageError('--json and --csv cannot be combined');
-  const only = SINGLE.filter((k) => options[k]);
+  const only = HEADLINE.filter((k) => options[k]);
   if (only.length > 0 && (options.json || options.csv)) {
     throw new UsageError(`--${only[0]} prints bare numbers and cannot be combined with --json or --csv`);
   }
