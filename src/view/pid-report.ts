@@ -58,6 +58,8 @@ export const renderPidReport = (
     ].join('\n'),
   );
   const footer = [`engine: ${snapshot.engineReason}`, ...snapshot.notes.map((n) => `note: ${n}`)];
-  if (processes.length > 0) footer.push('("-": not measurable by this engine; see memusage(1))');
+  if (processes.some((p) => Object.values(p.usage).includes(null))) {
+    footer.push('("-": not measurable by this engine; see memusage(1))');
+  }
   return `${[...blocks, footer.join('\n')].join('\n\n')}\n`;
 };
