@@ -101,6 +101,9 @@ export const runPagemapEngine = (
     if (vanished > 0 && !stillRunning(root, header.pid, header.startTime)) {
       skipped.push({
         pid: header.pid,
+        name: header.name,
+        ppid: header.ppid,
+        startTime: header.startTime,
         reason: 'gone',
         message: `${header.pid} exited while it was being measured`,
       });

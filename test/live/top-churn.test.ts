@@ -50,7 +50,7 @@ const startChurner = () => {
 describe.skipIf(!requireRoot())('top under process churn (live, root)', () => {
   it(`${RUNS} top --once --json runs while ${CHURN} processes start and exit`, async () => {
     const churner = startChurner();
-    let churnRows = 0;
+    let churnSeen = 0;
     let runs = 0;
     try {
       // At least RUNS runs, and keep going until the churner has started all of its processes.
@@ -63,7 +63,7 @@ describe.skipIf(!requireRoot())('top under process churn (live, root)', () => {
         const doc = JSON.parse(stdout) as {
           engine: string;
           processes: Row[];
-          skipped: { pid: number; reason: string }[];
+          skipped: { pid: number; reason: string; name?: string }[];
           totals: Record<string, number | null>;
         };
         expect(doc.engine).toBe('pagemap');
@@ -82,11 +82,13 @@ describe.skipIf(!requireRoot())('top under process churn (live, root)', () => {
           // Still there: it must be the very process that was measured (pid_max wraps far slower than this).
           const now = startTimeNow(p.pid);
           if (now !== undefined) expect(now, `pid ${p.pid} (${p.name}) start time`).toBe(p.startTime);
-          if (p.name === 'sleep' && p.argv[0] === 'sleep') churnRows++;
+          if (p.name === 'sleep' && p.argv[0] === 'sleep') churnSeen++;
         }
         const measured = new Set(pids);
         for (const s of doc.skipped) {
           expect(['gone', 'denied', 'kernel-thread', 'zombie'], `${s.pid}: ${s.reason}`).toContain(s.reason);
+          // A sleep seen by the collection that exited before its frames were looked up: reported gone.
+          if (s.reason === 'gone' && s.name === 'sleep') churnSeen++;
           expect(measured.has(s.pid), `${s.pid} both measured and skipped`).toBe(false);
         }
         // Totals are the sum of the rows shown: no process silently counted or dropped.
@@ -98,7 +100,7 @@ describe.skipIf(!requireRoot())('top under process churn (live, root)', () => {
     }
     expect(await churner.done).toBe(CHURN);
     expect(runs).toBeGreaterThanOrEqual(RUNS);
-    // The runs did overlap the churn: short-lived processes were measured.
-    expect(churnRows).toBeGreaterThan(0);
+    // The runs did overlap the churn: short-lived processes were measured, or seen and reported gone.
+    expect(churnSeen).toBeGreaterThan(0);
   }, 180_000);
 });
