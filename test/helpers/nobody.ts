@@ -1,6 +1,6 @@
 /** Run the CLI as nobody (uid/gid 65534, no groups) through setpriv, from a copy nobody can read if needed. */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN } from './cli.js';
@@ -28,16 +28,24 @@ let copy: string | undefined;
 
 /**
  * The repository's bin when nobody may read it; else a world-readable copy of what the CLI loads (bin,
- * dist, package.json, the native addon) with node_modules linked, in a fresh temporary directory.
+ * dist, package.json, the native addon, commander), in a fresh temporary directory.
  */
 export const nobodyBin = (): string => {
   if (loadsAsNobody(BIN)) return BIN;
   if (copy) return join(copy, 'bin', 'memusage');
   copy = mkdtempSync(join(tmpdir(), 'memusage-nobody-'));
   execFileSync('chmod', ['755', copy]);
-  for (const part of ['bin', 'dist', 'package.json', 'build/Release'])
+  // Copies, not links: the checkout may sit below a directory nobody cannot enter (/root/...). The CLI
+  // needs only commander at start-up (execa is loaded by `run` alone).
+  for (const part of [
+    'bin',
+    'dist',
+    'package.json',
+    'build/Release',
+    'node_modules/commander',
+    'node_modules/@commander-js/extra-typings',
+  ])
     cpSync(join(REPO_ROOT, part), join(copy, part), { recursive: true });
-  symlinkSync(join(REPO_ROOT, 'node_modules'), join(copy, 'node_modules'));
   execFileSync('chmod', ['-R', 'a+rX', copy]);
   const bin = join(copy, 'bin', 'memusage');
   if (!loadsAsNobody(bin))
