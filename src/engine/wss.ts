@@ -7,7 +7,7 @@ import { type ClearRefsValue, writeClearRefs } from '../procfs/clear-refs.js';
 import { ProcError } from '../procfs/errors.js';
 import { readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
-import { PageIdleBitmap, pageIdleUnavailable, type SysRoot } from '../procfs/page-idle.js';
+import { damonRunning, PageIdleBitmap, pageIdleUnavailable, type SysRoot } from '../procfs/page-idle.js';
 import { PagemapReader } from '../procfs/pagemap.js';
 import { closeProcessDir, openProcessDir, type ProcessDir } from '../procfs/process-dir.js';
 import { readStat } from '../procfs/process-info.js';
@@ -76,9 +76,16 @@ export const chooseWssMethod = (
     return { method: 'idle', reason: 'idle: requested with --method idle' };
   }
   if (choice === 'clear-refs') return { method: 'clear-refs', reason: 'clear-refs: requested with --method' };
-  return idleMissing
-    ? { method: 'clear-refs', reason: `clear-refs: idle page tracking unavailable (${idleMissing})` }
-    : { method: 'idle', reason: 'idle: page_idle bitmap available (does not disturb reclaim)' };
+  if (idleMissing)
+    return { method: 'clear-refs', reason: `clear-refs: idle page tracking unavailable (${idleMissing})` };
+  // DAMON re-records what it clears as PG_young, which smaps' Referenced counts but the idle bitmap does not.
+  if (damonRunning(sysRoot)) {
+    return {
+      method: 'clear-refs',
+      reason: 'clear-refs: a DAMON kdamond is running and would hide accesses from the idle method',
+    };
+  }
+  return { method: 'idle', reason: 'idle: page_idle bitmap available (does not disturb reclaim)' };
 };
 
 interface Tracked {

@@ -1,4 +1,4 @@
-import { accessSync, constants, openSync, writeSync } from 'node:fs';
+import { accessSync, constants, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
 import type { PfnIndex } from '../account/pfn-index.js';
 import { toProcError } from './errors.js';
 import { closeQuietly, preadFully } from './read.js';
@@ -12,6 +12,27 @@ export const SYS_ROOT_ENV = 'MEMUSAGE_SYS_ROOT';
 export const pageIdlePath = (sysRoot: SysRoot): string => `${sysRoot}/kernel/mm/page_idle/bitmap`;
 
 /** Is idle page tracking there and usable (CONFIG_IDLE_PAGE_TRACKING, root)? Undefined when yes, else why not. */
+/**
+ * Whether a DAMON kdamond is running (/sys/kernel/mm/damon/admin/kdamonds/N/state is "on"). DAMON clears
+ * page-table accessed bits on its own schedule, which the idle method would read as "not accessed".
+ */
+export const damonRunning = (sysRoot: SysRoot): boolean => {
+  const dir = `${sysRoot}/kernel/mm/damon/admin/kdamonds`;
+  let entries: string[];
+  try {
+    entries = readdirSync(dir).filter((e) => /^\d+$/.test(e));
+  } catch {
+    return false; // No DAMON sysfs interface: nothing runs.
+  }
+  return entries.some((e) => {
+    try {
+      return readFileSync(`${dir}/${e}/state`, 'latin1').trim() === 'on';
+    } catch {
+      return false;
+    }
+  });
+};
+
 export const pageIdleUnavailable = (sysRoot: SysRoot): string | undefined => {
   const path = pageIdlePath(sysRoot);
   try {

@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { type Memhog, startMemhog } from '../helpers/memhog.js';
+import { nobodyBin, removeNobodyCopy } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
 
 const SOCKET = `memusage-test-${process.pid}`;
@@ -118,6 +119,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
       // no server left
     }
     await Promise.all(hogs.map((h) => h.stop()));
+    removeNobodyCopy();
   });
 
   it('header and table on screen; r reverses, > and < change the sort column; q restores the terminal', async () => {
@@ -200,7 +202,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
         'send-keys',
         '-t',
         session,
-        `setpriv --reuid=65534 --regid=65534 --clear-groups ${process.execPath} ${BIN} top --engine pagemap; echo "EXIT:$?"`,
+        `setpriv --reuid=65534 --regid=65534 --clear-groups ${process.execPath} ${nobodyBin()} top --engine pagemap; echo "EXIT:$?"`,
         'Enter',
       );
       const lines = await waitForScreen(session, (l) => l.some((x) => x.endsWith('EXIT:1')), 'EXIT:1');

@@ -153,5 +153,13 @@ describe('idle page method (fixture bitmap)', () => {
     ).toBe('clear-refs');
     expect(() => chooseWssMethod('idle', missing, CAPS)).toThrow(EngineUnavailableError);
     expect(chooseWssMethod('clear-refs', sys.root, CAPS).method).toBe('clear-refs');
+    // A running DAMON kdamond clears accessed bits behind the idle method's back: auto avoids it.
+    mkdirSync(join(sys.root, 'kernel/mm/damon/admin/kdamonds/0'), { recursive: true });
+    writeFileSync(join(sys.root, 'kernel/mm/damon/admin/kdamonds/0/state'), 'on\n');
+    const withDamon = chooseWssMethod('auto', sys.root, CAPS);
+    expect(withDamon.method).toBe('clear-refs');
+    expect(withDamon.reason).toMatch(/DAMON/);
+    writeFileSync(join(sys.root, 'kernel/mm/damon/admin/kdamonds/0/state'), 'off\n');
+    expect(chooseWssMethod('auto', sys.root, CAPS).method).toBe('idle');
   });
 });
