@@ -63,6 +63,7 @@ export class TreeSampler {
   /** CPU ms the exact snapshots may still spend: a token bucket filled at the budget rate. */
   private credit: number;
   private msPerByte = PRIOR_MS_PER_BYTE;
+  private exactCount = 0;
   private nextWssAt = Number.NEGATIVE_INFINITY;
   private windowStart: number | undefined;
   private last: TreeMemory | undefined;
@@ -104,13 +105,21 @@ export class TreeSampler {
     const due = now - this.lastExactAt >= predicted / budget;
     // Growth is where peaks are: spend saved-up credit on a tree that grew since the last snapshot.
     const grown = rssSum > this.lastExactRss * GROWTH + MIN_GROWTH_BYTES;
-    if (this.credit >= predicted && (due || grown)) {
+    // A snapshot predicted to cost more than the bucket holds runs once the bucket is full and leaves a debt
+    // that later ticks repay: otherwise one slow (cold, or loaded-machine) measurement could price every
+    // later snapshot out of the budget for good. Over time the spending still stays within the budget.
+    if (this.credit >= Math.min(predicted, budget * BURST_MS) && (due || grown)) {
       const cpu = clock.cpuMs();
       exact = treeMemory(this.options.procRoot, pids, this.options.engine, this.options.caps, this.users);
       const cost = clock.cpuMs() - cpu;
       this.credit -= cost;
       snapshotCpuMs = cost;
-      if (Math.max(rssSum, exact.rss) >= LARGE_BYTES) this.msPerByte = cost / Math.max(rssSum, exact.rss);
+      // The first snapshot also pays for compiling the snapshot code (several times a warm one here): learn
+      // the cost per byte from the later ones, or a cold start would space every later snapshot too far apart.
+      if (this.exactCount > 0 && Math.max(rssSum, exact.rss) >= LARGE_BYTES) {
+        this.msPerByte = cost / Math.max(rssSum, exact.rss);
+      }
+      this.exactCount++;
       this.lastExactAt = now;
       // Pages may have been added between the status reads and the snapshot: it read at least exact.rss.
       this.lastExactRss = Math.max(rssSum, exact.rss);

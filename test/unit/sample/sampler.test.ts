@@ -142,6 +142,51 @@ describe('TreeSampler', () => {
   });
 });
 
+describe('TreeSampler with a snapshot costlier than the whole burst', () => {
+  it('still takes one whenever the bucket is full, and repays the debt before the next', () => {
+    // One process whose VmRSS says 200 MiB: the first snapshot "costs" 1000 ms, so the learned cost of the
+    // next one (~1000 ms) is more than the 400 ms bucket (4% × 10 s) can ever hold.
+    const tree = new ProcTree();
+    tree.frames(1000, 4, { count: 1 });
+    const p = tree.process(300, { ppid: 1, comm: 'big', status: { RssAnon: 4, VmRSS: 200 * 1024 } });
+    const base = 0x7f00_0000_0000;
+    p.vma({ start: base, end: base + 4 * PAGE }).pages(base, 4, (i) => ({ pfn: 1000 + i }));
+    const written = tree.write();
+    cleanups.push(written.cleanup);
+    const { clock, set } = fakeClock(1000);
+    const sampler = new TreeSampler(300, {
+      procRoot: written.root,
+      sysRoot: '/nonexistent',
+      intervalMs: 100,
+      cpuBudget: 0.04,
+      engine: 'auto',
+      wss: undefined,
+      caps: CAPS,
+      clock,
+    });
+    const exactAt: number[] = [];
+    for (let t = 0; t <= 60_000; t += 100) {
+      set(t);
+      if (sampler.tick()?.pss !== null) exactAt.push(t);
+    }
+    // t = 0: the bucket is full (400 ms) and the snapshot costs 1000: a 600 ms debt. The first snapshot's
+    // cost is not learned (it pays for compiling the code), so the second is predicted at the prior
+    // 2 ms + 200 MiB × 0.25 ms/MiB = 52 ms and runs once the credit is back to 52: (600 + 52) / 0.04 ms/ms =
+    // 16.3 s. Its 1000 ms is learned: the next is predicted ~1002 ms, more than the bucket, so it runs when
+    // the bucket is full again: (948 + 400) / 0.04 = 33.7 s later. Each to within one 100 ms tick.
+    expect(exactAt).toHaveLength(3);
+    expect(exactAt[0]).toBe(0);
+    expect(exactAt[1]).toBeGreaterThanOrEqual(16_300);
+    expect(exactAt[1]).toBeLessThanOrEqual(16_400);
+    expect(exactAt[2]! - exactAt[1]!).toBeGreaterThanOrEqual(33_700);
+    expect(exactAt[2]! - exactAt[1]!).toBeLessThanOrEqual(33_800);
+    for (const t of exactAt) {
+      const spent = exactAt.filter((e) => e <= t).length * 1000;
+      expect(spent).toBeLessThanOrEqual(400 + 0.04 * t + 1000);
+    }
+  });
+});
+
 const sample = (
   t: number,
   pss: number | null,
