@@ -1,3 +1,4 @@
+import { neutralizeControls, neutralizeJsonControls } from '../view/escape.js';
 /** Everything a command may touch outside itself, injected so tests can fake a terminal or a pipe. */
 export interface Io {
   out(text: string): void;
@@ -74,3 +75,9 @@ export const processIo = (): Io => {
 
 /** Colour only on a terminal and never when NO_COLOR is set (https://no-color.org). */
 export const useColor = (io: Io): boolean => io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';
+
+/** Write JSON or CSV: exact into a pipe or file; on a terminal no control character reaches it raw. */
+export const writeData = (io: Io, text: string, kind: 'json' | 'csv' | 'other'): void => {
+  if (!io.isTTY) io.out(text);
+  else io.out(kind === 'json' ? neutralizeJsonControls(text) : neutralizeControls(text));
+};

@@ -1,10 +1,15 @@
 import { writeFileSync } from 'node:fs';
-import type { Io } from './io.js';
+import { type Io, writeData } from './io.js';
 
 /** Write a report to FILE, or to stdout for '-'. Returns an error message instead of throwing. */
-export const writeOutput = (io: Io, path: string, text: string): string | undefined => {
+export const writeOutput = (
+  io: Io,
+  path: string,
+  text: string,
+  kind: 'json' | 'csv' | 'other',
+): string | undefined => {
   if (path === '-') {
-    io.out(text);
+    writeData(io, text, kind);
     return undefined;
   }
   try {

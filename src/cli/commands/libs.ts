@@ -8,7 +8,7 @@ import {
 } from '../../view/libs-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
-import { useColor } from '../io.js';
+import { useColor, writeData } from '../io.js';
 import { parseRegexOption } from '../parse-options.js';
 import { sortKey } from './maps.js';
 
@@ -38,8 +38,8 @@ export const runLibs = (ctx: CommandContext, o: LibsCliOptions): number => {
   );
   const files = selectFiles(result.files, key, o.reverse === true, o.limit);
   const { io } = ctx;
-  if (o.json) io.out(renderLibsJson(result, files));
-  else if (o.csv) io.out(renderLibsCsv(files, o.detail === true));
+  if (o.json) writeData(io, renderLibsJson(result, files), 'json');
+  else if (o.csv) writeData(io, renderLibsCsv(files, o.detail === true), 'csv');
   else {
     io.out(
       renderLibsTable(files, {

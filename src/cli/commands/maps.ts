@@ -10,7 +10,7 @@ import {
 } from '../../view/maps-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
-import { useColor } from '../io.js';
+import { useColor, writeData } from '../io.js';
 
 export interface MapsCliOptions {
   all?: boolean;
@@ -45,8 +45,8 @@ export const runMaps = (ctx: CommandContext, pid: number, o: MapsCliOptions): nu
   for (const s of result.snapshot.skipped) io.err(`memusage: ${s.message}\n`);
   if (!result.process) return EXIT_PARTIAL;
   const rows = selectMappingRows(result.rows, key, o.reverse === true, o.limit);
-  if (o.json) io.out(renderMapsJson(result, rows));
-  else if (o.csv) io.out(renderMapsCsv(rows, o.flags === true));
+  if (o.json) writeData(io, renderMapsJson(result, rows), 'json');
+  else if (o.csv) writeData(io, renderMapsCsv(rows, o.flags === true), 'csv');
   else {
     io.out(
       renderMapsTable(result, rows, {

@@ -7,6 +7,7 @@ import { processRecord, snapshotDocument, toJson } from '../../view/records.js';
 import { formatBytes } from '../../view/units.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
+import { writeData } from '../io.js';
 
 export interface PidOptions {
   rss?: boolean;
@@ -53,13 +54,13 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
   for (const s of snapshot.skipped) io.err(`memusage: ${s.message}\n`);
 
   if (options.json) {
-    io.out(toJson(snapshotDocument(snapshot, measured)));
+    writeData(io, toJson(snapshotDocument(snapshot, measured)), 'json');
   } else if (options.csv) {
     const rows = measured.map((p) => {
       const r = processRecord(p);
       return CSV_COLUMNS.map((c) => r[c]);
     });
-    io.out(toCsv(CSV_COLUMNS, rows));
+    writeData(io, toCsv(CSV_COLUMNS, rows), 'csv');
   } else if (only.length > 0) {
     const mode = options.bytes ? 'bytes' : 'kib';
     for (const p of measured) io.out(`${only.map((k) => formatBytes(p.usage[k], mode)).join(' ')}\n`);

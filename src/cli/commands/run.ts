@@ -60,11 +60,11 @@ export const runRun = async (
   const mode = options.bytes ? 'bytes' : 'human';
   io.err(renderRunSummary(record, { mode, chart: io.stderrIsTTY, width: io.columns }));
   const failures = [
-    options.json === undefined ? undefined : writeOutput(io, options.json, toJson(record)),
+    options.json === undefined ? undefined : writeOutput(io, options.json, toJson(record), 'json'),
     options.csv === undefined
       ? undefined
-      : writeOutput(io, options.csv, toCsv(RUN_CSV_COLUMNS, runCsvRows(record))),
-    options.plot === undefined ? undefined : writeOutput(io, options.plot, renderRunSvg(record)),
+      : writeOutput(io, options.csv, toCsv(RUN_CSV_COLUMNS, runCsvRows(record)), 'csv'),
+    options.plot === undefined ? undefined : writeOutput(io, options.plot, renderRunSvg(record), 'other'),
   ].filter((f) => f !== undefined);
   for (const f of failures) io.err(`memusage: ${f}\n`);
   const status = record.exit?.status ?? EXIT_FAILURE;

@@ -2,7 +2,7 @@ import { measureShared } from '../../engine/shared.js';
 import { renderSharedCsv, renderSharedJson, renderSharedTable } from '../../view/shared-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
-import { useColor } from '../io.js';
+import { useColor, writeData } from '../io.js';
 
 export interface SharedCliOptions {
   header: boolean;
@@ -19,8 +19,8 @@ export const runShared = (ctx: CommandContext, pids: number[], o: SharedCliOptio
   const result = measureShared(ctx.procRoot, unique, ctx.capabilities(), ctx.users());
   const { io } = ctx;
   for (const s of result.snapshot.skipped) io.err(`memusage: ${s.message}\n`);
-  if (o.json) io.out(renderSharedJson(result));
-  else if (o.csv) io.out(renderSharedCsv(result));
+  if (o.json) writeData(io, renderSharedJson(result), 'json');
+  else if (o.csv) writeData(io, renderSharedCsv(result), 'csv');
   else if (result.processes.length > 0) {
     io.out(
       renderSharedTable(result, {

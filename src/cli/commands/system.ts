@@ -3,7 +3,7 @@ import type { EngineChoice } from '../../engine/types.js';
 import { renderSystemCsv, renderSystemJson, renderSystemTable } from '../../view/system-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
-import { useColor } from '../io.js';
+import { useColor, writeData } from '../io.js';
 
 export interface SystemCliOptions {
   header: boolean;
@@ -18,8 +18,8 @@ export const runSystem = (ctx: CommandContext, o: SystemCliOptions): number => {
   if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
   const result = measureSystem({ procRoot: ctx.procRoot, engine: o.engine }, ctx.capabilities(), ctx.users());
   const { io } = ctx;
-  if (o.json) io.out(renderSystemJson(result));
-  else if (o.csv) io.out(renderSystemCsv(result));
+  if (o.json) writeData(io, renderSystemJson(result), 'json');
+  else if (o.csv) writeData(io, renderSystemCsv(result), 'csv');
   else {
     io.out(
       renderSystemTable(result, {

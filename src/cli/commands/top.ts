@@ -6,7 +6,7 @@ import { renderTopCsv, renderTopJson, renderTopTable } from '../../view/top-rend
 import { selectRows, type TopSelection, totalsOf } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL } from '../errors.js';
-import { useColor } from '../io.js';
+import { useColor, writeData } from '../io.js';
 import type { TopOptions } from '../top-options.js';
 
 /** One measurement of `top`: the snapshot, the processes to show (kernel threads with --all) and frame detail. */
@@ -108,7 +108,8 @@ export const statusLines = (snapshot: Snapshot, verbose: boolean, explicit = fal
 /** `memusage top --once` (and every non-terminal run without --watch). */
 export const runTopOnce = (ctx: CommandContext, selection: TopSelection, options: TopOptions): number => {
   const frame = topFrame(ctx, selection, options, ctx.users());
-  ctx.io.out(frame.text);
+  if (options.json || options.csv) writeData(ctx.io, frame.text, options.json ? 'json' : 'csv');
+  else ctx.io.out(frame.text);
   for (const line of frame.status) ctx.io.err(`${line}\n`);
   // With --pid every PID was asked for: any that could not be measured makes the status 3, as for `pid`
   // (kernel threads shown as zero rows with --all count as shown).

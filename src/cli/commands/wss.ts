@@ -12,6 +12,7 @@ import {
 } from '../../view/wss-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
+import { writeData } from '../io.js';
 
 export interface WssOptions {
   interval: number;
@@ -61,11 +62,11 @@ export const runWss = async (
       if (options.json) return;
       if (!options.csv) return io.out(renderWssRows(rows, mode));
       const csv = toCsv(WSS_CSV_COLUMNS, wssCsvRows(method, rows));
-      io.out(csvHeader ? csv : csv.slice(csv.indexOf('\n') + 1));
+      writeData(io, csvHeader ? csv : csv.slice(csv.indexOf('\n') + 1), 'csv');
       csvHeader = false;
     },
   });
-  if (options.json) io.out(toJson(record));
+  if (options.json) writeData(io, toJson(record), 'json');
   else if (options.csv && csvHeader) io.out(toCsv(WSS_CSV_COLUMNS, []));
   return record.skipped.length > 0 ? EXIT_PARTIAL : EXIT_OK;
 };
