@@ -1,6 +1,6 @@
-import { KPF_HUGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
-import type { FrameTable } from './frame-table.js';
+import { type FrameTable, rssFrame } from './frame-table.js';
+import { growableUint32 } from './growable.js';
 import type { ProcessPages } from './process-pages.js';
 import { pssBytes, pssShare } from './pss.js';
 
@@ -36,42 +36,38 @@ export interface FileFrames {
  */
 export class FileAccountant {
   private readonly seen: Uint8Array;
-  private touched: Uint32Array;
+  private readonly touched = growableUint32();
 
   constructor(private readonly table: FrameTable) {
     this.seen = new Uint8Array(table.index.size);
-    this.touched = new Uint32Array(1024);
   }
 
   account(ranges: readonly PageRange[]): FileFrames {
-    const { index, counts, flagsLo } = this.table;
+    const { counts } = this.table;
     const seen = this.seen;
-    let distinct = 0;
+    const touched = this.touched;
     let pssFx = 0;
     let mapped = 0;
     let uss = 0;
     for (const { pages, from, to } of ranges) {
       const pfns = pages.pfns;
       for (let i = from; i < to; i++) {
-        if (!index.covers(pfns[i]!)) continue; // device memory: not a page frame
-        const frame = index.indexOf(pfns[i]!);
+        const frame = rssFrame(this.table, pfns[i]!);
+        if (frame < 0) continue;
         const count = counts[frame]!;
-        if (count === 0 || (flagsLo !== undefined && (flagsLo[frame]! & KPF_HUGE) !== 0)) continue;
         mapped++;
         pssFx += pssShare(count);
         if (count === 1) uss += PAGE_SIZE;
         if (seen[frame] === 0) {
           seen[frame] = 1;
-          if (distinct === this.touched.length) {
-            const bigger = new Uint32Array(this.touched.length * 2);
-            bigger.set(this.touched);
-            this.touched = bigger;
-          }
-          this.touched[distinct++] = frame;
+          touched.push(frame);
         }
       }
     }
-    for (let t = 0; t < distinct; t++) seen[this.touched[t]!] = 0;
+    const frames = touched.view();
+    for (const frame of frames) seen[frame] = 0;
+    const distinct = frames.length;
+    touched.clear();
     return { rss: distinct * PAGE_SIZE, pss: pssBytes(pssFx), uss, mappedRss: mapped * PAGE_SIZE };
   }
 }

@@ -22,6 +22,15 @@ export class Growable<T extends Uint8Array | Uint32Array> {
     this.data[this.length++] = value;
   }
 
+  /** The filled part, without copying: valid until the next push or clear. */
+  view(): T {
+    return this.data.subarray(0, this.length) as T;
+  }
+
+  clear(): void {
+    this.length = 0;
+  }
+
   /** Copy of the filled part; the scratch space is then reused. */
   take(): T {
     const out = this.data.slice(0, this.length) as T;

@@ -1,6 +1,5 @@
-import { KPF_HUGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
-import type { FrameTable } from './frame-table.js';
+import { type FrameTable, rssFrame } from './frame-table.js';
 import type { ProcessPages } from './process-pages.js';
 
 /** How one process's (or the whole set's) distinct frames split, in bytes; the three parts sum to `distinct`. */
@@ -24,14 +23,11 @@ export interface SharingMatrix {
 
 /** A process's mapped frames as sorted, unique dense frame numbers; also counts its mappings per frame. */
 const uniqueFrames = (pages: ProcessPages, table: FrameTable, mappings: Uint32Array): Uint32Array => {
-  const { index, counts, flagsLo } = table;
   const frames = new Uint32Array(pages.pfns.length);
   let n = 0;
   for (let i = 0; i < pages.pfns.length; i++) {
-    if (!index.covers(pages.pfns[i]!)) continue; // device memory: not a page frame
-    const frame = index.indexOf(pages.pfns[i]!);
-    // Zero page (count 0) and hugetlb are not RSS, as in per-process accounting.
-    if (counts[frame] === 0 || (flagsLo !== undefined && (flagsLo[frame]! & KPF_HUGE) !== 0)) continue;
+    const frame = rssFrame(table, pages.pfns[i]!);
+    if (frame < 0) continue;
     mappings[frame]!++;
     frames[n++] = frame;
   }

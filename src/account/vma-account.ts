@@ -1,13 +1,6 @@
-import {
-  KPF_ACTIVE,
-  KPF_DIRTY,
-  KPF_HI_MLOCKED,
-  KPF_HUGE,
-  KPF_LRU,
-  KPF_UNEVICTABLE,
-} from '../kernel/kpageflags.js';
+import { KPF_ACTIVE, KPF_DIRTY, KPF_HI_MLOCKED, KPF_LRU, KPF_UNEVICTABLE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
-import type { FrameTable } from './frame-table.js';
+import { type FrameTable, rssFrame } from './frame-table.js';
 import { accountRange, newAccumulator, PSS_FIXED_SLOTS, usageFromAccumulator } from './page-account.js';
 import type { ProcessPages } from './process-pages.js';
 import { PSS_ONE } from './pss.js';
@@ -117,7 +110,6 @@ const DIRTY = KPF_DIRTY;
 const LRU = KPF_LRU;
 const ACTIVE = KPF_ACTIVE;
 const UNEVICTABLE = KPF_UNEVICTABLE;
-const HUGE = KPF_HUGE;
 const MLOCKED_HI = KPF_HI_MLOCKED;
 
 /**
@@ -131,14 +123,13 @@ export const countPageStates = (
   toVma: number,
   out: Float64Array,
 ): void => {
-  const { flagsLo, flagsHi, counts, index } = table;
+  const { flagsLo, flagsHi } = table;
   if (flagsLo === undefined || flagsHi === undefined) return;
   const { pfns } = pages;
   for (let i = pages.vmaFirst[fromVma]!; i < pages.vmaFirst[toVma]!; i++) {
-    if (!index.covers(pfns[i]!)) continue; // device memory: not a page frame
-    const frame = index.indexOf(pfns[i]!);
+    const frame = rssFrame(table, pfns[i]!);
+    if (frame < 0) continue;
     const lo = flagsLo[frame]!;
-    if (counts[frame] === 0 || (lo & HUGE) !== 0) continue;
     if ((lo & DIRTY) !== 0) out[0]! += PAGE_SIZE;
     if ((flagsHi[frame]! & MLOCKED_HI) !== 0) out[1]! += PAGE_SIZE;
     if ((lo & UNEVICTABLE) !== 0) out[4]! += PAGE_SIZE;

@@ -14,7 +14,7 @@ import { hugetlbBytes, measureProcess, type ProcessHeader } from './process-head
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Without PAGEMAP_SCAN, a mapping this large is only read if smaps says it holds something. */
-const SPARSE_VMA_BYTES = 256 * 1024 * 1024;
+const SMAPS_CHECK_VMA_BYTES = 256 * 1024 * 1024;
 
 /** A process whose pages were collected, waiting for the frame lookup. */
 export interface CollectedProcess {
@@ -40,7 +40,7 @@ export interface PagemapResult {
  * when the process has a huge mapping, and skip mappings with no resident, swapped or hugetlb pages.
  */
 const emptyVmaTest = (dir: ProcessDir, pages: readonly { start: number; end: number }[]) => {
-  if (!pages.some((v) => v.end - v.start >= SPARSE_VMA_BYTES)) return undefined;
+  if (!pages.some((v) => v.end - v.start >= SMAPS_CHECK_VMA_BYTES)) return undefined;
   const smaps = new Map(readSmaps(dir).map((e) => [e.vma.start, e.fields]));
   return (v: number): boolean => {
     const fields = smaps.get(pages[v]!.start);

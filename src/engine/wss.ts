@@ -1,3 +1,4 @@
+import { rssFrame } from '../account/frame-table.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
@@ -257,7 +258,7 @@ export class WorkingSetTracker {
         let wss = 0;
         for (let i = pages.vmaFirst[v]!; i < pages.vmaFirst[v + 1]!; i++) {
           const pfn = pages.pfns[i]!;
-          if (!index.covers(pfn) || table.counts[index.indexOf(pfn)] === 0) continue; // device memory, zero page
+          if (rssFrame(table, pfn) < 0) continue; // device memory, zero page, hugetlb: not RSS
           rss += PAGE_SIZE;
           if ((idle[pfn >>> 5]! & (1 << (pfn & 31))) === 0) wss += PAGE_SIZE;
         }

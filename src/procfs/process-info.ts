@@ -45,22 +45,29 @@ export const readCmdline = (dir: ProcessDir): string[] => {
 };
 
 /**
- * Whether the process that had `pid` and `startTime` still runs. Used after a snapshot's frame lookup:
- * a process that exited meanwhile must be reported as gone, not shown with the pages it had left.
+ * A live process's start time (the identity that survives PID reuse), or undefined when it is gone or a
+ * zombie.
  */
-export const stillRunning = (root: string, pid: number, startTime: number): boolean => {
+export const liveStartTime = (root: string, pid: number): number | undefined => {
   let dir: ProcessDir;
   try {
     dir = openProcessDir(root, pid);
   } catch {
-    return false;
+    return undefined;
   }
   try {
     const stat = readStat(dir);
-    return stat.startTime === startTime && stat.state !== 'Z' && stat.state !== 'X';
+    return stat.state === 'Z' || stat.state === 'X' ? undefined : stat.startTime;
   } catch {
-    return false;
+    return undefined;
   } finally {
     closeProcessDir(dir);
   }
 };
+
+/**
+ * Whether the process that had `pid` and `startTime` still runs. Used after a snapshot's frame lookup:
+ * a process that exited meanwhile must be reported as gone, not shown with the pages it had left.
+ */
+export const stillRunning = (root: string, pid: number, startTime: number): boolean =>
+  liveStartTime(root, pid) === startTime;

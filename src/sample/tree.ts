@@ -1,6 +1,6 @@
 import { type StatusFields, statusBytes } from '../parse/status.js';
 import { closeProcessDir, listPids, openProcessDir } from '../procfs/process-dir.js';
-import { readStat, readStatus } from '../procfs/process-info.js';
+import { liveStartTime, readStatus } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 
 /** A tree member as one cheap status read shows it. Bytes. */
@@ -11,19 +11,6 @@ export interface TreeMember {
   rss: number;
   hwm: number;
 }
-
-/** A process's start time, the identity that survives PID reuse; undefined when it is gone. */
-const readStartTime = (root: ProcRoot, pid: number): number | undefined => {
-  let dir: ReturnType<typeof openProcessDir> | undefined;
-  try {
-    dir = openProcessDir(root, pid);
-    return readStat(dir).startTime;
-  } catch {
-    return undefined;
-  } finally {
-    if (dir) closeProcessDir(dir);
-  }
-};
 
 const readMemberStatus = (root: ProcRoot, pid: number): StatusFields | undefined => {
   let dir: ReturnType<typeof openProcessDir> | undefined;
@@ -82,7 +69,7 @@ export class TreeWalker {
     }
     const members: TreeMember[] = [];
     const still = [...this.joined].filter(
-      ([pid, start]) => parentOf.has(pid) && readStartTime(this.root, pid) === start,
+      ([pid, start]) => parentOf.has(pid) && liveStartTime(this.root, pid) === start,
     );
     const verified = new Map(still);
     const queue = [...new Set([this.rootPid, ...verified.keys()])].filter((pid) => parentOf.has(pid));
@@ -107,7 +94,7 @@ export class TreeWalker {
     }
     const next = new Map<number, number>();
     for (const m of members) {
-      const start = verified.get(m.pid) ?? readStartTime(this.root, m.pid);
+      const start = verified.get(m.pid) ?? liveStartTime(this.root, m.pid);
       if (start !== undefined) next.set(m.pid, start);
     }
     this.joined = next;
