@@ -53,11 +53,15 @@ const machine = () => {
 
 const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' }).status === 0;
 
-/** Commands as {name, file, args, env?, okCodes?}. memusage exits 3 when a listed PID vanished. */
+/**
+ * Commands as {name, file, args, env?, okCodes?}. memusage exits 3 when a listed PID vanished. bin/memusage
+ * is executed through its shebang, as a user's shell does (the shebang keeps NODE_EXTRA_CA_CERTS from
+ * Node's start-up).
+ */
 const node = (name, cliArgs, env) => ({
   name,
-  file: process.execPath,
-  args: [CLI, ...cliArgs],
+  file: CLI,
+  args: cliArgs,
   env,
   okCodes: [0, 3],
 });
@@ -114,7 +118,8 @@ const main = async () => {
 
     // Issue 3: whole-population commands, alternating.
     const topCommands = [
-      { name: 'node -e 0', file: process.execPath, args: ['-e', '0'] },
+      // Node's own start-up, under the environment bin/memusage gives it.
+      { name: 'node -e 0', file: 'env', args: ['-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0'] },
       node('top --once (pagemap)', ['top', '--once']),
       node('top --once --engine smaps', ['top', '--once', '--engine', 'smaps']),
       sh('cat /proc/[0-9]*/smaps_rollup', 'cat /proc/[0-9]*/smaps_rollup > /dev/null 2>&1'),

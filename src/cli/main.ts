@@ -45,8 +45,23 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
   }
 };
 
+/**
+ * bin/memusage hides NODE_EXTRA_CA_CERTS from Node's start-up (see its shebang) and passes the value in
+ * this variable; put it back so that commands started by `memusage run` see the environment the user set.
+ */
+const SAVED_CA_CERTS = 'MEMUSAGE_NODE_EXTRA_CA_CERTS';
+
+export const restoreCaCerts = (env: NodeJS.ProcessEnv): void => {
+  const saved = env[SAVED_CA_CERTS];
+  if (saved === undefined) return;
+  delete env[SAVED_CA_CERTS];
+  // env -S expands an unset variable to "": Node ignores an empty NODE_EXTRA_CA_CERTS, so leave it unset.
+  if (saved !== '') env.NODE_EXTRA_CA_CERTS = saved;
+};
+
 /** The bin entry: real streams, real argv; a closed pipe (| head) ends quietly. */
 export const main = async (): Promise<void> => {
+  restoreCaCerts(process.env);
   // A reader that went away (| head) is not an error of ours: end quietly with the status so far.
   for (const stream of [process.stdout, process.stderr]) {
     stream.on('error', (error: NodeJS.ErrnoException) => {

@@ -1,5 +1,5 @@
 /** `memusage run` through the real bin: exit statuses like a shell, the summary, the files it writes. */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -44,6 +44,17 @@ describe('memusage run: exit statuses', () => {
     expect(r.stdout.startsWith('--json\n')).toBe(true);
     const record = JSON.parse(r.stdout.slice('--json\n'.length)) as RunRecord;
     expect(record.command).toEqual(['sh', '-c', 'echo "$1"', 'sh', '--json']);
+  });
+
+  it('gives the command the NODE_EXTRA_CA_CERTS the user set, which its own Node start-up skipped', () => {
+    const script = 'printf "%s|%s" "${NODE_EXTRA_CA_CERTS-unset}" "${MEMUSAGE_NODE_EXTRA_CA_CERTS-unset}"';
+    const set = runCli(['run', '--', 'sh', '-c', script], { NODE_EXTRA_CA_CERTS: '/some dir/extra.pem' });
+    expect(set.exitCode).toBe(0);
+    expect(set.stdout).toBe('/some dir/extra.pem|unset');
+    const { NODE_EXTRA_CA_CERTS: _, ...withoutIt } = process.env;
+    const unset = spawnSync(BIN, ['run', '--', 'sh', '-c', script], { encoding: 'utf8', env: withoutIt });
+    expect(unset.status).toBe(0);
+    expect(unset.stdout).toBe('unset|unset');
   });
 
   it('forwards SIGTERM to the command and still writes the summary', async () => {
