@@ -2,9 +2,10 @@
   "targets": [
     {
       "target_name": "pagemap_scan",
-      "sources": ["native/pagemap_scan.c"],
+      "sources": ["native/pagemap_scan.c", "native/page_loops.c", "native/proc_batch.c"],
       "defines": ["NAPI_VERSION=8"],
-      "cflags_c": ["-std=gnu11"]
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra"],
+      "ldflags": ["-pthread"]
     }
   ]
 }

@@ -21,7 +21,8 @@ const { takeDetailedSnapshot } = await import('../dist/engine/snapshot.js');
 const { readFrameTable } = await import('../dist/procfs/kpage.js');
 const { readMaps } = await import('../dist/procfs/maps.js');
 const { PagemapReader } = await import('../dist/procfs/pagemap.js');
-const { closeProcessDir, listPids, openProcessDir } = await import('../dist/procfs/process-dir.js');
+const { closeProcessDir, listPids, openProcessDirs } = await import('../dist/procfs/process-dir.js');
+const { ProcError } = await import('../dist/procfs/errors.js');
 const { UserNames } = await import('../dist/procfs/users.js');
 const engineImportMs = performance.now() - t0;
 const t1 = performance.now();
@@ -52,7 +53,7 @@ const scanner = caps.scanner && {
 const phasedSnapshot = () => {
   const ms = {
     list: 0,
-    openDir: 0,
+    openRead: 0,
     header: 0,
     maps: 0,
     pagemap: 0,
@@ -70,38 +71,41 @@ const phasedSnapshot = () => {
   };
   const pids = listPids(ROOT);
   lap('list');
-  const reader = new PagemapReader(scanner);
+  // As runPagemapEngine: PAGEMAP_SCAN only for processes with a large mapping unless flags are wanted.
+  const reader = new PagemapReader(scanner, withFlags);
   const collected = [];
   let skipped = 0;
-  for (const pid of pids) {
-    let dir;
-    try {
-      dir = openProcessDir(ROOT, pid);
-    } catch (error) {
-      skipFor(pid, error, false);
-      skipped++;
-      lap('openDir');
-      continue;
-    }
-    lap('openDir');
-    try {
-      const header = readHeader(dir, users, false);
-      lap('header');
-      if (isSkipped(header)) {
+  // As measureProcesses: directories opened in batches of 128, header files and maps read with them
+  // (two threads with the addon), pagemap opened first.
+  for (let start = 0; start < pids.length; start += 128) {
+    const chunk = pids.slice(start, start + 128);
+    const dirs = openProcessDirs(ROOT, chunk, ['stat', 'status', 'cmdline', 'maps'], 'pagemap');
+    lap('openRead');
+    for (const [i, dir] of dirs.entries()) {
+      if (dir instanceof ProcError) {
+        skipFor(chunk[i], dir, false);
         skipped++;
         continue;
       }
-      const vmas = readMaps(dir);
-      lap('maps');
-      const pages = reader.read(dir, () => vmas);
-      lap('pagemap');
-      collected.push({ header, pages });
-    } catch (error) {
-      skipFor(pid, error, false);
-      skipped++;
-      lap('header');
-    } finally {
-      closeProcessDir(dir);
+      try {
+        const header = readHeader(dir, users, false);
+        lap('header');
+        if (isSkipped(header)) {
+          skipped++;
+          continue;
+        }
+        const vmas = readMaps(dir);
+        lap('maps');
+        const pages = reader.read(dir, () => vmas);
+        lap('pagemap');
+        collected.push({ header, pages });
+      } catch (error) {
+        skipFor(dir.pid, error, false);
+        skipped++;
+        lap('header');
+      } finally {
+        closeProcessDir(dir);
+      }
     }
   }
   s = performance.now();

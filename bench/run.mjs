@@ -284,9 +284,9 @@ const render = (r) => {
   lines.push(`  ${'phase'.padEnd(44)} ${'cold'.padStart(11)}  ${'warm median'.padStart(11)}`);
   const labels = {
     list: 'list PIDs',
-    openDir: 'open /proc/PID',
-    header: 'header (stat, status, cmdline)',
-    maps: 'maps',
+    openRead: 'open /proc/PID, read stat/status/cmdline/maps',
+    header: 'parse stat, status, cmdline',
+    maps: 'parse maps',
     pagemap: 'pagemap reads (incl. PAGEMAP_SCAN)',
     scanIoctl: '  of which PAGEMAP_SCAN ioctl',
     pfnIndex: 'PfnIndex.build',

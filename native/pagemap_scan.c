@@ -15,6 +15,9 @@
 #include <linux/fs.h>
 #include <node_api.h>
 
+#include "page_loops.h"
+#include "proc_batch.h"
+
 /* Distribution headers often predate 6.7 (Debian 12 ships 6.1); the ABI is fixed. */
 #ifndef PAGEMAP_SCAN
 #include <linux/types.h>
@@ -239,5 +242,6 @@ NAPI_MODULE_INIT() {
     return NULL;
   CHECK(napi_object_freeze(env, page_is));
   CHECK(napi_set_named_property(env, exports, "PAGE_IS", page_is));
+  if (!register_page_loops(env, exports) || !register_proc_batch(env, exports)) return NULL;
   return exports;
 }

@@ -1,4 +1,5 @@
 import { KPF_HUGE, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
+import { nativeLoops } from '../native/page-loops.js';
 import type { PfnIndex } from './pfn-index.js';
 
 /** Map counts and flags of every frame in a PfnIndex, indexed by the index's dense frame number. */
@@ -24,4 +25,50 @@ export const rssFrame = (table: FrameTable, pfn: number): number => {
   if (counts[frame] === 0) return -1;
   if (flagsLo !== undefined && (flagsLo[frame]! & (KPF_HUGE | KPF_ZERO_PAGE)) !== 0) return -1;
   return frame;
+};
+
+/**
+ * Copy the entries of a frame file chunk (PFNs [chunk, chunk + entries), two u32 words each) that belong
+ * to the index into the dense tables, from dense index `dense` on; returns the next dense index. Members
+ * come out in ascending PFN order, which is dense order. native/page_loops.c when built, else the twin below.
+ */
+export const gatherFrames = (
+  words: Uint32Array,
+  chunk: number,
+  entries: number,
+  bits: Uint32Array,
+  lo: Uint32Array,
+  hi: Uint32Array | undefined,
+  dense: number,
+): number =>
+  nativeLoops
+    ? nativeLoops.gatherFrames(words, chunk, entries, bits, lo, hi, dense)
+    : gatherFramesJs(words, chunk, entries, bits, lo, hi, dense);
+
+export const gatherFramesJs = (
+  words: Uint32Array,
+  chunk: number,
+  entries: number,
+  bits: Uint32Array,
+  lo: Uint32Array,
+  hi: Uint32Array | undefined,
+  dense: number,
+): number => {
+  if (entries === 0) return dense;
+  const end = chunk + entries;
+  let next = dense;
+  for (let w = chunk >>> 5; w <= (end - 1) >>> 5; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      word ^= low;
+      const pfn = w * 32 + (31 - Math.clz32(low));
+      if (pfn < chunk || pfn >= end) continue;
+      const e = pfn - chunk;
+      lo[next] = words[e * 2]!;
+      if (hi) hi[next] = words[e * 2 + 1]!;
+      next++;
+    }
+  }
+  return next;
 };

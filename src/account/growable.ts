@@ -22,6 +22,21 @@ export class Growable<T extends Uint8Array | Uint32Array> {
     this.data[this.length++] = value;
   }
 
+  /**
+   * The backing array, with room for `extra` more values after `length`: for a native loop that writes
+   * in place and then sets `length`. Valid until the next push or reserve.
+   */
+  reserve(extra: number): T {
+    if (this.length + extra > this.data.length) {
+      let size = this.data.length * 2;
+      while (size < this.length + extra) size *= 2;
+      const bigger = this.make(size);
+      bigger.set(this.data.subarray(0, this.length));
+      this.data = bigger;
+    }
+    return this.data;
+  }
+
   /** The filled part, without copying: valid until the next push or clear. */
   view(): T {
     return this.data.subarray(0, this.length) as T;

@@ -1,5 +1,6 @@
 import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
+import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
 import type { FrameTable } from './frame-table.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from './process-pages.js';
 import { PSS_PAGE, pssBytes } from './pss.js';
@@ -34,13 +35,62 @@ export const PSS_FIXED_SLOTS = {
 export type Accumulator = Float64Array;
 export const newAccumulator = (): Accumulator => new Float64Array(SLOTS);
 
+/** The zero-page frames of a table as the sorted array native/page_loops.c takes; computed once per table. */
+const zeroFrameLists = new WeakMap<FrameTable, Uint32Array>();
+const zeroFrameList = (table: FrameTable): Uint32Array => {
+  let list = zeroFrameLists.get(table);
+  if (!list) {
+    list = Uint32Array.from(table.zeroFrames).sort();
+    zeroFrameLists.set(table, list);
+  }
+  return list;
+};
+
+/** Add pages [from, to) of a process to `acc`: native/page_loops.c when the addon is built, else accountRangeJs. */
+export const accountRange = (
+  pages: ProcessPages,
+  table: FrameTable,
+  from: number,
+  to: number,
+  acc: Accumulator,
+): void => {
+  if (nativeLoops) accountRangeNative(nativeLoops, pages, table, from, to, acc);
+  else accountRangeJs(pages, table, from, to, acc);
+};
+
+/** accountRange with the given native loops. */
+export const accountRangeNative = (
+  loops: NativePageLoops,
+  pages: ProcessPages,
+  table: FrameTable,
+  from: number,
+  to: number,
+  acc: Accumulator,
+): void => {
+  const { index } = table;
+  loops.accountRange(
+    pages.pfns,
+    pages.attrs,
+    from,
+    to,
+    index.bits,
+    index.rank,
+    index.limit,
+    table.counts,
+    table.flagsLo,
+    zeroFrameList(table),
+    pages.pmdKnown,
+    acc,
+  );
+};
+
 /**
  * Add pages [from, to) of a process to `acc`. Rules the kernel's smaps obey (kernel-interfaces.md §0):
  * a frame with map count 0 is the zero page (or was unmapped since pagemap was read) and is not memory;
  * hugetlb frames are reported apart, not in RSS; PSS uses the kernel's fixed point per page; USS comes
  * from the map count, never from pagemap's folio-granular exclusive bit.
  */
-export const accountRange = (
+export const accountRangeJs = (
   pages: ProcessPages,
   table: FrameTable,
   from: number,

@@ -3,6 +3,8 @@
  * dense index of a frame cost O(1) with no sorting and no per-page objects. Frames are numbered densely in
  * ascending PFN order, which is also the order the frame tables are read in.
  */
+import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
+
 export const MAX_SUPPORTED_PFN = 2 ** 31;
 
 const popcount = (v: number): number => {
@@ -14,15 +16,21 @@ const popcount = (v: number): number => {
 export class PfnIndex {
   /** Number of distinct frames. */
   readonly size: number;
-  private readonly rank: Uint32Array;
+  /** rank[w]: members in words before w. */
+  readonly rank: Uint32Array;
 
   private constructor(
     readonly bits: Uint32Array,
     readonly maxPfn: number,
     /** Frames at or above this are not RAM (device memory): they are left out of the index. */
     readonly limit: number,
+    loops: NativePageLoops | undefined,
   ) {
     this.rank = new Uint32Array(bits.length);
+    if (loops) {
+      this.size = loops.rankWords(bits, this.rank);
+      return;
+    }
     let total = 0;
     for (let w = 0; w < bits.length; w++) {
       this.rank[w] = total;
@@ -37,6 +45,35 @@ export class PfnIndex {
    * smaps Rss, so they are left out; without the limit one such frame would size the bitset.
    */
   static build(lists: readonly Uint32Array[], limit: number = MAX_SUPPORTED_PFN): PfnIndex {
+    return nativeLoops ? PfnIndex.buildNative(nativeLoops, lists, limit) : PfnIndex.buildJs(lists, limit);
+  }
+
+  /** build() with the loops of native/page_loops.c. */
+  static buildNative(
+    native: NativePageLoops,
+    lists: readonly Uint32Array[],
+    limit: number = MAX_SUPPORTED_PFN,
+  ): PfnIndex {
+    // PFNs are below 2^32; a limit beyond that excludes nothing.
+    const below = Math.min(limit, 0xffff_ffff);
+    let maxPfn = 0;
+    for (const list of lists) maxPfn = Math.max(maxPfn, native.maxBelow(list, below));
+    PfnIndex.checkSupported(maxPfn);
+    const bits = new Uint32Array((maxPfn >>> 5) + 1);
+    for (const list of lists) native.setBits(bits, list, below);
+    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN), native);
+  }
+
+  private static checkSupported(maxPfn: number): void {
+    if (maxPfn >= MAX_SUPPORTED_PFN) {
+      throw new RangeError(
+        `page frame number ${maxPfn} is beyond the ${MAX_SUPPORTED_PFN} this version indexes`,
+      );
+    }
+  }
+
+  /** build() in TypeScript: the reference for the native twin, and the fallback. */
+  static buildJs(lists: readonly Uint32Array[], limit: number = MAX_SUPPORTED_PFN): PfnIndex {
     let maxPfn = 0;
     for (const list of lists) {
       for (let i = 0; i < list.length; i++) {
@@ -44,11 +81,7 @@ export class PfnIndex {
         if (pfn > maxPfn && pfn < limit) maxPfn = pfn;
       }
     }
-    if (maxPfn >= MAX_SUPPORTED_PFN) {
-      throw new RangeError(
-        `page frame number ${maxPfn} is beyond the ${MAX_SUPPORTED_PFN} this version indexes`,
-      );
-    }
+    PfnIndex.checkSupported(maxPfn);
     const bits = new Uint32Array((maxPfn >>> 5) + 1);
     for (const list of lists) {
       for (let i = 0; i < list.length; i++) {
@@ -56,7 +89,7 @@ export class PfnIndex {
         if (pfn < limit) bits[pfn >>> 5]! |= 1 << (pfn & 31);
       }
     }
-    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN));
+    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN), undefined);
   }
 
   /** Dense index of a frame that is in the set. */
@@ -81,6 +114,11 @@ export class PfnIndex {
    * Returned flat as [start0, end0, start1, end1, ...].
    */
   runs(maxGap: number): Float64Array {
+    return nativeLoops ? nativeLoops.frameRuns(this.bits, maxGap) : this.runsJs(maxGap);
+  }
+
+  /** runs() in TypeScript: the reference for the native twin, and the fallback. */
+  runsJs(maxGap: number): Float64Array {
     const out: number[] = [];
     let runStart = -1;
     let runEnd = -1;

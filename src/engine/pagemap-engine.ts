@@ -10,7 +10,7 @@ import type { ProcRoot } from '../procfs/root.js';
 import { readSmaps } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
-import { hugetlbBytes, measureProcess, type ProcessHeader } from './process-header.js';
+import { hugetlbBytes, measureProcesses, type ProcessHeader } from './process-header.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Without PAGEMAP_SCAN, a mapping this large is only read if smaps says it holds something. */
@@ -51,14 +51,18 @@ const emptyVmaTest = (dir: ProcessDir, pages: readonly { start: number; end: num
   };
 };
 
-const collectOne = (
+/**
+ * Collect the pages of every process. pagemap is opened before maps is read (see PagemapReader.read), and
+ * both with the process's directory.
+ */
+const collectAll = (
   root: ProcRoot,
-  pid: number,
+  pids: readonly number[],
   reader: PagemapReader,
   users: UserNames,
   options: { explicit: boolean; cgroup: boolean },
-): CollectedProcess | Skipped =>
-  measureProcess(root, pid, users, options, (dir, header) => {
+): (CollectedProcess | Skipped)[] =>
+  measureProcesses(root, pids, users, options, { files: ['maps'], openFirst: 'pagemap' }, (dir, header) => {
     const pages = reader.read(
       dir,
       () => readMaps(dir),
@@ -82,8 +86,7 @@ export const runPagemapEngine = (
   const reader = new PagemapReader(caps.scanner, options.flags);
   const collected: CollectedProcess[] = [];
   const skipped: Skipped[] = [];
-  for (const pid of pids) {
-    const result = collectOne(root, pid, reader, users, { explicit, cgroup: options.cgroups });
+  for (const result of collectAll(root, pids, reader, users, { explicit, cgroup: options.cgroups })) {
     if ('reason' in result) skipped.push(result);
     else collected.push(result);
   }

@@ -1,7 +1,7 @@
 import { PF_KTHREAD } from '../parse/stat.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
-import { closeProcessDir, openProcessDir, type ProcessDir } from '../procfs/process-dir.js';
+import { closeProcessDir, openProcessDirs, type ProcessDir } from '../procfs/process-dir.js';
 import { readCgroup, readCmdline, readStat, readStatus } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 import type { UserNames } from '../procfs/users.js';
@@ -75,29 +75,64 @@ export const skipFor = (pid: number, error: unknown, neverSeen: boolean): Skippe
 
 export const isSkipped = (value: ProcessHeader | Skipped): value is Skipped => 'reason' in value;
 
+/** Processes opened at once: each holds its directory (and pagemap) open until it is measured. */
+const BATCH = 128;
+
+/** The files the header needs, read with the directory. */
+const HEADER_FILES = ['stat', 'status', 'cmdline'];
+
 /**
- * Open a process's directory, read its header, and hand both to `measure`; every failure on the way
- * becomes a Skipped entry. An explicit PID that cannot even be opened never existed ('no-such-process');
- * one that fails later went away while it was measured ('gone').
+ * Open the directories of `pids` in batches, reading the header's files and `need.files` with them (and
+ * opening `need.openFirst` first, see openProcessDirs), and hand each directory and header to `measure`;
+ * every failure on the way becomes a Skipped entry. An explicit PID whose directory cannot even be opened
+ * never existed ('no-such-process'); one that fails later went away while it was measured ('gone').
+ * Results are in the order of `pids`.
  */
-export const measureProcess = <T>(
+export const measureProcesses = <T>(
   root: ProcRoot,
-  pid: number,
+  pids: readonly number[],
   users: UserNames,
   options: { explicit: boolean; cgroup: boolean },
+  need: { files: readonly string[]; openFirst?: string },
+  measure: (dir: ProcessDir, header: ProcessHeader) => T,
+): (T | Skipped)[] => {
+  const files = [...HEADER_FILES, ...need.files, ...(options.cgroup ? ['cgroup'] : [])];
+  const out: (T | Skipped)[] = [];
+  for (let start = 0; start < pids.length; start += BATCH) {
+    const chunk = pids.slice(start, start + BATCH);
+    const dirs = openProcessDirs(root, chunk, files, need.openFirst);
+    let i = 0;
+    try {
+      for (; i < dirs.length; i++) {
+        const dir = dirs[i]!;
+        out.push(
+          dir instanceof ProcError
+            ? skipFor(chunk[i]!, dir, options.explicit)
+            : measureInDir(dir, users, options.cgroup, measure),
+        );
+      }
+    } finally {
+      // Only when measure threw: the rest of the batch is still open.
+      for (i++; i < dirs.length; i++) {
+        const dir = dirs[i]!;
+        if (!(dir instanceof ProcError)) closeProcessDir(dir);
+      }
+    }
+  }
+  return out;
+};
+
+const measureInDir = <T>(
+  dir: ProcessDir,
+  users: UserNames,
+  cgroup: boolean,
   measure: (dir: ProcessDir, header: ProcessHeader) => T,
 ): T | Skipped => {
-  let dir: ProcessDir;
   try {
-    dir = openProcessDir(root, pid);
-  } catch (error) {
-    return skipFor(pid, error, options.explicit);
-  }
-  try {
-    const header = readHeader(dir, users, options.cgroup);
+    const header = readHeader(dir, users, cgroup);
     return isSkipped(header) ? header : measure(dir, header);
   } catch (error) {
-    return skipFor(pid, error, false);
+    return skipFor(dir.pid, error, false);
   } finally {
     closeProcessDir(dir);
   }

@@ -4,7 +4,7 @@ import { statusBytes } from '../parse/status.js';
 import type { ProcRoot } from '../procfs/root.js';
 import { readSmapsRollup } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
-import { measureProcess, type ProcessHeader } from './process-header.js';
+import { measureProcesses, type ProcessHeader } from './process-header.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 const kb = (fields: KbFields, key: string): number => (fields[key] ?? 0) * 1024;
@@ -29,18 +29,6 @@ export const usageFromRollup = (rollup: KbFields, header: ProcessHeader): MemUsa
   zeroPage: null,
 });
 
-const measureOne = (
-  root: ProcRoot,
-  pid: number,
-  users: UserNames,
-  options: { explicit: boolean; cgroup: boolean },
-): ProcessMemory | Skipped =>
-  measureProcess(root, pid, users, options, (dir, header): ProcessMemory => {
-    const rollup = readSmapsRollup(dir);
-    const { status: _status, ...rest } = header;
-    return { ...rest, usage: usageFromRollup(rollup, header), source: 'smaps_rollup' };
-  });
-
 /** The fallback engine: the kernel's smaps_rollup per process (same user, or root). */
 export const runRollupEngine = (
   root: ProcRoot,
@@ -51,8 +39,19 @@ export const runRollupEngine = (
 ): { processes: ProcessMemory[]; skipped: Skipped[] } => {
   const processes: ProcessMemory[] = [];
   const skipped: Skipped[] = [];
-  for (const pid of pids) {
-    const result = measureOne(root, pid, users, { explicit, cgroup: withCgroup });
+  const results = measureProcesses(
+    root,
+    pids,
+    users,
+    { explicit, cgroup: withCgroup },
+    { files: ['smaps_rollup'] },
+    (dir, header): ProcessMemory => {
+      const rollup = readSmapsRollup(dir);
+      const { status: _status, ...rest } = header;
+      return { ...rest, usage: usageFromRollup(rollup, header), source: 'smaps_rollup' };
+    },
+  );
+  for (const result of results) {
     if ('reason' in result) skipped.push(result);
     else processes.push(result);
   }

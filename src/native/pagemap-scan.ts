@@ -1,6 +1,5 @@
-import { createRequire } from 'node:module';
-import { fileURLToPath } from 'node:url';
 import { toProcError } from '../procfs/errors.js';
+import { ADDON_PATH, isRecord, loadAddon } from './addon.js';
 
 // PAGEMAP_SCAN categories (include/uapi/linux/fs.h). Kernel ABI, so they are fixed; the addon exports the
 // values it was compiled with and loading fails if they differ, so the two copies cannot drift apart.
@@ -32,20 +31,12 @@ export interface PagemapScanner {
   scan(fd: number, start: number, end: number, anyOf: number, returnMask: number, path: string): Float64Array;
 }
 
-/** From this file: src/native/ under vitest and dist/native/ after tsc both sit two levels below the package. */
-const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pagemap_scan.node', import.meta.url));
-
 type RawScan = (fd: number, start: number, end: number, anyOf: number, returnMask: number) => unknown;
 
 type LoadResult = { scanner: PagemapScanner; error?: undefined } | { scanner?: undefined; error: string };
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === 'object' && value !== null;
-
 const describe = (value: unknown): string =>
   value instanceof Float64Array ? `Float64Array(${value.length})` : typeof value;
-
-const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /** Check the addon's exports at the boundary and wrap its scan; a string says why it is unusable. */
 const wrapAddon = (addon: unknown): PagemapScanner | string => {
@@ -76,32 +67,26 @@ const wrapAddon = (addon: unknown): PagemapScanner | string => {
   };
 };
 
-let loaded: LoadResult | undefined;
+const wrapped = new WeakMap<Record<string, unknown>, PagemapScanner | string>();
 
-const load = (): LoadResult => {
-  if (loaded) return loaded;
-  let result: PagemapScanner | string;
-  try {
-    const addon: unknown = createRequire(import.meta.url)(ADDON_PATH);
+const load = (env: NodeJS.ProcessEnv): LoadResult => {
+  const loaded = loadAddon(env);
+  if (!loaded.addon) return { error: loaded.error };
+  const addon = loaded.addon;
+  let result = wrapped.get(addon);
+  if (result === undefined) {
     result = wrapAddon(addon);
-  } catch (error) {
-    result = `cannot load the addon (not built? run: node scripts/build-native.mjs): ${messageOf(error)}`;
+    wrapped.set(addon, result);
   }
-  loaded = typeof result === 'string' ? { error: result } : { scanner: result };
-  return loaded;
+  return typeof result === 'string' ? { error: result } : { scanner: result };
 };
-
-const disabled = (env: NodeJS.ProcessEnv): boolean => env.MEMUSAGE_NO_NATIVE === '1';
 
 /** The addon, loaded once; undefined when it was not built or cannot load (the reason is in pagemapScannerLoadError()). */
 export function loadPagemapScanner(env: NodeJS.ProcessEnv = process.env): PagemapScanner | undefined {
-  // MEMUSAGE_NO_NATIVE=1 forces the plain pagemap path without touching the cached load.
-  if (disabled(env)) return undefined;
-  return load().scanner;
+  return load(env).scanner;
 }
 
 /** Why loadPagemapScanner() returns undefined for this environment, or undefined when it returns the addon. */
 export function pagemapScannerLoadError(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  if (disabled(env)) return 'disabled by MEMUSAGE_NO_NATIVE=1';
-  return load().error;
+  return load(env).error;
 }

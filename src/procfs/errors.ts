@@ -1,3 +1,5 @@
+import { constants as osConstants } from 'node:os';
+
 /** Why a /proc read failed, in the terms the engine acts on. */
 export type ProcErrorKind = 'gone' | 'denied' | 'unsupported' | 'short-read' | 'malformed';
 
@@ -21,7 +23,18 @@ const isErrnoException = (error: unknown): error is NodeJS.ErrnoException =>
 export const toProcError = (error: unknown, path: string): ProcError => {
   if (error instanceof ProcError) return error;
   if (!isErrnoException(error)) throw error;
-  const code = error.code ?? 'EIO';
+  return procErrorFor(error.code ?? 'EIO', path, error.message);
+};
+
+const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, value]) => [value, name]));
+
+/** A ProcError for an errno number as the native addon reports it (positive or negative). */
+export const procErrorFromErrno = (errno: number, path: string): ProcError => {
+  const code = ERRNO_NAMES.get(Math.abs(errno)) ?? 'EIO';
+  return procErrorFor(code, path, `${code}: ${path}`);
+};
+
+const procErrorFor = (code: string, path: string, message: string): ProcError => {
   switch (code) {
     // ESRCH: the task died while its /proc directory was held open; ENOENT: the directory is gone.
     case 'ENOENT':
@@ -35,6 +48,6 @@ export const toProcError = (error: unknown, path: string): ProcError => {
     case 'EOPNOTSUPP':
       return new ProcError('unsupported', path, `${path}: not supported by this kernel (${code})`, code);
     default:
-      return new ProcError('malformed', path, `${path}: ${error.message}`, code);
+      return new ProcError('malformed', path, `${path}: ${message}`, code);
   }
 };

@@ -1,5 +1,5 @@
 import { fstatSync } from 'node:fs';
-import type { FrameTable } from '../account/frame-table.js';
+import { type FrameTable, gatherFrames } from '../account/frame-table.js';
 import type { PfnIndex } from '../account/pfn-index.js';
 import { KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { closeQuietly, openProc, preadFully } from './read.js';
@@ -65,21 +65,7 @@ const readFrameFile = (
         const got = preadFully(fd, buffer, 0, entries * 8, chunk * 8, path);
         // A short read means the frames lie beyond max_pfn: the kernel has no entries, treat them as 0.
         buffer.fill(0, got, entries * 8);
-        // Walk the set bits of [chunk, chunk + entries): members come out in ascending, i.e. dense, order.
-        const end = chunk + entries;
-        for (let w = chunk >>> 5; w <= (end - 1) >>> 5; w++) {
-          let word = index.bits[w]!;
-          while (word !== 0) {
-            const low = word & -word;
-            word ^= low;
-            const pfn = w * 32 + (31 - Math.clz32(low));
-            if (pfn < chunk || pfn >= end) continue;
-            const e = pfn - chunk;
-            lo[dense] = words[e * 2]!;
-            if (hi) hi[dense] = words[e * 2 + 1]!;
-            dense++;
-          }
-        }
+        dense = gatherFrames(words, chunk, entries, index.bits, lo, hi, dense);
       }
     }
   } finally {

@@ -1,5 +1,4 @@
 import { parseMaps, type Vma } from '../parse/maps.js';
-import type { ProcessDir } from './process-dir.js';
-import { readProcText } from './read.js';
+import { dirText, type ProcessDir } from './process-dir.js';
 
-export const readMaps = (dir: ProcessDir): Vma[] => parseMaps(readProcText(`${dir.base}/maps`));
+export const readMaps = (dir: ProcessDir): Vma[] => parseMaps(dirText(dir, 'maps'));

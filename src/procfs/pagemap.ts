@@ -11,8 +11,8 @@ import {
 } from '../native/pagemap-scan.js';
 import type { Vma } from '../parse/maps.js';
 import { ProcError } from './errors.js';
-import type { ProcessDir } from './process-dir.js';
-import { closeQuietly, openProc, preadFully } from './read.js';
+import { openInDir, type ProcessDir } from './process-dir.js';
+import { closeQuietly, preadFully } from './read.js';
 
 /** A mapping this large makes PAGEMAP_SCAN worth its own page-table walk even when PMD info is not needed. */
 const SPARSE_VMA_BYTES = 64 * 1024 * 1024;
@@ -62,7 +62,7 @@ export class PagemapReader {
     emptyTest?: (vmas: readonly Vma[]) => ((v: number) => boolean) | undefined,
   ): ProcessPages {
     const path = `${dir.base}/pagemap`;
-    const fd = openProc(path);
+    const fd = openInDir(dir, 'pagemap');
     try {
       const vmas = listVmas();
       const regions = this.scan(fd, vmas, path);

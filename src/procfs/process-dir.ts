@@ -1,5 +1,7 @@
 import { closeSync, constants, openSync, readdirSync } from 'node:fs';
-import { toProcError } from './errors.js';
+import { type NativeProcBatch, nativeProcBatch } from '../native/proc-batch.js';
+import { ProcError, procErrorFromErrno, toProcError } from './errors.js';
+import { openProc, readProcBytes, readProcText } from './read.js';
 import type { ProcRoot } from './root.js';
 
 /**
@@ -12,6 +14,10 @@ export interface ProcessDir {
   readonly fd: number;
   /** Path prefix for the process's files. */
   readonly base: string;
+  /** Files read whole when the directory was opened (openProcessDirs): their bytes, or why they failed. */
+  readonly files?: ReadonlyMap<string, Buffer | ProcError>;
+  /** Files opened with the directory and not yet taken: the fd, or why the open failed. */
+  readonly opened?: Map<string, number | ProcError>;
 }
 
 export const openProcessDir = (root: ProcRoot, pid: number): ProcessDir => {
@@ -24,13 +30,127 @@ export const openProcessDir = (root: ProcRoot, pid: number): ProcessDir => {
   }
 };
 
-export const closeProcessDir = (dir: ProcessDir): void => {
+const closeFd = (fd: number): void => {
   try {
-    closeSync(dir.fd);
+    closeSync(fd);
   } catch {
     // Nothing was written through it; a failed close has nothing to report.
   }
 };
+
+/** Close the directory and whatever was opened with it and not taken. */
+export const closeProcessDir = (dir: ProcessDir): void => {
+  for (const fd of dir.opened?.values() ?? []) if (typeof fd === 'number') closeFd(fd);
+  dir.opened?.clear();
+  closeFd(dir.fd);
+};
+
+/** A file of the process as bytes: read with the directory when it was, else now. A view: do not keep it. */
+export const dirBytes = (dir: ProcessDir, name: string): Buffer => {
+  const file = dir.files?.get(name);
+  if (file === undefined) return readProcBytes(`${dir.base}/${name}`);
+  if (file instanceof ProcError) throw file;
+  return file;
+};
+
+/** A file of the process as text: read with the directory when it was, else now. */
+export const dirText = (dir: ProcessDir, name: string, encoding: BufferEncoding = 'latin1'): string => {
+  const file = dir.files?.get(name);
+  if (file === undefined) return readProcText(`${dir.base}/${name}`, encoding);
+  if (file instanceof ProcError) throw file;
+  return file.toString(encoding);
+};
+
+/** Open a file of the process, or take the fd opened with the directory; the caller closes it. */
+export const openInDir = (dir: ProcessDir, name: string): number => {
+  const opened = dir.opened?.get(name);
+  if (opened === undefined) return openProc(`${dir.base}/${name}`);
+  dir.opened!.delete(name);
+  if (opened instanceof ProcError) throw opened;
+  return opened;
+};
+
+/**
+ * Open the directories of many processes at once and read `files` of each whole, after opening
+ * `openFirst` (kept open; see openInDir). Per PID: the open directory (close it with closeProcessDir) or
+ * why it could not be opened. With the native addon the reads run on two threads and skip the
+ * /proc/self/fd path walks; openProcessDirsJs is the same in TypeScript.
+ */
+export const openProcessDirs = (
+  root: ProcRoot,
+  pids: readonly number[],
+  files: readonly string[],
+  openFirst?: string,
+): (ProcessDir | ProcError)[] =>
+  nativeProcBatch
+    ? openProcessDirsNative(nativeProcBatch, root, pids, files, openFirst)
+    : openProcessDirsJs(root, pids, files, openFirst);
+
+/** openProcessDirs with the given native batch opener. */
+export const openProcessDirsNative = (
+  native: NativeProcBatch,
+  root: ProcRoot,
+  pids: readonly number[],
+  files: readonly string[],
+  openFirst: string | undefined,
+): (ProcessDir | ProcError)[] => {
+  const batch = native.openProcesses(root, Uint32Array.from(pids), files, openFirst ?? null, 2);
+  return pids.map((pid, i) => {
+    const fd = batch.dirFds[i]!;
+    if (fd < 0) return procErrorFromErrno(fd, `${root}/${pid}`);
+    const read = new Map<string, Buffer | ProcError>();
+    files.forEach((name, f) => {
+      const k = i * files.length + f;
+      const length = batch.lengths[k]!;
+      const start = batch.starts[k]!;
+      read.set(
+        name,
+        length < 0
+          ? procErrorFromErrno(length, `${root}/${pid}/${name}`)
+          : batch.data.subarray(start, start + length),
+      );
+    });
+    const opened = new Map<string, number | ProcError>();
+    if (openFirst !== undefined) {
+      const first = batch.firstFds[i]!;
+      opened.set(openFirst, first < 0 ? procErrorFromErrno(first, `${root}/${pid}/${openFirst}`) : first);
+    }
+    return { pid, fd, base: `/proc/self/fd/${fd}`, files: read, opened };
+  });
+};
+
+/** openProcessDirs in TypeScript: the reference for the native twin, and the fallback. */
+export const openProcessDirsJs = (
+  root: ProcRoot,
+  pids: readonly number[],
+  files: readonly string[],
+  openFirst?: string,
+): (ProcessDir | ProcError)[] =>
+  pids.map((pid) => {
+    let dir: ProcessDir;
+    try {
+      dir = openProcessDir(root, pid);
+    } catch (error) {
+      return toProcError(error, `${root}/${pid}`);
+    }
+    const opened = new Map<string, number | ProcError>();
+    if (openFirst !== undefined) {
+      try {
+        opened.set(openFirst, openProc(`${dir.base}/${openFirst}`));
+      } catch (error) {
+        opened.set(openFirst, toProcError(error, `${dir.base}/${openFirst}`));
+      }
+    }
+    const read = new Map<string, Buffer | ProcError>();
+    for (const name of files) {
+      try {
+        read.set(name, readProcBytes(`${dir.base}/${name}`));
+      } catch (error) {
+        read.set(name, toProcError(error, `${dir.base}/${name}`));
+      }
+    }
+    return { ...dir, files: read, opened };
+  });
 
 /** All numeric entries of the proc root: thread-group leaders only, so threads are never counted twice. */
 export const listPids = (root: ProcRoot): number[] => {

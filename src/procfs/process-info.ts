@@ -1,18 +1,16 @@
 import { type ProcStat, parseStat } from '../parse/stat.js';
 import { parseStatus, type StatusFields } from '../parse/status.js';
 import { ProcError } from './errors.js';
-import { closeProcessDir, openProcessDir, type ProcessDir } from './process-dir.js';
-import { readProcBytes, readProcText } from './read.js';
+import { closeProcessDir, dirBytes, dirText, openProcessDir, type ProcessDir } from './process-dir.js';
 
 export const readStat = (dir: ProcessDir): ProcStat => {
   const path = `${dir.base}/stat`;
-  const stat = parseStat(readProcText(path, 'utf8'));
+  const stat = parseStat(dirText(dir, 'stat', 'utf8'));
   if (!stat) throw new ProcError('malformed', path, `${path}: unexpected format`);
   return stat;
 };
 
-export const readStatus = (dir: ProcessDir): StatusFields =>
-  parseStatus(readProcText(`${dir.base}/status`, 'utf8'));
+export const readStatus = (dir: ProcessDir): StatusFields => parseStatus(dirText(dir, 'status', 'utf8'));
 
 /**
  * The cgroup that accounts the process's memory: the v1 memory controller's line when it exists (hybrid
@@ -20,7 +18,7 @@ export const readStatus = (dir: ProcessDir): StatusFields =>
  */
 export const readCgroup = (dir: ProcessDir): string => {
   let unified = '/';
-  for (const line of readProcText(`${dir.base}/cgroup`, 'utf8').split('\n')) {
+  for (const line of dirText(dir, 'cgroup', 'utf8').split('\n')) {
     const [id, controllers, path] = [line.slice(0, line.indexOf(':')), ...splitRest(line)];
     if (controllers === undefined || path === undefined) continue;
     if (controllers.split(',').includes('memory')) return path;
@@ -38,7 +36,7 @@ const splitRest = (line: string): [string | undefined, string | undefined] => {
 
 /** argv as the process last wrote it: NUL-separated with a trailing NUL; empty for kernel threads. */
 export const readCmdline = (dir: ProcessDir): string[] => {
-  const bytes = readProcBytes(`${dir.base}/cmdline`);
+  const bytes = dirBytes(dir, 'cmdline');
   if (bytes.length === 0) return [];
   const end = bytes[bytes.length - 1] === 0 ? bytes.length - 1 : bytes.length;
   return bytes.subarray(0, end).toString('utf8').split('\0');

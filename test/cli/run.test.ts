@@ -47,6 +47,7 @@ describe('memusage run: exit statuses', () => {
   });
 
   it('gives the command the NODE_EXTRA_CA_CERTS the user set, which its own Node start-up skipped', () => {
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script; sh expands these.
     const script = 'printf "%s|%s" "${NODE_EXTRA_CA_CERTS-unset}" "${MEMUSAGE_NODE_EXTRA_CA_CERTS-unset}"';
     const set = runCli(['run', '--', 'sh', '-c', script], { NODE_EXTRA_CA_CERTS: '/some dir/extra.pem' });
     expect(set.exitCode).toBe(0);

@@ -1,0 +1,393 @@
+/*
+ * The per-page loops of a memusage snapshot, in C. Each function is a line-for-line twin of a TypeScript
+ * function that stays the reference and the fallback (named at each function); test/unit/native checks
+ * that both give identical results. They exist because a CLI run is always cold: V8 interprets these
+ * loops for most of a snapshot's 1-2 million pages before optimising them, which cost more than the
+ * kernel's own work. No I/O here: the TypeScript side reads /proc and passes typed arrays in and out.
+ */
+#include <stdint.h>
+#include <string.h>
+
+#include <node_api.h>
+
+#include "page_loops.h"
+
+/* src/kernel/pagemap-bits.ts */
+#define PM_PRESENT_HI 0x80000000u
+#define PM_SWAP_HI 0x40000000u
+#define PM_FILE_HI 0x20000000u
+#define PM_GUARD_HI 0x04000000u
+#define PM_PFN_HI_MASK 0x007fffffu
+#define PM_SWAP_TYPE_MASK 0x1fu
+#define FIRST_NON_SWAP_TYPE 23u
+
+/* src/account/process-pages.ts */
+#define ATTR_FILE 1u
+#define ATTR_PMD 2u
+
+/* src/kernel/kpageflags.ts */
+#define KPF_ANON (1u << 12)
+#define KPF_SWAPBACKED (1u << 14)
+#define KPF_HUGE (1u << 17)
+#define KPF_KSM (1u << 21)
+#define KPF_THP (1u << 22)
+#define KPF_ZERO_PAGE (1u << 24)
+
+/* src/account/pss.ts: 4 KiB pages (checked through auxv before the pagemap engine runs), PSS_SHIFT 12. */
+#define PAGE_SIZE 4096u
+#define PSS_PAGE ((uint64_t)PAGE_SIZE << 12)
+
+/* Accumulator slots, as src/account/page-account.ts numbers them. */
+enum { RSS, PSS_FX, USS, ANON, FILE_, SHMEM, PSS_ANON_FX, PSS_FILE_FX, PSS_SHMEM_FX, THP, HUGETLB, KSM, ZERO, VANISHED, SLOTS };
+
+#define CHECK(call)                                                                                          \
+  do {                                                                                                       \
+    if ((call) != napi_ok) return NULL;                                                                      \
+  } while (0)
+
+/* A typed array argument of one element type; NULL (with a TypeError thrown) otherwise. */
+static void *typed(napi_env env, napi_value value, napi_typedarray_type want, size_t *length, const char *what) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &data, NULL, NULL) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  /* An empty array may have no storage; callers index it only below its length. */
+  static uint8_t empty[8];
+  return data ? data : empty;
+}
+
+/* A non-negative integer below 2^32 (lengths, offsets, PFN limits). */
+static int get_index(napi_env env, napi_value value, uint32_t *out, const char *what) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0 && d <= 4294967295.0) || (double)(uint32_t)d != d) {
+    napi_throw_range_error(env, NULL, what);
+    return 0;
+  }
+  *out = (uint32_t)d;
+  return 1;
+}
+
+static napi_value number(napi_env env, double value) {
+  napi_value out;
+  return napi_create_double(env, value, &out) == napi_ok ? out : NULL;
+}
+
+#define ARGS(n)                                                                                              \
+  size_t argc = (n);                                                                                         \
+  napi_value argv[(n)];                                                                                      \
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));                                               \
+  if (argc < (n)) {                                                                                          \
+    napi_throw_type_error(env, NULL, "page loops: " #n " arguments expected");                              \
+    return NULL;                                                                                             \
+  }
+
+/*
+ * decodePagemap(words, entries, extraAttrs, pfns, attrs, offset, counts) -> new length.
+ * Twin of decodePagemap (src/account/decode-pagemap.ts), writing at `offset` into arrays the caller sized;
+ * counts is a Float64Array [swap, markers] that is added to.
+ */
+static napi_value decode_pagemap(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  size_t nwords, npfns, nattrs, ncounts;
+  uint32_t entries, extra, offset;
+  const uint32_t *words = typed(env, argv[0], napi_uint32_array, &nwords, "decodePagemap: words must be a Uint32Array");
+  if (!words || !get_index(env, argv[1], &entries, "decodePagemap: bad entry count") ||
+      !get_index(env, argv[2], &extra, "decodePagemap: bad attributes"))
+    return NULL;
+  uint32_t *pfns = typed(env, argv[3], napi_uint32_array, &npfns, "decodePagemap: pfns must be a Uint32Array");
+  if (!pfns) return NULL;
+  uint8_t *attrs = typed(env, argv[4], napi_uint8_array, &nattrs, "decodePagemap: attrs must be a Uint8Array");
+  if (!attrs || !get_index(env, argv[5], &offset, "decodePagemap: bad offset")) return NULL;
+  double *counts = typed(env, argv[6], napi_float64_array, &ncounts, "decodePagemap: counts must be a Float64Array");
+  if (!counts) return NULL;
+  if ((size_t)entries * 2 > nwords || ncounts < 2 || (size_t)offset + entries > npfns ||
+      (size_t)offset + entries > nattrs) {
+    napi_throw_range_error(env, NULL, "decodePagemap: arrays too small for the entries");
+    return NULL;
+  }
+  uint32_t n = offset, swap = 0, markers = 0;
+  for (uint32_t e = 0; e < entries; e++) {
+    uint32_t hi = words[e * 2 + 1];
+    if (hi == 0) continue;
+    uint32_t lo = words[e * 2];
+    if (hi & PM_PRESENT_HI) {
+      pfns[n] = (hi & PM_PFN_HI_MASK) == 0 ? lo : 0xffffffffu;
+      attrs[n] = (uint8_t)(((hi & PM_FILE_HI) ? ATTR_FILE : 0) | extra);
+      n++;
+    } else if (hi & PM_SWAP_HI) {
+      if (!(hi & PM_GUARD_HI) && (lo & PM_SWAP_TYPE_MASK) < FIRST_NON_SWAP_TYPE) swap++;
+      else markers++;
+    }
+  }
+  counts[0] += swap;
+  counts[1] += markers;
+  return number(env, n);
+}
+
+static inline uint32_t rank_of(const uint32_t *bits, const uint32_t *rank, uint32_t pfn) {
+  uint32_t w = pfn >> 5;
+  return rank[w] + (uint32_t)__builtin_popcount(bits[w] & ((1u << (pfn & 31)) - 1));
+}
+
+/*
+ * accountRange(pfns, attrs, from, to, bits, rank, limit, counts, flagsLo | null, zeroFrames, pmdKnown, acc).
+ * Twin of accountRange (src/account/page-account.ts); zeroFrames is the sorted dense frames of the zero
+ * pages. Sums are exact integers in both (below 2^53), so adding them up in another order changes nothing.
+ */
+static napi_value account_range(napi_env env, napi_callback_info info) {
+  ARGS(12);
+  size_t npfns, nattrs, nbits, nrank, ncounts, nflags = 0, nzero, nacc;
+  uint32_t from, to, limit;
+  bool pmd_known;
+  napi_valuetype flags_type;
+  const uint32_t *pfns = typed(env, argv[0], napi_uint32_array, &npfns, "accountRange: pfns must be a Uint32Array");
+  if (!pfns) return NULL;
+  const uint8_t *attrs = typed(env, argv[1], napi_uint8_array, &nattrs, "accountRange: attrs must be a Uint8Array");
+  if (!attrs || !get_index(env, argv[2], &from, "accountRange: bad from") ||
+      !get_index(env, argv[3], &to, "accountRange: bad to"))
+    return NULL;
+  const uint32_t *bits = typed(env, argv[4], napi_uint32_array, &nbits, "accountRange: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  const uint32_t *rank = typed(env, argv[5], napi_uint32_array, &nrank, "accountRange: rank must be a Uint32Array");
+  if (!rank || !get_index(env, argv[6], &limit, "accountRange: bad limit")) return NULL;
+  const uint32_t *counts = typed(env, argv[7], napi_uint32_array, &ncounts, "accountRange: counts must be a Uint32Array");
+  if (!counts) return NULL;
+  const uint32_t *flags_lo = NULL;
+  CHECK(napi_typeof(env, argv[8], &flags_type));
+  if (flags_type != napi_null && flags_type != napi_undefined) {
+    flags_lo = typed(env, argv[8], napi_uint32_array, &nflags, "accountRange: flagsLo must be a Uint32Array");
+    if (!flags_lo) return NULL;
+  }
+  const uint32_t *zero = typed(env, argv[9], napi_uint32_array, &nzero, "accountRange: zeroFrames must be a Uint32Array");
+  if (!zero) return NULL;
+  CHECK(napi_get_value_bool(env, argv[10], &pmd_known));
+  double *acc = typed(env, argv[11], napi_float64_array, &nacc, "accountRange: acc must be a Float64Array");
+  if (!acc) return NULL;
+  if (from > to || to > npfns || to > nattrs || nrank < nbits || nacc < SLOTS || (flags_lo && nflags < ncounts)) {
+    napi_throw_range_error(env, NULL, "accountRange: arrays and bounds do not agree");
+    return NULL;
+  }
+  uint64_t sum[SLOTS] = {0};
+  for (uint32_t i = from; i < to; i++) {
+    uint32_t pfn = pfns[i];
+    if (pfn >= limit) continue;
+    /* The TypeScript reads past the end as undefined (then count 0); here that would be memory: refuse. */
+    if ((pfn >> 5) >= nbits || !(bits[pfn >> 5] & (1u << (pfn & 31)))) {
+      napi_throw_range_error(env, NULL, "accountRange: a PFN is not in the index");
+      return NULL;
+    }
+    uint32_t frame = rank_of(bits, rank, pfn);
+    if (frame >= ncounts) {
+      napi_throw_range_error(env, NULL, "accountRange: frame table shorter than the index");
+      return NULL;
+    }
+    uint32_t count = counts[frame];
+    uint32_t lo = flags_lo ? flags_lo[frame] : 0;
+    if (count == 0 || (lo & KPF_ZERO_PAGE)) {
+      int is_zero = (lo & KPF_ZERO_PAGE) != 0;
+      for (size_t z = 0; z < nzero && !is_zero; z++) is_zero = zero[z] == frame;
+      sum[is_zero ? ZERO : VANISHED] += PAGE_SIZE;
+      continue;
+    }
+    if (lo & KPF_HUGE) {
+      sum[HUGETLB] += PAGE_SIZE;
+      continue;
+    }
+    uint64_t share = count == 1 ? PSS_PAGE : PSS_PAGE / count;
+    sum[RSS] += PAGE_SIZE;
+    sum[PSS_FX] += share;
+    if (count == 1) sum[USS] += PAGE_SIZE;
+    uint32_t attr = attrs[i];
+    int anon = flags_lo ? (lo & KPF_ANON) != 0 : (attr & ATTR_FILE) == 0;
+    if (anon) {
+      sum[ANON] += PAGE_SIZE;
+      sum[PSS_ANON_FX] += share;
+      if (pmd_known ? (attr & ATTR_PMD) != 0 : (lo & KPF_THP) != 0) sum[THP] += PAGE_SIZE;
+      if (lo & KPF_KSM) sum[KSM] += PAGE_SIZE;
+    } else if (lo & KPF_SWAPBACKED) {
+      sum[SHMEM] += PAGE_SIZE;
+      sum[PSS_SHMEM_FX] += share;
+    } else {
+      sum[FILE_] += PAGE_SIZE;
+      sum[PSS_FILE_FX] += share;
+    }
+  }
+  for (int s = 0; s < SLOTS; s++) acc[s] += (double)sum[s];
+  napi_value undefined;
+  CHECK(napi_get_undefined(env, &undefined));
+  return undefined;
+}
+
+/* maxBelow(pfns, limit) -> the largest PFN below limit, or 0. Twin of the first loop of PfnIndex.build. */
+static napi_value max_below(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  size_t n;
+  uint32_t limit;
+  const uint32_t *pfns = typed(env, argv[0], napi_uint32_array, &n, "maxBelow: pfns must be a Uint32Array");
+  if (!pfns || !get_index(env, argv[1], &limit, "maxBelow: bad limit")) return NULL;
+  uint32_t max = 0;
+  for (size_t i = 0; i < n; i++)
+    if (pfns[i] > max && pfns[i] < limit) max = pfns[i];
+  return number(env, max);
+}
+
+/* setBits(bits, pfns, limit): mark every PFN below limit. Twin of the second loop of PfnIndex.build. */
+static napi_value set_bits(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  size_t nbits, n;
+  uint32_t limit;
+  uint32_t *bits = typed(env, argv[0], napi_uint32_array, &nbits, "setBits: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  const uint32_t *pfns = typed(env, argv[1], napi_uint32_array, &n, "setBits: pfns must be a Uint32Array");
+  if (!pfns || !get_index(env, argv[2], &limit, "setBits: bad limit")) return NULL;
+  for (size_t i = 0; i < n; i++) {
+    uint32_t pfn = pfns[i];
+    if (pfn >= limit) continue;
+    if ((pfn >> 5) >= nbits) {
+      napi_throw_range_error(env, NULL, "setBits: a PFN lies beyond the bitset");
+      return NULL;
+    }
+    bits[pfn >> 5] |= 1u << (pfn & 31);
+  }
+  return number(env, 0);
+}
+
+/* rankWords(bits, rank) -> total set bits; rank[w] = bits set before word w. Twin of PfnIndex's constructor. */
+static napi_value rank_words(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  size_t nbits, nrank;
+  const uint32_t *bits = typed(env, argv[0], napi_uint32_array, &nbits, "rankWords: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  uint32_t *rank = typed(env, argv[1], napi_uint32_array, &nrank, "rankWords: rank must be a Uint32Array");
+  if (!rank) return NULL;
+  if (nrank < nbits) {
+    napi_throw_range_error(env, NULL, "rankWords: rank shorter than bits");
+    return NULL;
+  }
+  uint32_t total = 0;
+  for (size_t w = 0; w < nbits; w++) {
+    rank[w] = total;
+    total += (uint32_t)__builtin_popcount(bits[w]);
+  }
+  return number(env, total);
+}
+
+/*
+ * gatherFrames(words, chunk, entries, bits, lo, hi | null, dense) -> next dense. Twin of the inner loop of
+ * readFrameFile (src/procfs/kpage.ts): copy the entries of [chunk, chunk + entries) that are in the index.
+ */
+static napi_value gather_frames(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  size_t nwords, nbits, nlo, nhi = 0;
+  uint32_t chunk, entries, dense;
+  napi_valuetype hi_type;
+  const uint32_t *words = typed(env, argv[0], napi_uint32_array, &nwords, "gatherFrames: words must be a Uint32Array");
+  if (!words || !get_index(env, argv[1], &chunk, "gatherFrames: bad chunk") ||
+      !get_index(env, argv[2], &entries, "gatherFrames: bad entry count"))
+    return NULL;
+  const uint32_t *bits = typed(env, argv[3], napi_uint32_array, &nbits, "gatherFrames: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  uint32_t *lo = typed(env, argv[4], napi_uint32_array, &nlo, "gatherFrames: lo must be a Uint32Array");
+  if (!lo) return NULL;
+  uint32_t *hi = NULL;
+  CHECK(napi_typeof(env, argv[5], &hi_type));
+  if (hi_type != napi_null && hi_type != napi_undefined) {
+    hi = typed(env, argv[5], napi_uint32_array, &nhi, "gatherFrames: hi must be a Uint32Array");
+    if (!hi) return NULL;
+  }
+  if (!get_index(env, argv[6], &dense, "gatherFrames: bad dense index")) return NULL;
+  if (entries == 0) return number(env, dense);
+  uint64_t end = (uint64_t)chunk + entries;
+  if ((size_t)entries * 2 > nwords || ((end - 1) >> 5) >= nbits) {
+    napi_throw_range_error(env, NULL, "gatherFrames: chunk outside the arrays");
+    return NULL;
+  }
+  for (uint32_t w = chunk >> 5; w <= (uint32_t)((end - 1) >> 5); w++) {
+    uint32_t word = bits[w];
+    while (word) {
+      uint32_t bit = (uint32_t)__builtin_ctz(word);
+      word &= word - 1;
+      uint64_t pfn = (uint64_t)w * 32 + bit;
+      if (pfn < chunk || pfn >= end) continue;
+      if (dense >= nlo || (hi && dense >= nhi)) {
+        napi_throw_range_error(env, NULL, "gatherFrames: more frames than the table holds");
+        return NULL;
+      }
+      uint32_t e = (uint32_t)(pfn - chunk);
+      lo[dense] = words[e * 2];
+      if (hi) hi[dense] = words[e * 2 + 1];
+      dense++;
+    }
+  }
+  return number(env, dense);
+}
+
+/*
+ * frameRuns(bits, maxGap) -> Float64Array [start0, end0, ...]. Twin of PfnIndex.runs: ranges covering every
+ * set bit, merging neighbours closer than maxGap.
+ */
+static napi_value frame_runs(napi_env env, napi_callback_info info) {
+  ARGS(2);
+  size_t nbits;
+  uint32_t max_gap;
+  const uint32_t *bits = typed(env, argv[0], napi_uint32_array, &nbits, "frameRuns: bits must be a Uint32Array");
+  if (!bits || !get_index(env, argv[1], &max_gap, "frameRuns: bad gap")) return NULL;
+  /* First pass counts the runs, second fills them: no growable buffer needed. */
+  napi_value buffer = NULL, result;
+  double *out = NULL;
+  size_t runs = 0;
+  for (int pass = 0; pass < 2; pass++) {
+    int64_t run_start = -1, run_end = -1;
+    size_t k = 0;
+    for (size_t w = 0; w < nbits; w++) {
+      uint32_t word = bits[w];
+      while (word) {
+        int64_t pfn = (int64_t)w * 32 + __builtin_ctz(word);
+        word &= word - 1;
+        if (run_start < 0) {
+          run_start = pfn;
+        } else if (pfn - run_end > (int64_t)max_gap) {
+          if (out) out[k] = (double)run_start, out[k + 1] = (double)run_end;
+          k += 2;
+          run_start = pfn;
+        }
+        run_end = pfn + 1;
+      }
+    }
+    if (run_start >= 0) {
+      if (out) out[k] = (double)run_start, out[k + 1] = (double)run_end;
+      k += 2;
+    }
+    if (pass == 0) {
+      runs = k;
+      void *data;
+      CHECK(napi_create_arraybuffer(env, runs * sizeof(double), &data, &buffer));
+      out = data;
+    }
+  }
+  CHECK(napi_create_typedarray(env, napi_float64_array, runs, buffer, 0, &result));
+  return result;
+}
+
+int register_page_loops(napi_env env, napi_value exports) {
+  static const struct {
+    const char *name;
+    napi_callback fn;
+  } fns[] = {
+      {"decodePagemap", decode_pagemap}, {"accountRange", account_range}, {"maxBelow", max_below},
+      {"setBits", set_bits},             {"rankWords", rank_words},       {"gatherFrames", gather_frames},
+      {"frameRuns", frame_runs},
+  };
+  napi_value loops, fn;
+  if (napi_create_object(env, &loops) != napi_ok) return 0;
+  for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+    if (napi_create_function(env, fns[i].name, NAPI_AUTO_LENGTH, fns[i].fn, NULL, &fn) != napi_ok ||
+        napi_set_named_property(env, loops, fns[i].name, fn) != napi_ok)
+      return 0;
+  }
+  return napi_object_freeze(env, loops) == napi_ok && napi_set_named_property(env, exports, "loops", loops) == napi_ok;
+}

@@ -1,0 +1,69 @@
+import { isRecord, loadAddon } from './addon.js';
+
+/**
+ * The per-page loops of native/page_loops.c. Each is the twin of a TypeScript function named in the C
+ * file; callers use these when the addon loaded and the TypeScript otherwise. Arrays are checked for
+ * type and bounds in C, which throws TypeError/RangeError rather than touch memory it was not given.
+ */
+export interface NativePageLoops {
+  decodePagemap(
+    words: Uint32Array,
+    entries: number,
+    extraAttrs: number,
+    pfns: Uint32Array,
+    attrs: Uint8Array,
+    offset: number,
+    counts: Float64Array,
+  ): number;
+  accountRange(
+    pfns: Uint32Array,
+    attrs: Uint8Array,
+    from: number,
+    to: number,
+    bits: Uint32Array,
+    rank: Uint32Array,
+    limit: number,
+    counts: Uint32Array,
+    flagsLo: Uint32Array | undefined,
+    zeroFrames: Uint32Array,
+    pmdKnown: boolean,
+    acc: Float64Array,
+  ): void;
+  maxBelow(pfns: Uint32Array, limit: number): number;
+  setBits(bits: Uint32Array, pfns: Uint32Array, limit: number): void;
+  rankWords(bits: Uint32Array, rank: Uint32Array): number;
+  gatherFrames(
+    words: Uint32Array,
+    chunk: number,
+    entries: number,
+    bits: Uint32Array,
+    lo: Uint32Array,
+    hi: Uint32Array | undefined,
+    dense: number,
+  ): number;
+  frameRuns(bits: Uint32Array, maxGap: number): Float64Array;
+}
+
+const NAMES: readonly (keyof NativePageLoops)[] = [
+  'decodePagemap',
+  'accountRange',
+  'maxBelow',
+  'setBits',
+  'rankWords',
+  'gatherFrames',
+  'frameRuns',
+];
+
+const isLoops = (value: unknown): value is NativePageLoops =>
+  isRecord(value) && NAMES.every((name) => typeof value[name] === 'function');
+
+/** The native loops, or undefined (no addon, an addon without them, or MEMUSAGE_NO_NATIVE=1). */
+export const loadPageLoops = (env: NodeJS.ProcessEnv = process.env): NativePageLoops | undefined => {
+  const { addon } = loadAddon(env);
+  if (!addon) return undefined;
+  // An addon built from older sources has no loops: the TypeScript ones give the same answers, slower.
+  return isLoops(addon.loops) ? addon.loops : undefined;
+};
+
+/** Chosen once per process: the hot loops consult it on every call. */
+export const nativeLoops: NativePageLoops | undefined = loadPageLoops();

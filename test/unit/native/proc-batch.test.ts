@@ -1,0 +1,122 @@
+/**
+ * openProcessDirs, native (two threads, openat) against its TypeScript twin, on live processes: the same
+ * bytes per file, the same errors, fds that stay bound to the process they were opened for.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, fstatSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadProcBatch, type NativeProcBatch } from '../../../src/native/proc-batch.js';
+import { ProcError } from '../../../src/procfs/errors.js';
+import {
+  closeProcessDir,
+  dirBytes,
+  dirText,
+  openInDir,
+  openProcessDirsJs,
+  openProcessDirsNative,
+  type ProcessDir,
+} from '../../../src/procfs/process-dir.js';
+import { kernelThreadPid } from '../../helpers/cli.js';
+
+const requireBatch = (): NativeProcBatch => {
+  const batch = loadProcBatch({});
+  if (!batch) throw new Error('the native addon did not load; run: node scripts/build-native.mjs');
+  return batch;
+};
+
+/** The native path whatever MEMUSAGE_NO_NATIVE says, through the same conversion openProcessDirs uses. */
+const openNative = (pids: number[], files: string[], openFirst?: string) =>
+  openProcessDirsNative(requireBatch(), '/proc', pids, files, openFirst);
+
+const FILES = ['cmdline', 'maps', 'environ', 'smaps_rollup'];
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  // 40 sleepers, each with its own command line: more than enough for both threads to take some.
+  for (let i = 0; i < 40; i++) {
+    children.push(
+      spawn('sleep', [`${600 + i}`], { stdio: 'ignore', env: { MEMUSAGE_TEST: `sleeper-${i}` } }),
+    );
+  }
+  await new Promise((resolve) => setTimeout(resolve, 300));
+});
+afterAll(() => {
+  for (const child of children) child.kill('SIGKILL');
+});
+
+const dirsOrThrow = (dirs: (ProcessDir | ProcError)[]): ProcessDir[] =>
+  dirs.map((d) => {
+    if (d instanceof ProcError) throw d;
+    return d;
+  });
+
+describe('openProcessDirs', () => {
+  it('reads the same bytes as the TypeScript twin, in PID order, on both threads', async () => {
+    const pids = children.map((c) => c.pid!);
+    const native = dirsOrThrow(openNative(pids, FILES, 'pagemap'));
+    const js = dirsOrThrow(openProcessDirsJs('/proc', pids, FILES, 'pagemap'));
+    try {
+      native.forEach((dir, i) => {
+        expect(dir.pid).toBe(pids[i]);
+        expect(dirText(dir, 'cmdline')).toBe(`sleep\0${600 + i}\0`);
+        expect(dirText(dir, 'environ')).toContain(`MEMUSAGE_TEST=sleeper-${i}`);
+        for (const name of FILES) expect(dirBytes(dir, name).equals(dirBytes(js[i]!, name))).toBe(true);
+        // The directory fd is usable for files that were not read with it.
+        expect(dirText(dir, 'stat')).toMatch(new RegExp(`^${pids[i]} \\(sleep\\) S `));
+      });
+    } finally {
+      for (const dir of [...native, ...js]) closeProcessDir(dir);
+    }
+  });
+
+  it('gives a pagemap fd bound to the process, and closeProcessDir closes what was not taken', async () => {
+    const pid = children[0]!.pid!;
+    const [taken, left] = dirsOrThrow(openNative([pid, pid], [], 'pagemap'));
+    const fd = openInDir(taken!, 'pagemap');
+    expect(fstatSync(fd).isFile()).toBe(true);
+    const leftFd = left!.opened!.get('pagemap');
+    expect(typeof leftFd).toBe('number');
+    closeProcessDir(taken!);
+    closeProcessDir(left!);
+    expect(fstatSync(fd).isFile()).toBe(true); // taken: the caller's to close
+    expect(() => fstatSync(leftFd as number)).toThrow(/EBADF/);
+    closeSync(fd);
+  });
+
+  it('reports a missing PID, a kernel thread and a process that exits afterwards like the twin', async () => {
+    const kthread = kernelThreadPid();
+    const missing = 4_194_304; // above pid_max's largest value: never a process
+    const victim = spawn('sleep', ['600'], { stdio: 'ignore' });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const pids = [missing, kthread, victim.pid!];
+    const native = openNative(pids, ['cmdline', 'smaps_rollup'], 'pagemap');
+    const js = openProcessDirsJs('/proc', pids, ['cmdline', 'smaps_rollup'], 'pagemap');
+    try {
+      for (const dirs of [native, js]) {
+        expect(dirs[0]).toBeInstanceOf(ProcError);
+        expect((dirs[0] as ProcError).kind).toBe('gone');
+        const k = dirs[1] as ProcessDir;
+        expect(dirBytes(k, 'cmdline').length).toBe(0);
+      }
+      // The kernel thread's smaps_rollup fails the same way in both.
+      const kindOf = (dir: ProcessDir) => {
+        try {
+          dirBytes(dir, 'smaps_rollup');
+          return 'read';
+        } catch (error) {
+          return (error as ProcError).kind;
+        }
+      };
+      expect(kindOf(native[1] as ProcessDir)).toBe(kindOf(js[1] as ProcessDir));
+      // Once the process is gone, the held directory refuses instead of reading a successor.
+      victim.kill('SIGKILL');
+      await new Promise((resolve) => victim.once('exit', resolve));
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (const dirs of [native, js]) {
+        expect(() => dirText(dirs[2] as ProcessDir, 'stat')).toThrow(ProcError);
+      }
+    } finally {
+      for (const dir of [...native, ...js]) if (!(dir instanceof ProcError)) closeProcessDir(dir);
+    }
+  });
+});
