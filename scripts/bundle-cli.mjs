@@ -19,7 +19,9 @@ await build({
   target: 'node20',
   outdir,
   // commander is CommonJS and calls require(); an ES module has none of its own.
-  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
+  },
   // Two directories below the package root, like dist/native/: the addon path relative to import.meta.url
   // (src/native/pagemap-scan.ts) resolves the same from both.
   chunkNames: 'chunk-[hash]',
