@@ -76,10 +76,14 @@ const phasedSnapshot = () => {
   const collected = [];
   let skipped = 0;
   // As measureProcesses: directories opened in batches of 128, header files and maps read with them
-  // (two threads with the addon), pagemap opened first.
+  // (two threads with the addon), pagemap opened first and, for processes without a large mapping, read
+  // with them too (so "pagemap" below is then mostly the sparse processes' PAGEMAP_SCAN path).
   for (let start = 0; start < pids.length; start += 128) {
     const chunk = pids.slice(start, start + 128);
-    const dirs = openProcessDirs(ROOT, chunk, ['stat', 'status', 'cmdline', 'maps'], 'pagemap');
+    const dirs = openProcessDirs(ROOT, chunk, ['stat', 'status', 'cmdline', 'maps'], {
+      openFirst: 'pagemap',
+      pagemapBelow: reader.prefetchBelow,
+    });
     lap('openRead');
     for (const [i, dir] of dirs.entries()) {
       if (dir instanceof ProcError) {

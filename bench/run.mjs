@@ -284,7 +284,7 @@ const render = (r) => {
   lines.push(`  ${'phase'.padEnd(44)} ${'cold'.padStart(11)}  ${'warm median'.padStart(11)}`);
   const labels = {
     list: 'list PIDs',
-    openRead: 'open /proc/PID, read stat/status/cmdline/maps',
+    openRead: 'open /proc/PID, read stat/status/cmdline/maps/pagemap',
     header: 'parse stat, status, cmdline',
     maps: 'parse maps',
     pagemap: 'pagemap reads (incl. PAGEMAP_SCAN)',

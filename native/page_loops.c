@@ -85,6 +85,25 @@ static napi_value number(napi_env env, double value) {
     return NULL;                                                                                             \
   }
 
+size_t pagemap_decode(const uint32_t *words, size_t entries, uint32_t extra, uint32_t *pfns, uint8_t *attrs,
+                      uint32_t *swap, uint32_t *markers) {
+  size_t n = 0;
+  for (size_t e = 0; e < entries; e++) {
+    uint32_t hi = words[e * 2 + 1];
+    if (hi == 0) continue;
+    uint32_t lo = words[e * 2];
+    if (hi & PM_PRESENT_HI) {
+      pfns[n] = (hi & PM_PFN_HI_MASK) == 0 ? lo : 0xffffffffu;
+      attrs[n] = (uint8_t)(((hi & PM_FILE_HI) ? ATTR_FILE : 0) | extra);
+      n++;
+    } else if (hi & PM_SWAP_HI) {
+      if (!(hi & PM_GUARD_HI) && (lo & PM_SWAP_TYPE_MASK) < FIRST_NON_SWAP_TYPE) (*swap)++;
+      else (*markers)++;
+    }
+  }
+  return n;
+}
+
 /*
  * decodePagemap(words, entries, extraAttrs, pfns, attrs, offset, counts) -> new length.
  * Twin of decodePagemap (src/account/decode-pagemap.ts), writing at `offset` into arrays the caller sized;
@@ -109,23 +128,11 @@ static napi_value decode_pagemap(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "decodePagemap: arrays too small for the entries");
     return NULL;
   }
-  uint32_t n = offset, swap = 0, markers = 0;
-  for (uint32_t e = 0; e < entries; e++) {
-    uint32_t hi = words[e * 2 + 1];
-    if (hi == 0) continue;
-    uint32_t lo = words[e * 2];
-    if (hi & PM_PRESENT_HI) {
-      pfns[n] = (hi & PM_PFN_HI_MASK) == 0 ? lo : 0xffffffffu;
-      attrs[n] = (uint8_t)(((hi & PM_FILE_HI) ? ATTR_FILE : 0) | extra);
-      n++;
-    } else if (hi & PM_SWAP_HI) {
-      if (!(hi & PM_GUARD_HI) && (lo & PM_SWAP_TYPE_MASK) < FIRST_NON_SWAP_TYPE) swap++;
-      else markers++;
-    }
-  }
+  uint32_t swap = 0, markers = 0;
+  size_t n = offset + pagemap_decode(words, entries, extra, pfns + offset, attrs + offset, &swap, &markers);
   counts[0] += swap;
   counts[1] += markers;
-  return number(env, n);
+  return number(env, (double)n);
 }
 
 static inline uint32_t rank_of(const uint32_t *bits, const uint32_t *rank, uint32_t pfn) {

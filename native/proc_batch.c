@@ -22,6 +22,7 @@
 
 #include <node_api.h>
 
+#include "page_loops.h"
 #include "proc_batch.h"
 
 #define MAX_FILES 8
@@ -33,6 +34,29 @@
 struct out_buffer {
   char *data;
   size_t used, cap;
+};
+
+/* Pagemap entries per pread: 1 MiB of entries, as src/procfs/pagemap.ts reads. */
+#define PAGEMAP_BATCH 131072
+#define PAGE_SHIFT 12
+
+/* Per process, when its pagemap was read here: slots of `pagemap` (a Float64Array of 6 per process). */
+enum { PM_STATUS, PM_PFN_OFFSET, PM_PFN_COUNT, PM_VMA_OFFSET, PM_VMA_COUNT, PM_MARKERS, PM_SLOTS };
+/* PM_STATUS values; a negative one is -errno. */
+#define PM_NOT_READ 0
+#define PM_READ 1
+#define PM_SHORT 2
+/* Per mapping read: start, end, present pages, swapped pages. */
+#define VMA_SLOTS 4
+
+/* What one thread collected from pagemaps: PFNs and attributes of present pages, and mapping records. */
+struct pages_out {
+  uint32_t *pfns;
+  uint8_t *attrs;
+  size_t npages, cap_pages;
+  double *vmas;
+  size_t nvmas, cap_vmas;
+  uint32_t *words; /* the pread buffer */
 };
 
 struct batch {
@@ -50,6 +74,12 @@ struct batch {
   size_t next; /* next process index, taken atomically */
   struct out_buffer out[MAX_THREADS];
   int oom;
+  /* Read pagemap here for processes whose mappings are all smaller than this (0: never). */
+  uint64_t pagemap_below;
+  int maps_file; /* index of "maps" in files, or -1 */
+  double *pagemap;
+  uint8_t *pm_owner;
+  struct pages_out pages[MAX_THREADS];
 };
 
 static int reserve(struct out_buffer *b, size_t room) {
@@ -83,6 +113,133 @@ static int64_t read_all(int fd, struct out_buffer *b) {
   }
 }
 
+static int reserve_pages(struct pages_out *p, size_t room) {
+  if (p->cap_pages - p->npages < room) {
+    size_t cap = p->cap_pages ? p->cap_pages : 1 << 16;
+    while (cap - p->npages < room) cap *= 2;
+    uint32_t *pfns = realloc(p->pfns, cap * sizeof(uint32_t));
+    if (!pfns) return 0;
+    p->pfns = pfns;
+    uint8_t *attrs = realloc(p->attrs, cap);
+    if (!attrs) return 0;
+    p->attrs = attrs;
+    p->cap_pages = cap;
+  }
+  return 1;
+}
+
+static int push_vma(struct pages_out *p, uint64_t start, uint64_t end) {
+  if (p->nvmas == p->cap_vmas) {
+    size_t cap = p->cap_vmas ? p->cap_vmas * 2 : 1024;
+    double *vmas = realloc(p->vmas, cap * VMA_SLOTS * sizeof(double));
+    if (!vmas) return 0;
+    p->vmas = vmas;
+    p->cap_vmas = cap;
+  }
+  double *v = p->vmas + p->nvmas * VMA_SLOTS;
+  v[0] = (double)start, v[1] = (double)end, v[2] = 0, v[3] = 0;
+  p->nvmas++;
+  return 1;
+}
+
+/* The name field of a maps line (after address, perms, offset, dev and inode), or "" when there is none. */
+static const char *maps_name(const char *line, const char *end) {
+  const char *c = line;
+  for (int field = 0; field < 5; field++) {
+    while (c < end && *c != ' ') c++;
+    while (c < end && *c == ' ') c++;
+  }
+  return c;
+}
+
+static int name_is(const char *name, const char *end, const char *want) {
+  size_t n = strlen(want);
+  return (size_t)(end - name) == n && memcmp(name, want, n) == 0;
+}
+
+/*
+ * Parse the maps text the way parseMaps (src/parse/maps.ts) does, leaving out [vsyscall] and [vectors];
+ * the caller compares the result with parseMaps' own, so a line read differently here only means the
+ * TypeScript reads that process's pagemap itself. Returns 0 when some mapping is too large to read whole
+ * (PAGEMAP_SCAN's job), else 1 with the mappings pushed.
+ */
+static int parse_maps(struct pages_out *p, const char *text, size_t length, uint64_t below, int *oom) {
+  const char *c = text, *stop = text + length;
+  while (c < stop) {
+    const char *eol = memchr(c, '\n', (size_t)(stop - c));
+    if (!eol) eol = stop;
+    char *after;
+    uint64_t start = strtoull(c, &after, 16);
+    if (after < eol && *after == '-') {
+      uint64_t end = strtoull(after + 1, NULL, 16);
+      const char *name = maps_name(c, eol);
+      if (!name_is(name, eol, "[vsyscall]") && !name_is(name, eol, "[vectors]")) {
+        if (end - start >= below) return 0;
+        if (!push_vma(p, start, end)) {
+          *oom = 1;
+          return 0;
+        }
+      }
+    }
+    c = eol + 1;
+  }
+  return 1;
+}
+
+/* Read and decode the pagemap entries of the mappings just pushed (from `first`). PM_READ, PM_SHORT or -errno. */
+static int read_pagemap(struct pages_out *p, int fd, size_t first, uint32_t *markers, int *oom) {
+  for (size_t v = first; v < p->nvmas; v++) {
+    double *vma = p->vmas + v * VMA_SLOTS;
+    uint64_t page = (uint64_t)vma[0] >> PAGE_SHIFT, last = (uint64_t)vma[1] >> PAGE_SHIFT;
+    uint32_t swap = 0;
+    size_t before = p->npages;
+    while (page < last) {
+      size_t entries = last - page < PAGEMAP_BATCH ? (size_t)(last - page) : PAGEMAP_BATCH;
+      size_t want = entries * 8, got = 0;
+      while (got < want) {
+        ssize_t n = pread(fd, (char *)p->words + got, want - got, (off_t)(page * 8 + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) return -errno;
+        if (n == 0) break;
+        got += (size_t)n;
+      }
+      /* pagemap has an entry for every user address: a short read means the mm went away. */
+      if (got != want) return PM_SHORT;
+      if (!reserve_pages(p, entries)) {
+        *oom = 1;
+        return -ENOMEM;
+      }
+      p->npages += pagemap_decode(p->words, entries, 0, p->pfns + p->npages, p->attrs + p->npages, &swap, markers);
+      page += entries;
+    }
+    vma[2] = (double)(p->npages - before);
+    vma[3] = (double)swap;
+  }
+  return PM_READ;
+}
+
+static void one_pagemap(struct batch *batch, size_t i, int thread, int fd, size_t maps_offset, size_t maps_length) {
+  struct pages_out *p = &batch->pages[thread];
+  double *pm = batch->pagemap + i * PM_SLOTS;
+  size_t first_vma = p->nvmas, first_page = p->npages;
+  uint32_t markers = 0;
+  int status = PM_NOT_READ;
+  batch->pm_owner[i] = (uint8_t)thread;
+  if (parse_maps(p, batch->out[thread].data + maps_offset, maps_length, batch->pagemap_below, &batch->oom))
+    status = read_pagemap(p, fd, first_vma, &markers, &batch->oom);
+  if (status != PM_READ) {
+    /* Nothing of a process that was not read stays in the thread's lists. */
+    p->nvmas = first_vma;
+    p->npages = first_page;
+  }
+  pm[PM_STATUS] = status;
+  pm[PM_PFN_OFFSET] = (double)first_page;
+  pm[PM_PFN_COUNT] = (double)(p->npages - first_page);
+  pm[PM_VMA_OFFSET] = (double)first_vma;
+  pm[PM_VMA_COUNT] = (double)(p->nvmas - first_vma);
+  pm[PM_MARKERS] = markers;
+}
+
 static void one_process(struct batch *batch, size_t i, int thread) {
   char path[4096 + 32];
   struct out_buffer *b = &batch->out[thread];
@@ -109,6 +266,11 @@ static void one_process(struct batch *batch, size_t i, int thread) {
     if (length == -ENOMEM) batch->oom = 1;
     /* Files above 2 GiB cannot be returned in one Buffer slot; none of these is anywhere near. */
     batch->lengths[base + f] = length > INT32_MAX ? -EFBIG : (int32_t)length;
+  }
+  if (batch->pagemap_below && batch->maps_file >= 0 && batch->first_fds[i] >= 0 &&
+      batch->lengths[base + batch->maps_file] >= 0 && batch->pages[thread].words) {
+    size_t k = base + (size_t)batch->maps_file;
+    one_pagemap(batch, i, thread, batch->first_fds[i], (size_t)batch->starts[k], (size_t)batch->lengths[k]);
   }
 }
 
@@ -143,18 +305,24 @@ static napi_value typed_array(napi_env env, napi_typedarray_type type, size_t le
   return array;
 }
 
-/* openProcesses(root, pids, files, openFirst | null, threads) -> { dirFds, firstFds, starts, lengths, data }. */
+/*
+ * openProcesses(root, pids, files, openFirst | null, threads, pagemapBelow)
+ *   -> { dirFds, firstFds, starts, lengths, data, pagemap, pfns, attrs, vmas }.
+ * With pagemapBelow > 0, openFirst "pagemap" and "maps" among files, the pagemap of each process whose
+ * mappings are all smaller than pagemapBelow bytes is read here too (see one_pagemap).
+ */
 static napi_value open_processes(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5], result = NULL;
+  size_t argc = 6;
+  napi_value argv[6], result = NULL;
   struct batch batch;
   memset(&batch, 0, sizeof(batch));
   char *root = NULL;
   int started = 0;
   pthread_t thread;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 5) {
-    napi_throw_type_error(env, NULL, "openProcesses(root, pids, files, openFirst, threads): 5 arguments expected");
+  if (argc < 6) {
+    napi_throw_type_error(env, NULL,
+                          "openProcesses(root, pids, files, openFirst, threads, pagemapBelow): 6 arguments expected");
     return NULL;
   }
   size_t root_length;
@@ -206,8 +374,18 @@ static napi_value open_processes(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "openProcesses: threads must be a number");
     goto fail;
   }
+  double below;
+  if (napi_get_value_double(env, argv[5], &below) != napi_ok || !(below >= 0 && below < 9007199254740992.0)) {
+    napi_throw_type_error(env, NULL, "openProcesses: pagemapBelow must be a non-negative number");
+    goto fail;
+  }
+  batch.maps_file = -1;
+  for (size_t f = 0; f < batch.nfiles; f++)
+    if (strcmp(batch.files[f], "maps") == 0) batch.maps_file = (int)f;
+  if (batch.has_open_first && strcmp(batch.open_first, "pagemap") == 0 && batch.maps_file >= 0)
+    batch.pagemap_below = (uint64_t)below;
 
-  napi_value dir_fds, first_fds, starts, lengths, data;
+  napi_value dir_fds, first_fds, starts, lengths, data, pagemap, pfns_out, attrs_out, vmas_out;
   void *p;
   if (!(dir_fds = typed_array(env, napi_int32_array, batch.count, 4, &p))) goto fail;
   batch.dir_fds = p;
@@ -217,8 +395,13 @@ static napi_value open_processes(napi_env env, napi_callback_info info) {
   batch.starts = p;
   if (!(lengths = typed_array(env, napi_int32_array, batch.count * nfiles, 4, &p))) goto fail;
   batch.lengths = p;
+  if (!(pagemap = typed_array(env, napi_float64_array, batch.count * PM_SLOTS, 8, &p))) goto fail;
+  batch.pagemap = p;
   batch.owner = calloc(batch.count * nfiles + 1, 1);
-  if (!batch.owner) {
+  batch.pm_owner = calloc(batch.count + 1, 1);
+  for (int t = 0; t < MAX_THREADS && batch.pagemap_below; t++)
+    if (!(batch.pages[t].words = malloc(PAGEMAP_BATCH * 8))) batch.oom = 1;
+  if (!batch.owner || !batch.pm_owner || batch.oom) {
     napi_throw_error(env, "ENOMEM", "openProcesses: out of memory");
     goto fail;
   }
@@ -245,11 +428,36 @@ static napi_value open_processes(napi_env env, napi_callback_info info) {
   for (size_t k = 0; k < batch.count * nfiles; k++)
     if (batch.owner[k] == 1) batch.starts[k] += (double)batch.out[0].used;
 
+  /* Pagemap results the same way: thread 0's pages and mappings first. */
+  struct pages_out *p0 = &batch.pages[0], *p1 = &batch.pages[1];
+  size_t npages = p0->npages + p1->npages, nvmas = p0->nvmas + p1->nvmas;
+  void *pfns_data, *attrs_data, *vmas_data;
+  if (!(pfns_out = typed_array(env, napi_uint32_array, npages, 4, &pfns_data)) ||
+      !(attrs_out = typed_array(env, napi_uint8_array, npages, 1, &attrs_data)) ||
+      !(vmas_out = typed_array(env, napi_float64_array, nvmas * VMA_SLOTS, 8, &vmas_data)))
+    goto close_all;
+  if (p0->npages) memcpy(pfns_data, p0->pfns, p0->npages * 4), memcpy(attrs_data, p0->attrs, p0->npages);
+  if (p1->npages)
+    memcpy((uint32_t *)pfns_data + p0->npages, p1->pfns, p1->npages * 4),
+        memcpy((uint8_t *)attrs_data + p0->npages, p1->attrs, p1->npages);
+  if (p0->nvmas) memcpy(vmas_data, p0->vmas, p0->nvmas * VMA_SLOTS * sizeof(double));
+  if (p1->nvmas)
+    memcpy((double *)vmas_data + p0->nvmas * VMA_SLOTS, p1->vmas, p1->nvmas * VMA_SLOTS * sizeof(double));
+  for (size_t i = 0; i < batch.count; i++) {
+    if (batch.pm_owner[i] != 1) continue;
+    batch.pagemap[i * PM_SLOTS + PM_PFN_OFFSET] += (double)p0->npages;
+    batch.pagemap[i * PM_SLOTS + PM_VMA_OFFSET] += (double)p0->nvmas;
+  }
+
   if (napi_create_object(env, &result) != napi_ok || napi_set_named_property(env, result, "dirFds", dir_fds) != napi_ok ||
       napi_set_named_property(env, result, "firstFds", first_fds) != napi_ok ||
       napi_set_named_property(env, result, "starts", starts) != napi_ok ||
       napi_set_named_property(env, result, "lengths", lengths) != napi_ok ||
-      napi_set_named_property(env, result, "data", data) != napi_ok) {
+      napi_set_named_property(env, result, "data", data) != napi_ok ||
+      napi_set_named_property(env, result, "pagemap", pagemap) != napi_ok ||
+      napi_set_named_property(env, result, "pfns", pfns_out) != napi_ok ||
+      napi_set_named_property(env, result, "attrs", attrs_out) != napi_ok ||
+      napi_set_named_property(env, result, "vmas", vmas_out) != napi_ok) {
     result = NULL;
     goto close_all;
   }
@@ -268,7 +476,14 @@ fail:
 done:
   free(batch.out[0].data);
   free(batch.out[1].data);
+  for (int t = 0; t < MAX_THREADS; t++) {
+    free(batch.pages[t].pfns);
+    free(batch.pages[t].attrs);
+    free(batch.pages[t].vmas);
+    free(batch.pages[t].words);
+  }
   free(batch.owner);
+  free(batch.pm_owner);
   free(root);
   return result;
 }

@@ -62,14 +62,21 @@ const collectAll = (
   users: UserNames,
   options: { explicit: boolean; cgroup: boolean },
 ): (CollectedProcess | Skipped)[] =>
-  measureProcesses(root, pids, users, options, { files: ['maps'], openFirst: 'pagemap' }, (dir, header) => {
-    const pages = reader.read(
-      dir,
-      () => readMaps(dir),
-      (vmas) => emptyVmaTest(dir, vmas),
-    );
-    return { header, pages };
-  });
+  measureProcesses(
+    root,
+    pids,
+    users,
+    options,
+    { files: ['maps'], openFirst: 'pagemap', pagemapBelow: reader.prefetchBelow },
+    (dir, header) => {
+      const pages = reader.read(
+        dir,
+        () => readMaps(dir),
+        (vmas) => emptyVmaTest(dir, vmas),
+      );
+      return { header, pages };
+    },
+  );
 
 /**
  * One consistent snapshot: every process's PFNs are collected first, then kpagecount (and kpageflags

@@ -1,7 +1,12 @@
 import { PF_KTHREAD } from '../parse/stat.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
-import { closeProcessDir, openProcessDirs, type ProcessDir } from '../procfs/process-dir.js';
+import {
+  closeProcessDir,
+  type OpenOptions,
+  openProcessDirs,
+  type ProcessDir,
+} from '../procfs/process-dir.js';
 import { readCgroup, readCmdline, readStat, readStatus } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 import type { UserNames } from '../procfs/users.js';
@@ -93,14 +98,14 @@ export const measureProcesses = <T>(
   pids: readonly number[],
   users: UserNames,
   options: { explicit: boolean; cgroup: boolean },
-  need: { files: readonly string[]; openFirst?: string },
+  need: { files: readonly string[] } & OpenOptions,
   measure: (dir: ProcessDir, header: ProcessHeader) => T,
 ): (T | Skipped)[] => {
   const files = [...HEADER_FILES, ...need.files, ...(options.cgroup ? ['cgroup'] : [])];
   const out: (T | Skipped)[] = [];
   for (let start = 0; start < pids.length; start += BATCH) {
     const chunk = pids.slice(start, start + BATCH);
-    const dirs = openProcessDirs(root, chunk, files, need.openFirst);
+    const dirs = openProcessDirs(root, chunk, files, need);
     let i = 0;
     try {
       for (; i < dirs.length; i++) {

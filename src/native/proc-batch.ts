@@ -11,7 +11,32 @@ export interface ProcBatch {
   /** Each file's length, or -errno. */
   lengths: Int32Array;
   data: Buffer;
+  /**
+   * 6 slots per process for the pagemap read with it (see PREFETCH_*): status, first PFN in pfns, PFN
+   * count, first mapping in vmas, mapping count, non-swap markers.
+   */
+  pagemap: Float64Array;
+  /** Present pages of every prefetched process, in address order. */
+  pfns: Uint32Array;
+  attrs: Uint8Array;
+  /** 4 slots per mapping read: start, end, present pages, swapped pages. */
+  vmas: Float64Array;
 }
+
+/** Slots of ProcBatch.pagemap and the status values of native/proc_batch.c. */
+export const PM = {
+  status: 0,
+  pfnOffset: 1,
+  pfnCount: 2,
+  vmaOffset: 3,
+  vmaCount: 4,
+  markers: 5,
+  slots: 6,
+} as const;
+export const PM_NOT_READ = 0;
+export const PM_READ = 1;
+export const PM_SHORT = 2;
+export const VMA_SLOTS = 4;
 
 export interface NativeProcBatch {
   openProcesses(
@@ -20,6 +45,7 @@ export interface NativeProcBatch {
     files: readonly string[],
     openFirst: string | null,
     threads: number,
+    pagemapBelow: number,
   ): ProcBatch;
 }
 

@@ -11,11 +11,11 @@ import {
 } from '../native/pagemap-scan.js';
 import type { Vma } from '../parse/maps.js';
 import { ProcError } from './errors.js';
-import { openInDir, type ProcessDir } from './process-dir.js';
+import { openInDir, type PrefetchedPagemap, type ProcessDir } from './process-dir.js';
 import { closeQuietly, preadFully } from './read.js';
 
 /** A mapping this large makes PAGEMAP_SCAN worth its own page-table walk even when PMD info is not needed. */
-const SPARSE_VMA_BYTES = 64 * 1024 * 1024;
+export const SPARSE_VMA_BYTES = 64 * 1024 * 1024;
 
 /** Pagemap entries per positional read: 1 MiB of entries covers 512 MiB of address space per syscall. */
 const BATCH_ENTRIES = 131_072;
@@ -51,6 +51,15 @@ export class PagemapReader {
   }
 
   /**
+   * Processes whose mappings are all smaller than this may have their pagemap read along with their
+   * directory (ProcessDir.pagemap): exactly what read() would do for them, which reads such a process
+   * whole without PAGEMAP_SCAN. 0 when every process must be scanned for exact THP.
+   */
+  get prefetchBelow(): number {
+    return this.exactThp && this.scanner !== undefined ? 0 : SPARSE_VMA_BYTES;
+  }
+
+  /**
    * Read the pages of the mappings `listVmas()` returns. pagemap is opened first: an fd is bound to the mm
    * at open, so a process that execs after that reads as gone (0 bytes, ESRCH) instead of showing the new
    * image's pages inside the old mappings. Without PAGEMAP_SCAN, `emptyTest(vmas)` may name mappings known
@@ -62,6 +71,13 @@ export class PagemapReader {
     emptyTest?: (vmas: readonly Vma[]) => ((v: number) => boolean) | undefined,
   ): ProcessPages {
     const path = `${dir.base}/pagemap`;
+    const prefetched = dir.pagemap;
+    if (prefetched instanceof ProcError) throw prefetched;
+    if (prefetched && this.prefetchBelow > 0) {
+      const vmas = listVmas();
+      const pages = fromPrefetched(vmas, prefetched);
+      if (pages) return pages;
+    }
     const fd = openInDir(dir, 'pagemap');
     try {
       const vmas = listVmas();
@@ -165,3 +181,33 @@ export class PagemapReader {
     }
   }
 }
+
+/**
+ * ProcessPages from a pagemap read with the directory, when its mappings are the ones parseMaps found
+ * (the native batch parses maps itself; if the two ever disagree, read() reads the pagemap again).
+ */
+const fromPrefetched = (vmas: readonly Vma[], prefetched: PrefetchedPagemap): ProcessPages | undefined => {
+  const { vmas: read } = prefetched;
+  if (read.length !== vmas.length * 4) return undefined;
+  const vmaFirst = new Uint32Array(vmas.length + 1);
+  const swapPages = new Uint32Array(vmas.length);
+  let first = 0;
+  for (let v = 0; v < vmas.length; v++) {
+    if (read[v * 4] !== vmas[v]!.start || read[v * 4 + 1] !== vmas[v]!.end) return undefined;
+    vmaFirst[v] = first;
+    first += read[v * 4 + 2]!;
+    swapPages[v] = read[v * 4 + 3]!;
+  }
+  vmaFirst[vmas.length] = first;
+  return {
+    vmas,
+    pfns: prefetched.pfns,
+    attrs: prefetched.attrs,
+    vmaFirst,
+    swapPages,
+    zeroPagesUnread: new Uint32Array(vmas.length),
+    markerPages: prefetched.markers,
+    pmdKnown: false,
+    skippedEmptyVmas: false,
+  };
+};

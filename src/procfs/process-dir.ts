@@ -1,5 +1,13 @@
 import { closeSync, constants, openSync, readdirSync } from 'node:fs';
-import { type NativeProcBatch, nativeProcBatch } from '../native/proc-batch.js';
+import {
+  type NativeProcBatch,
+  nativeProcBatch,
+  PM,
+  PM_NOT_READ,
+  PM_SHORT,
+  type ProcBatch,
+  VMA_SLOTS,
+} from '../native/proc-batch.js';
 import { ProcError, procErrorFromErrno, toProcError } from './errors.js';
 import { openProc, readProcBytes, readProcText } from './read.js';
 import type { ProcRoot } from './root.js';
@@ -18,6 +26,30 @@ export interface ProcessDir {
   readonly files?: ReadonlyMap<string, Buffer | ProcError>;
   /** Files opened with the directory and not yet taken: the fd, or why the open failed. */
   readonly opened?: Map<string, number | ProcError>;
+  /** The pagemap of the mappings in maps, read with the directory (native batches only), or why not. */
+  readonly pagemap?: PrefetchedPagemap | ProcError;
+}
+
+/** A process's pagemap as the native batch read it: every mapping read whole, no PAGEMAP_SCAN. */
+export interface PrefetchedPagemap {
+  /** Present pages in address order, and their ATTR_FILE bits. */
+  readonly pfns: Uint32Array;
+  readonly attrs: Uint8Array;
+  /** start, end, present pages, swapped pages: 4 slots per mapping read, in maps order. */
+  readonly vmas: Float64Array;
+  /** Non-present entries that are not swap. */
+  readonly markers: number;
+}
+
+/** Options of openProcessDirs. */
+export interface OpenOptions {
+  /** A file to open (and keep open, see openInDir) before `files` are read. */
+  openFirst?: string;
+  /**
+   * With openFirst 'pagemap' and 'maps' in files: read the pagemap of every process whose mappings are
+   * all smaller than this many bytes along with its files. Only the native batch does; 0 or absent: never.
+   */
+  pagemapBelow?: number;
 }
 
 export const openProcessDir = (root: ProcRoot, pid: number): ProcessDir => {
@@ -80,11 +112,35 @@ export const openProcessDirs = (
   root: ProcRoot,
   pids: readonly number[],
   files: readonly string[],
-  openFirst?: string,
+  options: OpenOptions = {},
 ): (ProcessDir | ProcError)[] =>
   nativeProcBatch
-    ? openProcessDirsNative(nativeProcBatch, root, pids, files, openFirst)
-    : openProcessDirsJs(root, pids, files, openFirst);
+    ? openProcessDirsNative(nativeProcBatch, root, pids, files, options)
+    : openProcessDirsJs(root, pids, files, options.openFirst);
+
+/** The pagemap the batch read for process i, or why it could not, or undefined when it did not try. */
+const prefetchedPagemap = (
+  batch: ProcBatch,
+  i: number,
+  path: string,
+): PrefetchedPagemap | ProcError | undefined => {
+  const slot = i * PM.slots;
+  const status = batch.pagemap[slot + PM.status]!;
+  if (status === PM_NOT_READ) return undefined;
+  if (status === PM_SHORT)
+    return new ProcError('gone', path, `${path}: address space went away during the read`);
+  if (status < 0) return procErrorFromErrno(status, path);
+  const pfnStart = batch.pagemap[slot + PM.pfnOffset]!;
+  const pfnEnd = pfnStart + batch.pagemap[slot + PM.pfnCount]!;
+  const vmaStart = batch.pagemap[slot + PM.vmaOffset]! * VMA_SLOTS;
+  const vmaEnd = vmaStart + batch.pagemap[slot + PM.vmaCount]! * VMA_SLOTS;
+  return {
+    pfns: batch.pfns.subarray(pfnStart, pfnEnd),
+    attrs: batch.attrs.subarray(pfnStart, pfnEnd),
+    vmas: batch.vmas.subarray(vmaStart, vmaEnd),
+    markers: batch.pagemap[slot + PM.markers]!,
+  };
+};
 
 /** openProcessDirs with the given native batch opener. */
 export const openProcessDirsNative = (
@@ -92,9 +148,10 @@ export const openProcessDirsNative = (
   root: ProcRoot,
   pids: readonly number[],
   files: readonly string[],
-  openFirst: string | undefined,
+  options: OpenOptions = {},
 ): (ProcessDir | ProcError)[] => {
-  const batch = native.openProcesses(root, Uint32Array.from(pids), files, openFirst ?? null, 2);
+  const { openFirst, pagemapBelow = 0 } = options;
+  const batch = native.openProcesses(root, Uint32Array.from(pids), files, openFirst ?? null, 2, pagemapBelow);
   return pids.map((pid, i) => {
     const fd = batch.dirFds[i]!;
     if (fd < 0) return procErrorFromErrno(fd, `${root}/${pid}`);
@@ -115,7 +172,8 @@ export const openProcessDirsNative = (
       const first = batch.firstFds[i]!;
       opened.set(openFirst, first < 0 ? procErrorFromErrno(first, `${root}/${pid}/${openFirst}`) : first);
     }
-    return { pid, fd, base: `/proc/self/fd/${fd}`, files: read, opened };
+    const pagemap = prefetchedPagemap(batch, i, `${root}/${pid}/pagemap`);
+    return { pid, fd, base: `/proc/self/fd/${fd}`, files: read, opened, ...(pagemap ? { pagemap } : {}) };
   });
 };
 

@@ -7,6 +7,8 @@ import { closeSync, fstatSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProcBatch, type NativeProcBatch } from '../../../src/native/proc-batch.js';
 import { ProcError } from '../../../src/procfs/errors.js';
+import { readMaps } from '../../../src/procfs/maps.js';
+import { PagemapReader, SPARSE_VMA_BYTES } from '../../../src/procfs/pagemap.js';
 import {
   closeProcessDir,
   dirBytes,
@@ -25,8 +27,8 @@ const requireBatch = (): NativeProcBatch => {
 };
 
 /** The native path whatever MEMUSAGE_NO_NATIVE says, through the same conversion openProcessDirs uses. */
-const openNative = (pids: number[], files: string[], openFirst?: string) =>
-  openProcessDirsNative(requireBatch(), '/proc', pids, files, openFirst);
+const openNative = (pids: number[], files: string[], openFirst?: string, pagemapBelow = 0) =>
+  openProcessDirsNative(requireBatch(), '/proc', pids, files, { openFirst, pagemapBelow });
 
 const FILES = ['cmdline', 'maps', 'environ', 'smaps_rollup'];
 const children: ChildProcess[] = [];
@@ -117,6 +119,45 @@ describe('openProcessDirs', () => {
       }
     } finally {
       for (const dir of [...native, ...js]) if (!(dir instanceof ProcError)) closeProcessDir(dir);
+    }
+  });
+
+  it('reads the pagemap of small processes with them, exactly as PagemapReader reads it itself', () => {
+    const pids = children.map((c) => c.pid!);
+    const reader = new PagemapReader(undefined, false);
+    const native = dirsOrThrow(openNative(pids, ['maps'], 'pagemap', SPARSE_VMA_BYTES));
+    try {
+      for (const [i, dir] of native.entries()) {
+        expect(dir.pagemap, `pid ${pids[i]}`).toBeDefined();
+        expect(dir.pagemap).not.toBeInstanceOf(ProcError);
+        const prefetched = reader.read(dir, () => readMaps(dir));
+        // Taken from the batch, not read again: the pagemap fd opened with the directory was not used.
+        expect(dir.opened!.has('pagemap')).toBe(true);
+        const [own] = dirsOrThrow(openProcessDirsJs('/proc', [dir.pid], ['maps'], 'pagemap'));
+        try {
+          const read = reader.read(own!, () => readMaps(own!));
+          expect(prefetched.pfns.length).toBeGreaterThan(0);
+          expect({ ...prefetched, pfns: [...prefetched.pfns], attrs: [...prefetched.attrs] }).toEqual({
+            ...read,
+            pfns: [...read.pfns],
+            attrs: [...read.attrs],
+          });
+        } finally {
+          closeProcessDir(own!);
+        }
+      }
+    } finally {
+      for (const dir of native) closeProcessDir(dir);
+    }
+  });
+
+  it('leaves a process with a mapping of pagemapBelow bytes or more to PagemapReader', () => {
+    const pid = children[0]!.pid!;
+    const [dir] = dirsOrThrow(openNative([pid], ['maps'], 'pagemap', 4096));
+    try {
+      expect(dir!.pagemap).toBeUndefined();
+    } finally {
+      closeProcessDir(dir!);
     }
   });
 });
