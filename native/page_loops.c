@@ -283,36 +283,10 @@ static napi_value rank_words(napi_env env, napi_callback_info info) {
   return number(env, total);
 }
 
-/*
- * gatherFrames(words, chunk, entries, bits, lo, hi | null, dense) -> next dense. Twin of the inner loop of
- * readFrameFile (src/procfs/kpage.ts): copy the entries of [chunk, chunk + entries) that are in the index.
- */
-static napi_value gather_frames(napi_env env, napi_callback_info info) {
-  ARGS(7);
-  size_t nwords, nbits, nlo, nhi = 0;
-  uint32_t chunk, entries, dense;
-  napi_valuetype hi_type;
-  const uint32_t *words = typed(env, argv[0], napi_uint32_array, &nwords, "gatherFrames: words must be a Uint32Array");
-  if (!words || !get_index(env, argv[1], &chunk, "gatherFrames: bad chunk") ||
-      !get_index(env, argv[2], &entries, "gatherFrames: bad entry count"))
-    return NULL;
-  const uint32_t *bits = typed(env, argv[3], napi_uint32_array, &nbits, "gatherFrames: bits must be a Uint32Array");
-  if (!bits) return NULL;
-  uint32_t *lo = typed(env, argv[4], napi_uint32_array, &nlo, "gatherFrames: lo must be a Uint32Array");
-  if (!lo) return NULL;
-  uint32_t *hi = NULL;
-  CHECK(napi_typeof(env, argv[5], &hi_type));
-  if (hi_type != napi_null && hi_type != napi_undefined) {
-    hi = typed(env, argv[5], napi_uint32_array, &nhi, "gatherFrames: hi must be a Uint32Array");
-    if (!hi) return NULL;
-  }
-  if (!get_index(env, argv[6], &dense, "gatherFrames: bad dense index")) return NULL;
-  if (entries == 0) return number(env, dense);
+int64_t frames_gather(const uint32_t *words, uint32_t chunk, uint32_t entries, const uint32_t *bits, uint32_t *lo,
+                      uint32_t *hi, uint32_t dense, size_t capacity) {
+  if (entries == 0) return dense;
   uint64_t end = (uint64_t)chunk + entries;
-  if ((size_t)entries * 2 > nwords || ((end - 1) >> 5) >= nbits) {
-    napi_throw_range_error(env, NULL, "gatherFrames: chunk outside the arrays");
-    return NULL;
-  }
   for (uint32_t w = chunk >> 5; w <= (uint32_t)((end - 1) >> 5); w++) {
     uint32_t word = bits[w];
     while (word) {
@@ -320,17 +294,14 @@ static napi_value gather_frames(napi_env env, napi_callback_info info) {
       word &= word - 1;
       uint64_t pfn = (uint64_t)w * 32 + bit;
       if (pfn < chunk || pfn >= end) continue;
-      if (dense >= nlo || (hi && dense >= nhi)) {
-        napi_throw_range_error(env, NULL, "gatherFrames: more frames than the table holds");
-        return NULL;
-      }
+      if (dense >= capacity) return -1;
       uint32_t e = (uint32_t)(pfn - chunk);
       lo[dense] = words[e * 2];
       if (hi) hi[dense] = words[e * 2 + 1];
       dense++;
     }
   }
-  return number(env, dense);
+  return dense;
 }
 
 /*
@@ -386,8 +357,7 @@ int register_page_loops(napi_env env, napi_value exports) {
     napi_callback fn;
   } fns[] = {
       {"decodePagemap", decode_pagemap}, {"accountRange", account_range}, {"maxBelow", max_below},
-      {"setBits", set_bits},             {"rankWords", rank_words},       {"gatherFrames", gather_frames},
-      {"frameRuns", frame_runs},
+      {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
   };
   napi_value loops, fn;
   if (napi_create_object(env, &loops) != napi_ok) return 0;

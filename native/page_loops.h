@@ -15,6 +15,15 @@
 size_t pagemap_decode(const uint32_t *words, size_t entries, uint32_t extra, uint32_t *pfns, uint8_t *attrs,
                       uint32_t *swap, uint32_t *markers);
 
+/*
+ * Copy the entries of a frame-file chunk (PFNs [chunk, chunk + entries), two u32 words each) whose PFN is
+ * set in `bits` into lo/hi (hi may be NULL) from dense index `dense` on. Returns the next dense index, or
+ * -1 when that would pass `capacity`. The caller checks that bits covers the chunk. Twin of gatherFramesJs
+ * (src/account/frame-table.ts).
+ */
+int64_t frames_gather(const uint32_t *words, uint32_t chunk, uint32_t entries, const uint32_t *bits, uint32_t *lo,
+                      uint32_t *hi, uint32_t dense, size_t capacity);
+
 /* Adds exports.loops; returns 0 (with a pending N-API error) on failure. */
 int register_page_loops(napi_env env, napi_value exports);
 

@@ -488,8 +488,142 @@ done:
   return result;
 }
 
+/* Entries per pread of kpagecount/kpageflags: 512 KiB, as src/procfs/kpage.ts reads. */
+#define FRAME_BATCH 65536
+
+/* One thread's share of readFrames: runs [from, to). */
+struct frames_job {
+  int fd;
+  const double *runs;
+  size_t from, to;
+  const uint32_t *bits, *rank;
+  uint32_t *lo, *hi;
+  size_t capacity;
+  int err;
+};
+
+static void *frames_worker(void *arg) {
+  struct frames_job *job = arg;
+  uint32_t *words = malloc(FRAME_BATCH * 8);
+  if (!words) {
+    job->err = ENOMEM;
+    return NULL;
+  }
+  for (size_t r = job->from; r < job->to && !job->err; r++) {
+    uint64_t start = (uint64_t)job->runs[r * 2], end = (uint64_t)job->runs[r * 2 + 1];
+    /* The first frame of the run is in the index, so its dense number is its rank. */
+    uint32_t w = (uint32_t)(start >> 5);
+    int64_t dense = job->rank[w] + __builtin_popcount(job->bits[w] & ((1u << (start & 31)) - 1));
+    for (uint64_t chunk = start; chunk < end && !job->err; chunk += FRAME_BATCH) {
+      size_t entries = end - chunk < FRAME_BATCH ? (size_t)(end - chunk) : FRAME_BATCH;
+      size_t want = entries * 8, got = 0;
+      while (got < want) {
+        ssize_t n = pread(job->fd, (char *)words + got, want - got, (off_t)(chunk * 8 + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          job->err = errno;
+          break;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
+      }
+      if (job->err) break;
+      /* Frames beyond max_pfn have no entries: they read as 0, as in readFrameFile. */
+      memset((char *)words + got, 0, want - got);
+      dense = frames_gather(words, (uint32_t)chunk, (uint32_t)entries, job->bits, job->lo, job->hi, (uint32_t)dense,
+                            job->capacity);
+      if (dense < 0) job->err = ERANGE;
+    }
+  }
+  free(words);
+  return NULL;
+}
+
+static int typed_u32(napi_env env, napi_value value, uint32_t **data, size_t *length) {
+  bool is_typed;
+  napi_typedarray_type type;
+  void *p;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &p, NULL, NULL) != napi_ok || type != napi_uint32_array)
+    return 0;
+  static uint32_t empty[1];
+  *data = p ? p : empty;
+  return 1;
+}
+
+/*
+ * readFrames(fd, runs, bits, rank, lo, hi | null, threads) -> 0 or -errno. The loop of readFrameFile
+ * (src/procfs/kpage.ts) over a kpagecount or kpageflags fd, with the runs split between two threads by
+ * frame count; each run starts at a member of the index, so each thread knows where its frames go.
+ */
+static napi_value read_frames(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7], out;
+  int32_t fd;
+  uint32_t threads;
+  bool is_typed;
+  napi_typedarray_type type;
+  size_t nruns, nbits, nrank, nlo, nhi = 0;
+  void *runs_data;
+  uint32_t *bits, *rank, *lo, *hi = NULL;
+  napi_valuetype hi_type;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
+  if (argc < 7 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, argv[1], &type, &nruns, &runs_data, NULL, NULL) != napi_ok ||
+      type != napi_float64_array || nruns % 2 || !typed_u32(env, argv[2], &bits, &nbits) ||
+      !typed_u32(env, argv[3], &rank, &nrank) || !typed_u32(env, argv[4], &lo, &nlo) ||
+      napi_typeof(env, argv[5], &hi_type) != napi_ok ||
+      (hi_type != napi_null && hi_type != napi_undefined && !typed_u32(env, argv[5], &hi, &nhi)) ||
+      napi_get_value_uint32(env, argv[6], &threads) != napi_ok) {
+    napi_throw_type_error(env, NULL, "readFrames(fd, runs, bits, rank, lo, hi, threads): bad arguments");
+    return NULL;
+  }
+  const double *runs = runs_data;
+  size_t count = nruns / 2;
+  uint64_t total = 0;
+  for (size_t r = 0; r < count; r++) {
+    double start = runs[r * 2], end = runs[r * 2 + 1];
+    /* Runs come from PfnIndex.runs(): below 2^32, ascending, each starting at a member of the index. */
+    if (!(start >= 0 && end > start && end <= 4294967296.0) || ((uint64_t)start >> 5) >= nbits || nrank < nbits ||
+        (r > 0 && start < runs[r * 2 - 1]) || ((uint64_t)(end - 1) >> 5) >= nbits ||
+        !(bits[(uint64_t)start >> 5] & (1u << ((uint64_t)start & 31)))) {
+      napi_throw_range_error(env, NULL, "readFrames: runs do not match the index");
+      return NULL;
+    }
+    total += (uint64_t)(end - start);
+  }
+  size_t capacity = hi && nhi < nlo ? nhi : nlo;
+  struct frames_job jobs[2] = {
+      {fd, runs, 0, count, bits, rank, lo, hi, capacity, 0},
+      {fd, runs, count, count, bits, rank, lo, hi, capacity, 0},
+  };
+  pthread_t thread;
+  int started = 0;
+  if (threads >= 2 && count >= 2 && total >= 2 * FRAME_BATCH / 8) {
+    /* Split at the run where half the frames are behind. */
+    uint64_t half = 0;
+    size_t k = 0;
+    while (k < count && half < total / 2) half += (uint64_t)(runs[k * 2 + 1] - runs[k * 2]), k++;
+    jobs[0].to = k;
+    jobs[1].from = k;
+    started = k < count && pthread_create(&thread, NULL, frames_worker, &jobs[1]) == 0;
+    if (!started) jobs[0].to = count;
+  }
+  frames_worker(&jobs[0]);
+  if (started) pthread_join(thread, NULL);
+  int err = jobs[0].err ? jobs[0].err : jobs[1].err;
+  if (err == ERANGE) {
+    napi_throw_range_error(env, NULL, "readFrames: more frames than the table holds");
+    return NULL;
+  }
+  return napi_create_int32(env, -err, &out) == napi_ok ? out : NULL;
+}
+
 int register_proc_batch(napi_env env, napi_value exports) {
-  napi_value fn;
+  napi_value fn, frames;
   return napi_create_function(env, "openProcesses", NAPI_AUTO_LENGTH, open_processes, NULL, &fn) == napi_ok &&
-         napi_set_named_property(env, exports, "openProcesses", fn) == napi_ok;
+         napi_set_named_property(env, exports, "openProcesses", fn) == napi_ok &&
+         napi_create_function(env, "readFrames", NAPI_AUTO_LENGTH, read_frames, NULL, &frames) == napi_ok &&
+         napi_set_named_property(env, exports, "readFrames", frames) == napi_ok;
 }

@@ -1,5 +1,4 @@
 import { KPF_HUGE, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
-import { nativeLoops } from '../native/page-loops.js';
 import type { PfnIndex } from './pfn-index.js';
 
 /** Map counts and flags of every frame in a PfnIndex, indexed by the index's dense frame number. */
@@ -30,21 +29,8 @@ export const rssFrame = (table: FrameTable, pfn: number): number => {
 /**
  * Copy the entries of a frame file chunk (PFNs [chunk, chunk + entries), two u32 words each) that belong
  * to the index into the dense tables, from dense index `dense` on; returns the next dense index. Members
- * come out in ascending PFN order, which is dense order. native/page_loops.c when built, else the twin below.
+ * come out in ascending PFN order, which is dense order. The twin of frames_gather (native/page_loops.c).
  */
-export const gatherFrames = (
-  words: Uint32Array,
-  chunk: number,
-  entries: number,
-  bits: Uint32Array,
-  lo: Uint32Array,
-  hi: Uint32Array | undefined,
-  dense: number,
-): number =>
-  nativeLoops
-    ? nativeLoops.gatherFrames(words, chunk, entries, bits, lo, hi, dense)
-    : gatherFramesJs(words, chunk, entries, bits, lo, hi, dense);
-
 export const gatherFramesJs = (
   words: Uint32Array,
   chunk: number,

@@ -32,15 +32,6 @@ export interface NativePageLoops {
   maxBelow(pfns: Uint32Array, limit: number): number;
   setBits(bits: Uint32Array, pfns: Uint32Array, limit: number): void;
   rankWords(bits: Uint32Array, rank: Uint32Array): number;
-  gatherFrames(
-    words: Uint32Array,
-    chunk: number,
-    entries: number,
-    bits: Uint32Array,
-    lo: Uint32Array,
-    hi: Uint32Array | undefined,
-    dense: number,
-  ): number;
   frameRuns(bits: Uint32Array, maxGap: number): Float64Array;
 }
 
@@ -50,7 +41,6 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'maxBelow',
   'setBits',
   'rankWords',
-  'gatherFrames',
   'frameRuns',
 ];
 

@@ -47,10 +47,20 @@ export interface NativeProcBatch {
     threads: number,
     pagemapBelow: number,
   ): ProcBatch;
+  /** readFrameFile's loop on an open kpagecount/kpageflags fd, on two threads; 0 or -errno. */
+  readFrames(
+    fd: number,
+    runs: Float64Array,
+    bits: Uint32Array,
+    rank: Uint32Array,
+    lo: Uint32Array,
+    hi: Uint32Array | undefined,
+    threads: number,
+  ): number;
 }
 
 const isBatch = (addon: Record<string, unknown>): addon is Record<string, unknown> & NativeProcBatch =>
-  typeof addon.openProcesses === 'function';
+  typeof addon.openProcesses === 'function' && typeof addon.readFrames === 'function';
 
 /** The native batch opener, or undefined (no addon, one built from older sources, MEMUSAGE_NO_NATIVE=1). */
 export const loadProcBatch = (env: NodeJS.ProcessEnv = process.env): NativeProcBatch | undefined => {

@@ -1,7 +1,9 @@
 import { fstatSync } from 'node:fs';
-import { type FrameTable, gatherFrames } from '../account/frame-table.js';
+import { type FrameTable, gatherFramesJs } from '../account/frame-table.js';
 import type { PfnIndex } from '../account/pfn-index.js';
 import { KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
+import { type NativeProcBatch, nativeProcBatch } from '../native/proc-batch.js';
+import { procErrorFromErrno } from './errors.js';
 import { closeQuietly, openProc, preadFully } from './read.js';
 import type { ProcRoot } from './root.js';
 
@@ -44,8 +46,38 @@ export const kpagecountEntries = (root: ProcRoot): number => {
 /**
  * Read one u64 file indexed by PFN for every frame in the index, in sorted coalesced runs. The low word
  * goes to `lo`, the high word to `hi` when given. Frames past the end of the file (beyond max_pfn) read 0.
+ * On two threads with the native addon (readFrameFileNative), else readFrameFileJs.
  */
 const readFrameFile = (
+  path: string,
+  index: PfnIndex,
+  runs: Float64Array,
+  lo: Uint32Array,
+  hi: Uint32Array | undefined,
+): void =>
+  nativeProcBatch
+    ? readFrameFileNative(nativeProcBatch, path, index, runs, lo, hi)
+    : readFrameFileJs(path, index, runs, lo, hi);
+
+export const readFrameFileNative = (
+  native: NativeProcBatch,
+  path: string,
+  index: PfnIndex,
+  runs: Float64Array,
+  lo: Uint32Array,
+  hi: Uint32Array | undefined,
+): void => {
+  const fd = openProc(path);
+  try {
+    const result = native.readFrames(fd, runs, index.bits, index.rank, lo, hi, 2);
+    if (result < 0) throw procErrorFromErrno(result, path);
+  } finally {
+    closeQuietly(fd);
+  }
+};
+
+/** readFrameFile in TypeScript: the reference for the native twin, and the fallback. */
+export const readFrameFileJs = (
   path: string,
   index: PfnIndex,
   runs: Float64Array,
@@ -65,7 +97,7 @@ const readFrameFile = (
         const got = preadFully(fd, buffer, 0, entries * 8, chunk * 8, path);
         // A short read means the frames lie beyond max_pfn: the kernel has no entries, treat them as 0.
         buffer.fill(0, got, entries * 8);
-        dense = gatherFrames(words, chunk, entries, index.bits, lo, hi, dense);
+        dense = gatherFramesJs(words, chunk, entries, index.bits, lo, hi, dense);
       }
     }
   } finally {

@@ -5,7 +5,6 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodePagemapJs, decodePagemapNative } from '../../../src/account/decode-pagemap.js';
-import { gatherFramesJs } from '../../../src/account/frame-table.js';
 import { growableUint8, growableUint32 } from '../../../src/account/growable.js';
 import { accountRangeJs, accountRangeNative, newAccumulator } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
@@ -149,32 +148,6 @@ describe('native page loops', () => {
     expect(Array.from(loops.frameRuns(PfnIndex.buildNative(loops, [], 100).bits, 8))).toEqual([]);
   });
 
-  it('gatherFrames: copies exactly the members of each chunk, at any alignment', () => {
-    const loops = requireLoops();
-    const random = rng(4);
-    const pfns = Uint32Array.from({ length: 3000 }, () => Math.floor(random() * 10_000));
-    const index = PfnIndex.build([pfns]);
-    const entries = 700;
-    const words = Uint32Array.from({ length: entries * 2 }, () => Math.floor(random() * 2 ** 32));
-    for (const withHi of [true, false]) {
-      const native = {
-        lo: new Uint32Array(index.size),
-        hi: withHi ? new Uint32Array(index.size) : undefined,
-      };
-      const js = { lo: new Uint32Array(index.size), hi: withHi ? new Uint32Array(index.size) : undefined };
-      let denseNative = 0;
-      let denseJs = 0;
-      for (let chunk = 0; chunk <= index.maxPfn; chunk += entries) {
-        const n = Math.min(entries, index.maxPfn + 1 - chunk);
-        denseNative = loops.gatherFrames(words, chunk, n, index.bits, native.lo, native.hi, denseNative);
-        denseJs = gatherFramesJs(words, chunk, n, index.bits, js.lo, js.hi, denseJs);
-      }
-      expect(denseNative).toBe(index.size);
-      expect(denseJs).toBe(index.size);
-      expect(native).toEqual(js);
-    }
-  });
-
   it('refuse arrays of the wrong type or size instead of touching memory they were not given', () => {
     const loops = requireLoops();
     const bits = new Uint32Array(2);
@@ -209,8 +182,5 @@ describe('native page loops', () => {
       ),
     ).toThrow(RangeError);
     expect(() => loops.setBits(bits, Uint32Array.of(64), 100)).toThrow(RangeError);
-    expect(() =>
-      loops.gatherFrames(new Uint32Array(2), 0, 2, bits, new Uint32Array(1), undefined, 0),
-    ).toThrow(RangeError);
   });
 });
