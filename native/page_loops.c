@@ -5,7 +5,9 @@
  * loops for most of a snapshot's 1-2 million pages before optimising them, which cost more than the
  * kernel's own work. No I/O here: the TypeScript side reads /proc and passes typed arrays in and out.
  */
+#include <pthread.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <node_api.h>
@@ -140,6 +142,78 @@ static inline uint32_t rank_of(const uint32_t *bits, const uint32_t *rank, uint3
   return rank[w] + (uint32_t)__builtin_popcount(bits[w] & ((1u << (pfn & 31)) - 1));
 }
 
+/* The frame table of a snapshot, as the accounting loop reads it. */
+struct frame_table {
+  const uint32_t *bits;
+  size_t nbits;
+  const uint32_t *rank;
+  uint32_t limit;
+  const uint32_t *counts;
+  size_t ncounts;
+  const uint32_t *flags_lo; /* NULL when the snapshot read no flags */
+  const uint32_t *zero;
+  size_t nzero;
+};
+
+#define ACCOUNT_NOT_INDEXED 1
+#define ACCOUNT_SHORT_TABLE 2
+
+static const char *account_error(int err) {
+  return err == ACCOUNT_NOT_INDEXED ? "accountRange: a PFN is not in the index"
+                                    : "accountRange: frame table shorter than the index";
+}
+
+/* Add pages [from, to) to sum; 0, or ACCOUNT_* when the arrays do not agree. The loop of accountRangeJs. */
+static int account_pages(const struct frame_table *t, const uint32_t *pfns, const uint8_t *attrs, uint32_t from,
+                         uint32_t to, int pmd_known, uint64_t sum[SLOTS]) {
+  const uint32_t *bits = t->bits, *rank = t->rank, *counts = t->counts, *flags_lo = t->flags_lo, *zero = t->zero;
+  size_t nbits = t->nbits, ncounts = t->ncounts, nzero = t->nzero;
+  uint32_t limit = t->limit;
+  for (uint32_t i = from; i < to; i++) {
+    uint32_t pfn = pfns[i];
+    if (pfn >= limit) continue;
+    /* The TypeScript reads past the end as undefined (then count 0); here that would be memory: refuse. */
+    if ((pfn >> 5) >= nbits || !(bits[pfn >> 5] & (1u << (pfn & 31)))) {
+      return ACCOUNT_NOT_INDEXED;
+    }
+    uint32_t frame = rank_of(bits, rank, pfn);
+    if (frame >= ncounts) {
+      return ACCOUNT_SHORT_TABLE;
+    }
+    uint32_t count = counts[frame];
+    uint32_t lo = flags_lo ? flags_lo[frame] : 0;
+    if (count == 0 || (lo & KPF_ZERO_PAGE)) {
+      int is_zero = (lo & KPF_ZERO_PAGE) != 0;
+      for (size_t z = 0; z < nzero && !is_zero; z++) is_zero = zero[z] == frame;
+      sum[is_zero ? ZERO : VANISHED] += PAGE_SIZE;
+      continue;
+    }
+    if (lo & KPF_HUGE) {
+      sum[HUGETLB] += PAGE_SIZE;
+      continue;
+    }
+    uint64_t share = count == 1 ? PSS_PAGE : PSS_PAGE / count;
+    sum[RSS] += PAGE_SIZE;
+    sum[PSS_FX] += share;
+    if (count == 1) sum[USS] += PAGE_SIZE;
+    uint32_t attr = attrs[i];
+    int anon = flags_lo ? (lo & KPF_ANON) != 0 : (attr & ATTR_FILE) == 0;
+    if (anon) {
+      sum[ANON] += PAGE_SIZE;
+      sum[PSS_ANON_FX] += share;
+      if (pmd_known ? (attr & ATTR_PMD) != 0 : (lo & KPF_THP) != 0) sum[THP] += PAGE_SIZE;
+      if (lo & KPF_KSM) sum[KSM] += PAGE_SIZE;
+    } else if (lo & KPF_SWAPBACKED) {
+      sum[SHMEM] += PAGE_SIZE;
+      sum[PSS_SHMEM_FX] += share;
+    } else {
+      sum[FILE_] += PAGE_SIZE;
+      sum[PSS_FILE_FX] += share;
+    }
+  }
+  return 0;
+}
+
 /*
  * accountRange(pfns, attrs, from, to, bits, rank, limit, counts, flagsLo | null, zeroFrames, pmdKnown, acc).
  * Twin of accountRange (src/account/page-account.ts); zeroFrames is the sorted dense frames of the zero
@@ -178,52 +252,133 @@ static napi_value account_range(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "accountRange: arrays and bounds do not agree");
     return NULL;
   }
+  struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, zero, nzero};
   uint64_t sum[SLOTS] = {0};
-  for (uint32_t i = from; i < to; i++) {
-    uint32_t pfn = pfns[i];
-    if (pfn >= limit) continue;
-    /* The TypeScript reads past the end as undefined (then count 0); here that would be memory: refuse. */
-    if ((pfn >> 5) >= nbits || !(bits[pfn >> 5] & (1u << (pfn & 31)))) {
-      napi_throw_range_error(env, NULL, "accountRange: a PFN is not in the index");
-      return NULL;
-    }
-    uint32_t frame = rank_of(bits, rank, pfn);
-    if (frame >= ncounts) {
-      napi_throw_range_error(env, NULL, "accountRange: frame table shorter than the index");
-      return NULL;
-    }
-    uint32_t count = counts[frame];
-    uint32_t lo = flags_lo ? flags_lo[frame] : 0;
-    if (count == 0 || (lo & KPF_ZERO_PAGE)) {
-      int is_zero = (lo & KPF_ZERO_PAGE) != 0;
-      for (size_t z = 0; z < nzero && !is_zero; z++) is_zero = zero[z] == frame;
-      sum[is_zero ? ZERO : VANISHED] += PAGE_SIZE;
-      continue;
-    }
-    if (lo & KPF_HUGE) {
-      sum[HUGETLB] += PAGE_SIZE;
-      continue;
-    }
-    uint64_t share = count == 1 ? PSS_PAGE : PSS_PAGE / count;
-    sum[RSS] += PAGE_SIZE;
-    sum[PSS_FX] += share;
-    if (count == 1) sum[USS] += PAGE_SIZE;
-    uint32_t attr = attrs[i];
-    int anon = flags_lo ? (lo & KPF_ANON) != 0 : (attr & ATTR_FILE) == 0;
-    if (anon) {
-      sum[ANON] += PAGE_SIZE;
-      sum[PSS_ANON_FX] += share;
-      if (pmd_known ? (attr & ATTR_PMD) != 0 : (lo & KPF_THP) != 0) sum[THP] += PAGE_SIZE;
-      if (lo & KPF_KSM) sum[KSM] += PAGE_SIZE;
-    } else if (lo & KPF_SWAPBACKED) {
-      sum[SHMEM] += PAGE_SIZE;
-      sum[PSS_SHMEM_FX] += share;
-    } else {
-      sum[FILE_] += PAGE_SIZE;
-      sum[PSS_FILE_FX] += share;
-    }
+  int err = account_pages(&table, pfns, attrs, from, to, pmd_known, sum);
+  if (err) {
+    napi_throw_range_error(env, NULL, account_error(err));
+    return NULL;
   }
   for (int s = 0; s < SLOTS; s++) acc[s] += (double)sum[s];
+  napi_value undefined;
+  CHECK(napi_get_undefined(env, &undefined));
+  return undefined;
+}
+
+/* One process of accountProcesses: its pages, and where its sums go. */
+struct process_pages {
+  const uint32_t *pfns;
+  const uint8_t *attrs;
+  uint32_t count;
+  int pmd_known;
+  double *acc;
+};
+
+struct account_job {
+  const struct frame_table *table;
+  struct process_pages *processes;
+  size_t count;
+  size_t next; /* taken atomically */
+  int err;
+};
+
+static void *account_worker(void *arg) {
+  struct account_job *job = arg;
+  for (;;) {
+    size_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (i >= job->count) return NULL;
+    struct process_pages *p = &job->processes[i];
+    uint64_t sum[SLOTS] = {0};
+    int err = account_pages(job->table, p->pfns, p->attrs, 0, p->count, p->pmd_known, sum);
+    if (err) {
+      job->err = err;
+      return NULL;
+    }
+    for (int s = 0; s < SLOTS; s++) p->acc[s] += (double)sum[s];
+  }
+}
+
+/*
+ * accountProcesses(pfnsList, attrsList, pmdKnown, bits, rank, limit, counts, flagsLo | null, zeroFrames, accs,
+ * threads): accountRange over every page of many processes, shared between two threads. pmdKnown is a
+ * Uint8Array (one per process), accs a Float64Array of 14 slots per process, added to.
+ */
+static napi_value account_processes(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  bool is_array;
+  uint32_t n, n2, limit, threads;
+  size_t nknown, nbits, nrank, ncounts, nflags = 0, nzero, naccs;
+  napi_valuetype flags_type;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[0], &n) != napi_ok || napi_is_array(env, argv[1], &is_array) != napi_ok ||
+      !is_array || napi_get_array_length(env, argv[1], &n2) != napi_ok || n2 != n) {
+    napi_throw_type_error(env, NULL, "accountProcesses: pfns and attrs must be arrays of the same length");
+    return NULL;
+  }
+  const uint8_t *known = typed(env, argv[2], napi_uint8_array, &nknown, "accountProcesses: pmdKnown must be a Uint8Array");
+  if (!known) return NULL;
+  const uint32_t *bits = typed(env, argv[3], napi_uint32_array, &nbits, "accountProcesses: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  const uint32_t *rank = typed(env, argv[4], napi_uint32_array, &nrank, "accountProcesses: rank must be a Uint32Array");
+  if (!rank || !get_index(env, argv[5], &limit, "accountProcesses: bad limit")) return NULL;
+  const uint32_t *counts = typed(env, argv[6], napi_uint32_array, &ncounts, "accountProcesses: counts must be a Uint32Array");
+  if (!counts) return NULL;
+  const uint32_t *flags_lo = NULL;
+  CHECK(napi_typeof(env, argv[7], &flags_type));
+  if (flags_type != napi_null && flags_type != napi_undefined) {
+    flags_lo = typed(env, argv[7], napi_uint32_array, &nflags, "accountProcesses: flagsLo must be a Uint32Array");
+    if (!flags_lo) return NULL;
+  }
+  const uint32_t *zero = typed(env, argv[8], napi_uint32_array, &nzero, "accountProcesses: zeroFrames must be a Uint32Array");
+  if (!zero) return NULL;
+  double *accs = typed(env, argv[9], napi_float64_array, &naccs, "accountProcesses: accs must be a Float64Array");
+  if (!accs) return NULL;
+  CHECK(napi_get_value_uint32(env, argv[10], &threads));
+  if (nknown < n || naccs < (size_t)n * SLOTS || nrank < nbits || (flags_lo && nflags < ncounts)) {
+    napi_throw_range_error(env, NULL, "accountProcesses: arrays and counts do not agree");
+    return NULL;
+  }
+  struct process_pages *processes = calloc(n + 1, sizeof(*processes));
+  if (!processes) {
+    napi_throw_error(env, "ENOMEM", "accountProcesses: out of memory");
+    return NULL;
+  }
+  /* Every pointer is taken here, on the JavaScript thread; the workers touch no JavaScript value. */
+  for (uint32_t i = 0; i < n; i++) {
+    napi_value pv, av;
+    size_t np, na;
+    if (napi_get_element(env, argv[0], i, &pv) != napi_ok || napi_get_element(env, argv[1], i, &av) != napi_ok) {
+      free(processes);
+      return NULL;
+    }
+    processes[i].pfns = typed(env, pv, napi_uint32_array, &np, "accountProcesses: pfns must hold Uint32Arrays");
+    if (!processes[i].pfns) break;
+    processes[i].attrs = typed(env, av, napi_uint8_array, &na, "accountProcesses: attrs must hold Uint8Arrays");
+    if (!processes[i].attrs) break;
+    if (na < np || np > UINT32_MAX) {
+      napi_throw_range_error(env, NULL, "accountProcesses: attrs shorter than pfns");
+      processes[i].attrs = NULL;
+      break;
+    }
+    processes[i].count = (uint32_t)np;
+    processes[i].pmd_known = known[i] != 0;
+    processes[i].acc = accs + (size_t)i * SLOTS;
+  }
+  if (n > 0 && (!processes[n - 1].pfns || !processes[n - 1].attrs)) {
+    free(processes);
+    return NULL;
+  }
+  struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, zero, nzero};
+  struct account_job job = {&table, processes, n, 0, 0};
+  pthread_t thread;
+  int started = threads >= 2 && n >= 2 && pthread_create(&thread, NULL, account_worker, &job) == 0;
+  account_worker(&job);
+  if (started) pthread_join(thread, NULL);
+  free(processes);
+  if (job.err) {
+    napi_throw_range_error(env, NULL, account_error(job.err));
+    return NULL;
+  }
   napi_value undefined;
   CHECK(napi_get_undefined(env, &undefined));
   return undefined;
@@ -356,7 +511,8 @@ int register_page_loops(napi_env env, napi_value exports) {
     const char *name;
     napi_callback fn;
   } fns[] = {
-      {"decodePagemap", decode_pagemap}, {"accountRange", account_range}, {"maxBelow", max_below},
+      {"decodePagemap", decode_pagemap}, {"accountRange", account_range}, {"accountProcesses", account_processes},
+      {"maxBelow", max_below},
       {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
   };
   napi_value loops, fn;

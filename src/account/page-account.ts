@@ -182,16 +182,41 @@ export const accountProcess = (pages: ProcessPages, table: FrameTable): MemUsage
   accountVmaRange(pages, table, 0, pages.vmas.length);
 
 /**
- * The whole process, plus the bytes whose frames were unmapped between the pagemap read and the frame
- * lookup. Many of those mean the process exited meanwhile: the caller re-checks that it still runs.
+ * Whole processes (as accountProcess), each with the bytes whose frames were unmapped between the pagemap
+ * read and the frame lookup: many of those mean the process exited meanwhile, and the caller re-checks
+ * that it still runs. With the native addon the processes are shared between two threads. Results are in
+ * the order of `list`.
  */
-export const accountProcessChecked = (
-  pages: ProcessPages,
+export const accountProcessesChecked = (
+  list: readonly ProcessPages[],
   table: FrameTable,
-): { usage: MemUsage; vanished: number } => {
-  const acc = newAccumulator();
-  const usage = accountVmaRange(pages, table, 0, pages.vmas.length, acc);
-  return { usage, vanished: acc[VANISHED]! };
+): { usage: MemUsage; vanished: number }[] => {
+  const accs = new Float64Array(list.length * SLOTS);
+  const accOf = (i: number): Accumulator => accs.subarray(i * SLOTS, (i + 1) * SLOTS);
+  if (nativeLoops) {
+    const { index } = table;
+    nativeLoops.accountProcesses(
+      list.map((p) => p.pfns.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
+      list.map((p) => p.attrs.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
+      Uint8Array.from(list, (p) => (p.pmdKnown ? 1 : 0)),
+      index.bits,
+      index.rank,
+      index.limit,
+      table.counts,
+      table.flagsLo,
+      zeroFrameList(table),
+      accs,
+      2,
+    );
+  } else {
+    list.forEach((pages, i) => {
+      accountRangeJs(pages, table, pages.vmaFirst[0]!, pages.vmaFirst[pages.vmas.length]!, accOf(i));
+    });
+  }
+  return list.map((pages, i) => {
+    const acc = accOf(i);
+    return { usage: finishVmaRange(pages, table, 0, pages.vmas.length, acc), vanished: acc[VANISHED]! };
+  });
 };
 
 /** VMAs [fromVma, toVma) of a process as one usage. */
@@ -203,6 +228,17 @@ export const accountVmaRange = (
   acc: Accumulator = newAccumulator(),
 ): MemUsage => {
   accountRange(pages, table, pages.vmaFirst[fromVma]!, pages.vmaFirst[toVma]!, acc);
+  return finishVmaRange(pages, table, fromVma, toVma, acc);
+};
+
+/** The usage of VMAs [fromVma, toVma) from an accumulator that holds their pages. */
+const finishVmaRange = (
+  pages: ProcessPages,
+  table: FrameTable,
+  fromVma: number,
+  toVma: number,
+  acc: Accumulator,
+): MemUsage => {
   acc[ZERO]! += sumPages(pages.zeroPagesUnread, fromVma, toVma) * PAGE_SIZE;
   return usageFromAccumulator(
     acc,

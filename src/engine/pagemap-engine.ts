@@ -1,4 +1,4 @@
-import { accountProcessChecked } from '../account/page-account.js';
+import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { type FrameTable, readFrameTable } from '../procfs/kpage.js';
@@ -105,8 +105,12 @@ export const runPagemapEngine = (
   );
   const table = readFrameTable(root, index, needFlags);
   const processes: ProcessMemory[] = [];
-  for (const { header, pages } of collected) {
-    const { usage, vanished } = accountProcessChecked(pages, table);
+  const accounted = accountProcessesChecked(
+    collected.map((c) => c.pages),
+    table,
+  );
+  for (const [i, { header }] of collected.entries()) {
+    const { usage, vanished } = accounted[i]!;
     const { status: _status, ...rest } = header;
     if (vanished > 0 && !stillRunning(root, header.pid, header.startTime)) {
       skipped.push({

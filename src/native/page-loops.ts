@@ -29,6 +29,19 @@ export interface NativePageLoops {
     pmdKnown: boolean,
     acc: Float64Array,
   ): void;
+  accountProcesses(
+    pfns: readonly Uint32Array[],
+    attrs: readonly Uint8Array[],
+    pmdKnown: Uint8Array,
+    bits: Uint32Array,
+    rank: Uint32Array,
+    limit: number,
+    counts: Uint32Array,
+    flagsLo: Uint32Array | undefined,
+    zeroFrames: Uint32Array,
+    accs: Float64Array,
+    threads: number,
+  ): void;
   maxBelow(pfns: Uint32Array, limit: number): number;
   setBits(bits: Uint32Array, pfns: Uint32Array, limit: number): void;
   rankWords(bits: Uint32Array, rank: Uint32Array): number;
@@ -38,6 +51,7 @@ export interface NativePageLoops {
 const NAMES: readonly (keyof NativePageLoops)[] = [
   'decodePagemap',
   'accountRange',
+  'accountProcesses',
   'maxBelow',
   'setBits',
   'rankWords',

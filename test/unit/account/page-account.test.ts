@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { accountProcess, accountProcessChecked, accountVmaRange } from '../../../src/account/page-account.js';
+import {
+  accountProcess,
+  accountProcessesChecked,
+  accountVmaRange,
+} from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../../../src/account/process-pages.js';
 import type { MemUsage } from '../../../src/account/usage.js';
@@ -212,7 +216,7 @@ describe('a whole process', () => {
   });
 });
 
-describe('accountProcessChecked', () => {
+describe('accountProcessesChecked', () => {
   it('reports the bytes whose frames were unmapped since pagemap was read, apart from the zero page', () => {
     // Frame 10: mapped once (counted). 11: count 0, not the zero page (unmapped since). 12: the zero page.
     const pages = processPages([[{ pfn: 10 }, { pfn: 11 }, { pfn: 12 }]]);
@@ -225,7 +229,7 @@ describe('accountProcessChecked', () => {
       ],
       true,
     );
-    const { usage, vanished } = accountProcessChecked(pages, table);
+    const { usage, vanished } = accountProcessesChecked([pages], table)[0]!;
     expect(vanished).toBe(4096);
     expect(usage).toMatchObject({ rss: 4096, zeroPage: 4096 });
   });

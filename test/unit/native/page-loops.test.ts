@@ -121,6 +121,30 @@ describe('native page loops', () => {
       accountRangeJs(processPages, table, 17, pages - 3, js);
       expect(native[0]).toBeGreaterThan(12_345);
       expect(Array.from(native)).toEqual(Array.from(js));
+
+      // The same pages cut into processes and accounted on two threads, each on its own accumulator.
+      const cuts = [0, 5, 5, 9000, 17_000, pages];
+      const pfnsList = cuts.slice(1).map((end, k) => pfns.subarray(cuts[k]!, end));
+      const attrsList = cuts.slice(1).map((end, k) => attrs.subarray(cuts[k]!, end));
+      const accs = new Float64Array(pfnsList.length * 14);
+      loops.accountProcesses(
+        pfnsList,
+        attrsList,
+        Uint8Array.from(pfnsList, () => (processPages.pmdKnown ? 1 : 0)),
+        index.bits,
+        index.rank,
+        index.limit,
+        counts,
+        flagsLo,
+        Uint32Array.from(zeroFrames).sort(),
+        accs,
+        2,
+      );
+      pfnsList.forEach((_, k) => {
+        const one = newAccumulator();
+        accountRangeJs(processPages, table, cuts[k]!, cuts[k + 1]!, one);
+        expect(Array.from(accs.subarray(k * 14, (k + 1) * 14))).toEqual(Array.from(one));
+      });
     }
   });
 
