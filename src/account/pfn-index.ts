@@ -99,6 +99,21 @@ export class PfnIndex {
     return this.rank[w]! + popcount(below);
   }
 
+  /** The PFN of dense frame `dense` (0 <= dense < size): the inverse of indexOf. */
+  pfnAt(dense: number): number {
+    // The last word whose rank is <= dense holds it (words with no members share their rank).
+    let low = 0;
+    let high = this.rank.length - 1;
+    while (low < high) {
+      const mid = (low + high + 1) >>> 1;
+      if (this.rank[mid]! <= dense) low = mid;
+      else high = mid - 1;
+    }
+    let word = this.bits[low]!;
+    for (let skip = dense - this.rank[low]!; skip > 0; skip--) word &= word - 1;
+    return low * 32 + (31 - Math.clz32(word & -word));
+  }
+
   /** False for device frames left out of the index; check before indexOf. */
   covers(pfn: number): boolean {
     return pfn < this.limit;

@@ -16,6 +16,12 @@ describe('PfnIndex', () => {
     expect(index.indexOf(pfn)).toBe(i);
   });
 
+  it('pfnAt inverts indexOf, across empty words too', () => {
+    expect(sorted.map((_, i) => index.pfnAt(i))).toEqual(sorted);
+    const sparse = PfnIndex.build([Uint32Array.of(0, 31, 4096, 4097, 1 << 20)]);
+    expect([0, 1, 2, 3, 4].map((i) => sparse.pfnAt(i))).toEqual([0, 31, 4096, 4097, 1 << 20]);
+  });
+
   it.each([
     [3, true],
     [4, false],
