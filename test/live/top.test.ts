@@ -42,8 +42,8 @@ interface TopDoc {
   skipped: unknown[];
 }
 
-const topJson = (args: string[]): TopDoc => {
-  const r = runCli(['top', '--once', '--json', ...args]);
+const topJson = (args: string[], env: Record<string, string> = {}): TopDoc => {
+  const r = runCli(['top', '--once', '--json', ...args], env);
   expect(r.exitCode, r.stderr).toBe(0);
   return JSON.parse(r.stdout) as TopDoc;
 };
@@ -60,7 +60,7 @@ describe.skipIf(!live)('memusage top on memhog processes vs the kernel (live, ro
   });
 
   memhogTest(
-    'every row of a mixed population equals its smaps_rollup to the KiB (both engines)',
+    'every row of a mixed population equals its smaps_rollup to the KiB (both engines, and without the addon)',
     async ({ memhog }) => {
       expect(statfsSync(dataDir).type, 'data file must be on disk, not tmpfs').not.toBe(TMPFS_MAGIC);
       const file = join(dataDir, 'data');
@@ -73,9 +73,14 @@ describe.skipIf(!live)('memusage top on memhog processes vs the kernel (live, ro
       ]);
       const pids = hogs.flatMap((h) => h.pids);
       expect(pids).toHaveLength(10 + 1 + 3 + 1);
-      for (const engine of ['pagemap', 'smaps'] as const) {
+      // MEMUSAGE_NO_NATIVE=1 runs the TypeScript twins of the native loops and batched reads end to end.
+      for (const [engine, env] of [
+        ['pagemap', {}],
+        ['smaps', {}],
+        ['pagemap', { MEMUSAGE_NO_NATIVE: '1' }],
+      ] as const) {
         const { before, result: doc } = stableKernelReadings(pids, () =>
-          topJson(['--pid', pids.join(','), '--engine', engine]),
+          topJson(['--pid', pids.join(','), '--engine', engine], env),
         );
         expect(doc.engine).toBe(engine === 'pagemap' ? 'pagemap' : 'smaps_rollup');
         expect(doc.skipped).toEqual([]);
@@ -86,7 +91,7 @@ describe.skipIf(!live)('memusage top on memhog processes vs the kernel (live, ro
           const k = before.get(p.pid)!.rollup;
           expect(
             { pid: p.pid, rss: kb(p.rss), pss: kb(p.pss), uss: kb(p.uss), swap: kb(p.swap) },
-            `${engine}: top (left) vs smaps_rollup (right)`,
+            `${engine}${'MEMUSAGE_NO_NATIVE' in env ? ' without the addon' : ''}: top (left) vs smaps_rollup (right)`,
           ).toEqual({ pid: p.pid, rss: k.Rss, pss: k.Pss, uss: ussKb(k), swap: k.Swap });
         }
       }
