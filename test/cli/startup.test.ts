@@ -48,4 +48,22 @@ describe('bin/memusage start-up', () => {
     r = spawnSync(bin, ['--version'], { encoding: 'utf8' });
     expect([r.status, r.stdout.trim(), r.stderr]).toEqual([0, VERSION, '']);
   });
+
+  it('gets an accepted cache back from scripts/code-cache.cjs, as an installed package does at install', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'memusage-startup-'));
+    copies.push(dir);
+    for (const part of ['bin', 'dist/bundle', 'package.json'])
+      cpSync(join(REPO_ROOT, part), join(dir, part), { recursive: true });
+    const cache = join(dir, 'dist', 'bundle', 'memusage.cache');
+    writeFileSync(cache, Buffer.alloc(4096, 7));
+    const bin = join(dir, 'bin', 'memusage');
+    expect(probe(bin)).toBe('true');
+    const made = spawnSync(process.execPath, [
+      join(REPO_ROOT, 'scripts', 'code-cache.cjs'),
+      join(dir, 'dist', 'bundle', 'memusage.cjs'),
+      cache,
+    ]);
+    expect(made.status).toBe(0);
+    expect(probe(bin)).toBe('false');
+  });
 });
