@@ -81,7 +81,8 @@ if (existsSync(bundle)) {
   const cache = spawnSync(
     process.execPath,
     [fileURLToPath(new URL('code-cache.cjs', import.meta.url)), bundle, bundle.replace(/\.cjs$/, '.cache')],
-    { stdio: 'inherit' },
+    // Without NODE_OPTIONS: V8 flags in it would make a cache that V8 rejects under a plain `node`.
+    { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
   );
   if (cache.status !== 0)
     process.stderr.write('memusage: could not remake the code cache; start-up will be slower\n');

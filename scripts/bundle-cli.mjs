@@ -29,11 +29,14 @@ await build({
   logLevel: 'warning',
 });
 
+// Without NODE_OPTIONS: V8 flags in it would make a cache that V8 rejects under a plain `node`.
+const { NODE_OPTIONS: _, ...env } = process.env;
 const cache = spawnSync(
   process.execPath,
   [`${root}scripts/code-cache.cjs`, bundle, `${outdir}/memusage.cache`],
   {
     stdio: 'inherit',
+    env,
   },
 );
 if (cache.status !== 0) process.exit(cache.status ?? 1);
