@@ -44,7 +44,10 @@ enum { RSS, PSS_FX, USS, ANON, FILE_, SHMEM, PSS_ANON_FX, PSS_FILE_FX, PSS_SHMEM
 
 #define CHECK(call)                                                                                          \
   do {                                                                                                       \
-    if ((call) != napi_ok) return NULL;                                                                      \
+    if ((call) != napi_ok) {                                                                                 \
+      throw_if_none(env, "page loops: " #call " failed");                                                   \
+      return NULL;                                                                                           \
+    }                                                                                                        \
   } while (0)
 
 /* A typed array argument of one element type; NULL (with a TypeError thrown) otherwise. */

@@ -82,6 +82,9 @@ struct batch {
   struct pages_out pages[MAX_THREADS];
 };
 
+/* Both threads may report running out of memory; the flag is only read after they are joined. */
+static void set_oom(int *oom) { __atomic_store_n(oom, 1, __ATOMIC_RELAXED); }
+
 static int reserve(struct out_buffer *b, size_t room) {
   if (b->cap - b->used >= room) return 1;
   size_t cap = b->cap ? b->cap : 4 * READ_ROOM;
@@ -93,12 +96,13 @@ static int reserve(struct out_buffer *b, size_t room) {
   return 1;
 }
 
-/* Read fd to its end into b; returns the length, or -errno (-ENOMEM when out of memory). */
-static int64_t read_all(int fd, struct out_buffer *b) {
+/* Read fd to its end into b; returns the length, or -errno. Running out of memory here sets *oom. */
+static int64_t read_all(int fd, struct out_buffer *b, int *oom) {
   size_t start = b->used;
   for (;;) {
     if (!reserve(b, READ_ROOM)) {
       b->used = start;
+      set_oom(oom);
       return -ENOMEM;
     }
     ssize_t n = read(fd, b->data + b->used, b->cap - b->used);
@@ -157,6 +161,20 @@ static int name_is(const char *name, const char *end, const char *want) {
   return (size_t)(end - name) == n && memcmp(name, want, n) == 0;
 }
 
+/* Hex digits at [*c, end) as a number; *c moves past them. 0 digits or more than 16: returns 0 with *ok = 0. */
+static uint64_t parse_hex(const char **c, const char *end, int *ok) {
+  uint64_t value = 0;
+  int digits = 0;
+  for (; *c < end; (*c)++, digits++) {
+    char ch = **c;
+    int d = ch >= '0' && ch <= '9' ? ch - '0' : ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
+    if (d < 0) break;
+    value = value << 4 | (uint64_t)d;
+  }
+  *ok = digits > 0 && digits <= 16;
+  return value;
+}
+
 /*
  * Parse the maps text the way parseMaps (src/parse/maps.ts) does, leaving out [vsyscall] and [vectors];
  * the caller compares the result with parseMaps' own, so a line read differently here only means the
@@ -168,15 +186,20 @@ static int parse_maps(struct pages_out *p, const char *text, size_t length, uint
   while (c < stop) {
     const char *eol = memchr(c, '\n', (size_t)(stop - c));
     if (!eol) eol = stop;
-    char *after;
-    uint64_t start = strtoull(c, &after, 16);
-    if (after < eol && *after == '-') {
-      uint64_t end = strtoull(after + 1, NULL, 16);
+    /* Bounded by the line: the text is not NUL-terminated, and other files' bytes follow it. */
+    const char *at = c;
+    int ok_start, ok_end = 0;
+    uint64_t start = parse_hex(&at, eol, &ok_start), end = 0;
+    if (ok_start && at < eol && *at == '-') {
+      at++;
+      end = parse_hex(&at, eol, &ok_end);
+    }
+    if (ok_end && end >= start) {
       const char *name = maps_name(c, eol);
       if (!name_is(name, eol, "[vsyscall]") && !name_is(name, eol, "[vectors]")) {
         if (end - start >= below) return 0;
         if (!push_vma(p, start, end)) {
-          *oom = 1;
+          set_oom(oom);
           return 0;
         }
       }
@@ -206,7 +229,7 @@ static int read_pagemap(struct pages_out *p, int fd, size_t first, uint32_t *mar
       /* pagemap has an entry for every user address: a short read means the mm went away. */
       if (got != want) return PM_SHORT;
       if (!reserve_pages(p, entries)) {
-        *oom = 1;
+        set_oom(oom);
         return -ENOMEM;
       }
       p->npages += pagemap_decode(p->words, entries, 0, p->pfns + p->npages, p->attrs + p->npages, &swap, markers);
@@ -261,11 +284,15 @@ static void one_process(struct batch *batch, size_t i, int thread) {
       batch->lengths[base + f] = -errno;
       continue;
     }
-    int64_t length = read_all(fd, b);
+    size_t start = b->used;
+    int64_t length = read_all(fd, b, &batch->oom);
     close(fd);
-    if (length == -ENOMEM) batch->oom = 1;
     /* Files above 2 GiB cannot be returned in one Buffer slot; none of these is anywhere near. */
-    batch->lengths[base + f] = length > INT32_MAX ? -EFBIG : (int32_t)length;
+    if (length > INT32_MAX) {
+      b->used = start;
+      length = -EFBIG;
+    }
+    batch->lengths[base + f] = (int32_t)length;
   }
   if (batch->pagemap_below && batch->maps_file >= 0 && batch->first_fds[i] >= 0 &&
       batch->lengths[base + batch->maps_file] >= 0 && batch->pages[thread].words) {
@@ -400,7 +427,7 @@ static napi_value open_processes(napi_env env, napi_callback_info info) {
   batch.owner = calloc(batch.count * nfiles + 1, 1);
   batch.pm_owner = calloc(batch.count + 1, 1);
   for (int t = 0; t < MAX_THREADS && batch.pagemap_below; t++)
-    if (!(batch.pages[t].words = malloc(PAGEMAP_BATCH * 8))) batch.oom = 1;
+    if (!(batch.pages[t].words = malloc(PAGEMAP_BATCH * 8))) set_oom(&batch.oom);
   if (!batch.owner || !batch.pm_owner || batch.oom) {
     napi_throw_error(env, "ENOMEM", "openProcesses: out of memory");
     goto fail;
@@ -465,6 +492,7 @@ static napi_value open_processes(napi_env env, napi_callback_info info) {
 
 close_all:
   /* Nothing reaches the caller: close what was opened, or the fds leak. */
+  throw_if_none(env, "openProcesses: could not build the result");
   for (size_t i = 0; i < batch.count; i++) {
     if (batch.dir_fds[i] >= 0) close(batch.dir_fds[i]);
     if (batch.first_fds[i] >= 0) close(batch.first_fds[i]);
@@ -472,6 +500,7 @@ close_all:
   result = NULL;
   goto done;
 fail:
+  throw_if_none(env, "openProcesses: bad arguments");
   result = NULL;
 done:
   free(batch.out[0].data);

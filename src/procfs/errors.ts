@@ -31,7 +31,7 @@ const ERRNO_NAMES = new Map(Object.entries(osConstants.errno).map(([name, value]
 /** A ProcError for an errno number as the native addon reports it (positive or negative). */
 export const procErrorFromErrno = (errno: number, path: string): ProcError => {
   const code = ERRNO_NAMES.get(Math.abs(errno)) ?? 'EIO';
-  return procErrorFor(code, path, `${code}: ${path}`);
+  return procErrorFor(code, path, code);
 };
 
 const procErrorFor = (code: string, path: string, message: string): ProcError => {

@@ -56,7 +56,7 @@ export class PagemapReader {
    * whole without PAGEMAP_SCAN. 0 when every process must be scanned for exact THP.
    */
   get prefetchBelow(): number {
-    return this.exactThp && this.scanner !== undefined ? 0 : SPARSE_VMA_BYTES;
+    return this.exactThp && this.usesScan ? 0 : SPARSE_VMA_BYTES;
   }
 
   /**

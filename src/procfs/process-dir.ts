@@ -151,6 +151,28 @@ export const openProcessDirsNative = (
   options: OpenOptions = {},
 ): (ProcessDir | ProcError)[] => {
   const { openFirst, pagemapBelow = 0 } = options;
+  // A Uint32Array would wrap 2^32 + 1 to 1 and cut 1.5 to 1, and open another process: anything that is
+  // not a PID cannot name a /proc entry, as opening it in the TypeScript twin finds.
+  const validAt: number[] = [];
+  pids.forEach((pid, i) => {
+    if (Number.isInteger(pid) && pid > 0 && pid < 2 ** 32) validAt.push(i);
+  });
+  if (validAt.length !== pids.length) {
+    const out: (ProcessDir | ProcError)[] = pids.map(
+      (pid) => new ProcError('gone', `${root}/${pid}`, `${root}/${pid}: no such process`),
+    );
+    const opened = openProcessDirsNative(
+      native,
+      root,
+      validAt.map((i) => pids[i]!),
+      files,
+      options,
+    );
+    validAt.forEach((i, k) => {
+      out[i] = opened[k]!;
+    });
+    return out;
+  }
   const batch = native.openProcesses(root, Uint32Array.from(pids), files, openFirst ?? null, 2, pagemapBelow);
   return pids.map((pid, i) => {
     const fd = batch.dirFds[i]!;

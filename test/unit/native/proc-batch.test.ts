@@ -71,6 +71,25 @@ describe('openProcessDirs', () => {
     }
   });
 
+  it('never lets a number that is not a PID wrap around to another process', () => {
+    const pid = children[0]!.pid!;
+    const odd = [2 ** 32 + pid, pid + 0.5, -pid, 0, Number.NaN];
+    for (const dirs of [
+      openNative([...odd, pid], ['cmdline']),
+      openProcessDirsJs('/proc', [...odd, pid], ['cmdline']),
+    ]) {
+      try {
+        for (const dir of dirs.slice(0, odd.length)) {
+          expect(dir).toBeInstanceOf(ProcError);
+          expect((dir as ProcError).kind).toBe('gone');
+        }
+        expect(dirText(dirs[odd.length] as ProcessDir, 'cmdline')).toBe(['sleep', '600', ''].join('\0'));
+      } finally {
+        for (const dir of dirs) if (!(dir instanceof ProcError)) closeProcessDir(dir);
+      }
+    }
+  });
+
   it('gives a pagemap fd bound to the process, and closeProcessDir closes what was not taken', async () => {
     const pid = children[0]!.pid!;
     const [taken, left] = dirsOrThrow(openNative([pid, pid], [], 'pagemap'));
