@@ -1,4 +1,4 @@
-import { PF_KTHREAD } from '../parse/stat.js';
+import { PF_EXITING, PF_KTHREAD } from '../parse/stat.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
 import {
@@ -38,6 +38,10 @@ export const readHeader = (
       reason: 'zombie',
       message: `${pid} is a zombie: its memory is already freed`,
     };
+  }
+  // Exiting, not yet a zombie: after exit_mm() it would read as a process of 0 bytes with empty maps.
+  if ((stat.flags & PF_EXITING) !== 0) {
+    return { pid, name: stat.comm, reason: 'gone', message: `${pid} exited while it was being measured` };
   }
   const status = readStatus(dir);
   const uid = statusEuid(status) ?? -1;

@@ -452,17 +452,22 @@ describe('processes that cannot be measured', () => {
     t.process(204)
       .omit('pagemap')
       .vma({ start: HEAP, end: HEAP + PAGE });
+    // In do_exit() (PF_EXITING), still running: about to lose or already without its address space.
+    t.process(205, { state: 'R', taskFlags: 0x0040_0004 })
+      .vma({ start: HEAP, end: HEAP + PAGE })
+      .page(HEAP, { pfn: 10_000 });
     return t;
   };
 
   it('explicit PIDs: each gets its reason and the rest are still measured', () => {
     expect(0x0420_8060 & PF_KTHREAD).not.toBe(0); // the kworker's flags carry PF_KTHREAD
-    const s = measure(writeTree(tree()), [201, 202, 203, 204, 999, 200]);
+    const s = measure(writeTree(tree()), [201, 202, 203, 204, 205, 999, 200]);
     expect(reasons(s)).toEqual({
       201: 'gone',
       202: 'kernel-thread',
       203: 'zombie',
       204: 'gone',
+      205: 'gone',
       999: 'no-such-process',
     });
     expect(s.processes.map((p) => p.pid)).toEqual([200]);
@@ -471,7 +476,13 @@ describe('processes that cannot be measured', () => {
 
   it('listed PIDs: the same, and nothing invented for absent PIDs', () => {
     const s = takeSnapshot({ procRoot: writeTree(tree()).root, engine: 'pagemap' });
-    expect(reasons(s)).toEqual({ 201: 'gone', 202: 'kernel-thread', 203: 'zombie', 204: 'gone' });
+    expect(reasons(s)).toEqual({
+      201: 'gone',
+      202: 'kernel-thread',
+      203: 'zombie',
+      204: 'gone',
+      205: 'gone',
+    });
     expect(s.processes.map((p) => p.pid)).toEqual([200]);
   });
 
