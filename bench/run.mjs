@@ -55,8 +55,8 @@ const hasCommand = (name) => spawnSync('sh', ['-c', `command -v ${name}`], { std
 
 /**
  * Commands as {name, file, args, env?, okCodes?}. memusage exits 3 when a listed PID vanished. bin/memusage
- * is executed through its shebang, as a user's shell does (the shebang keeps NODE_EXTRA_CA_CERTS from
- * Node's start-up).
+ * is executed directly, as a user's shell does (its sh line keeps NODE_EXTRA_CA_CERTS from Node's
+ * start-up).
  */
 const node = (name, cliArgs, env) => ({
   name,

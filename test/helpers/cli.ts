@@ -14,7 +14,7 @@ export interface CliResult {
 
 /** Synchronous on purpose: kernel readings can then bracket the whole run (stableKernelReadings). */
 export const runCli = (args: readonly string[], env: Record<string, string> = {}): CliResult => {
-  // Executed through its shebang, as a user's shell does: the shebang itself is part of what is tested.
+  // Executed directly, as a user's shell does: its sh line is part of what is tested.
   const r = spawnSync(BIN, args, {
     encoding: 'utf8',
     env: { ...process.env, NO_COLOR: '1', ...env },
