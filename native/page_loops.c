@@ -12,6 +12,7 @@
 
 #include <node_api.h>
 
+#include "napi_args.h"
 #include "page_loops.h"
 
 /* src/kernel/pagemap-bits.ts */
@@ -49,32 +50,6 @@ enum { RSS, PSS_FX, USS, ANON, FILE_, SHMEM, PSS_ANON_FX, PSS_FILE_FX, PSS_SHMEM
       return NULL;                                                                                           \
     }                                                                                                        \
   } while (0)
-
-/* A typed array argument of one element type; NULL (with a TypeError thrown) otherwise. */
-static void *typed(napi_env env, napi_value value, napi_typedarray_type want, size_t *length, const char *what) {
-  bool is_typed = false;
-  napi_typedarray_type type;
-  void *data = NULL;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &type, length, &data, NULL, NULL) != napi_ok || type != want) {
-    napi_throw_type_error(env, NULL, what);
-    return NULL;
-  }
-  /* An empty array may have no storage; callers index it only below its length. */
-  static uint8_t empty[8];
-  return data ? data : empty;
-}
-
-/* A non-negative integer below 2^32 (lengths, offsets, PFN limits). */
-static int get_index(napi_env env, napi_value value, uint32_t *out, const char *what) {
-  double d;
-  if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0 && d <= 4294967295.0) || (double)(uint32_t)d != d) {
-    napi_throw_range_error(env, NULL, what);
-    return 0;
-  }
-  *out = (uint32_t)d;
-  return 1;
-}
 
 static napi_value number(napi_env env, double value) {
   napi_value out;
@@ -162,8 +137,8 @@ struct frame_table {
 #define ACCOUNT_SHORT_TABLE 2
 
 static const char *account_error(int err) {
-  return err == ACCOUNT_NOT_INDEXED ? "accountRange: a PFN is not in the index"
-                                    : "accountRange: frame table shorter than the index";
+  return err == ACCOUNT_NOT_INDEXED ? "accountProcesses: a PFN is not in the index"
+                                    : "accountProcesses: frame table shorter than the index";
 }
 
 /* Add pages [from, to) to sum; 0, or ACCOUNT_* when the arrays do not agree. The loop of accountRangeJs. */
@@ -217,57 +192,6 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
   return 0;
 }
 
-/*
- * accountRange(pfns, attrs, from, to, bits, rank, limit, counts, flagsLo | null, zeroFrames, pmdKnown, acc).
- * Twin of accountRange (src/account/page-account.ts); zeroFrames is the sorted dense frames of the zero
- * pages. Sums are exact integers in both (below 2^53), so adding them up in another order changes nothing.
- */
-static napi_value account_range(napi_env env, napi_callback_info info) {
-  ARGS(12);
-  size_t npfns, nattrs, nbits, nrank, ncounts, nflags = 0, nzero, nacc;
-  uint32_t from, to, limit;
-  bool pmd_known;
-  napi_valuetype flags_type;
-  const uint32_t *pfns = typed(env, argv[0], napi_uint32_array, &npfns, "accountRange: pfns must be a Uint32Array");
-  if (!pfns) return NULL;
-  const uint8_t *attrs = typed(env, argv[1], napi_uint8_array, &nattrs, "accountRange: attrs must be a Uint8Array");
-  if (!attrs || !get_index(env, argv[2], &from, "accountRange: bad from") ||
-      !get_index(env, argv[3], &to, "accountRange: bad to"))
-    return NULL;
-  const uint32_t *bits = typed(env, argv[4], napi_uint32_array, &nbits, "accountRange: bits must be a Uint32Array");
-  if (!bits) return NULL;
-  const uint32_t *rank = typed(env, argv[5], napi_uint32_array, &nrank, "accountRange: rank must be a Uint32Array");
-  if (!rank || !get_index(env, argv[6], &limit, "accountRange: bad limit")) return NULL;
-  const uint32_t *counts = typed(env, argv[7], napi_uint32_array, &ncounts, "accountRange: counts must be a Uint32Array");
-  if (!counts) return NULL;
-  const uint32_t *flags_lo = NULL;
-  CHECK(napi_typeof(env, argv[8], &flags_type));
-  if (flags_type != napi_null && flags_type != napi_undefined) {
-    flags_lo = typed(env, argv[8], napi_uint32_array, &nflags, "accountRange: flagsLo must be a Uint32Array");
-    if (!flags_lo) return NULL;
-  }
-  const uint32_t *zero = typed(env, argv[9], napi_uint32_array, &nzero, "accountRange: zeroFrames must be a Uint32Array");
-  if (!zero) return NULL;
-  CHECK(napi_get_value_bool(env, argv[10], &pmd_known));
-  double *acc = typed(env, argv[11], napi_float64_array, &nacc, "accountRange: acc must be a Float64Array");
-  if (!acc) return NULL;
-  if (from > to || to > npfns || to > nattrs || nrank < nbits || nacc < SLOTS || (flags_lo && nflags < ncounts)) {
-    napi_throw_range_error(env, NULL, "accountRange: arrays and bounds do not agree");
-    return NULL;
-  }
-  struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, zero, nzero};
-  uint64_t sum[SLOTS] = {0};
-  int err = account_pages(&table, pfns, attrs, from, to, pmd_known, sum);
-  if (err) {
-    napi_throw_range_error(env, NULL, account_error(err));
-    return NULL;
-  }
-  for (int s = 0; s < SLOTS; s++) acc[s] += (double)sum[s];
-  napi_value undefined;
-  CHECK(napi_get_undefined(env, &undefined));
-  return undefined;
-}
-
 /* One process of accountProcesses: its pages, and where its sums go. */
 struct process_pages {
   const uint32_t *pfns;
@@ -303,8 +227,10 @@ static void *account_worker(void *arg) {
 
 /*
  * accountProcesses(pfnsList, attrsList, pmdKnown, bits, rank, limit, counts, flagsLo | null, zeroFrames, accs,
- * threads): accountRange over every page of many processes, shared between two threads. pmdKnown is a
- * Uint8Array (one per process), accs a Float64Array of 14 slots per process, added to.
+ * threads): the loop of accountRangeJs (src/account/page-account.ts) over every page of each process (or
+ * page range: callers pass subarrays), shared between two threads. zeroFrames is the sorted dense frames
+ * of the zero pages, pmdKnown a Uint8Array (one per process), accs a Float64Array of 14 slots per process,
+ * added to. Sums are exact integers in both (below 2^53), so adding them up in another order changes nothing.
  */
 static napi_value account_processes(napi_env env, napi_callback_info info) {
   ARGS(11);
@@ -514,8 +440,7 @@ int register_page_loops(napi_env env, napi_value exports) {
     const char *name;
     napi_callback fn;
   } fns[] = {
-      {"decodePagemap", decode_pagemap}, {"accountRange", account_range}, {"accountProcesses", account_processes},
-      {"maxBelow", max_below},
+      {"decodePagemap", decode_pagemap}, {"accountProcesses", account_processes}, {"maxBelow", max_below},
       {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
   };
   napi_value loops, fn;

@@ -4,15 +4,8 @@
 
 #include <node_api.h>
 
-#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-
-/* After an N-API call failed: make sure JavaScript gets an exception, not a silent undefined. */
-static inline void throw_if_none(napi_env env, const char *message) {
-  bool pending = false;
-  if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw_error(env, NULL, message);
-}
 
 /*
  * Decode `entries` pagemap entries (two u32 words each) into the present pages' PFNs and attributes

@@ -22,6 +22,7 @@
 
 #include <node_api.h>
 
+#include "napi_args.h"
 #include "page_loops.h"
 #include "proc_batch.h"
 
@@ -365,16 +366,8 @@ static napi_value open_processes(napi_env env, napi_callback_info info) {
   if (!get_string(env, argv[0], root, root_length + 2, "openProcesses: root must be a path")) goto fail;
   batch.root = root;
 
-  bool is_typed;
-  napi_typedarray_type type;
-  void *pids;
-  if (napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[1], &type, &batch.count, &pids, NULL, NULL) != napi_ok ||
-      type != napi_uint32_array) {
-    napi_throw_type_error(env, NULL, "openProcesses: pids must be a Uint32Array");
+  if (!(batch.pids = typed(env, argv[1], napi_uint32_array, &batch.count, "openProcesses: pids must be a Uint32Array")))
     goto fail;
-  }
-  batch.pids = pids;
 
   uint32_t nfiles;
   bool is_array;
@@ -568,18 +561,6 @@ static void *frames_worker(void *arg) {
   return NULL;
 }
 
-static int typed_u32(napi_env env, napi_value value, uint32_t **data, size_t *length) {
-  bool is_typed;
-  napi_typedarray_type type;
-  void *p;
-  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, value, &type, length, &p, NULL, NULL) != napi_ok || type != napi_uint32_array)
-    return 0;
-  static uint32_t empty[1];
-  *data = p ? p : empty;
-  return 1;
-}
-
 /*
  * readFrames(fd, runs, bits, rank, lo, hi | null, threads) -> 0 or -errno. The loop of readFrameFile
  * (src/procfs/kpage.ts) over a kpagecount or kpageflags fd, with the runs split between two threads by
@@ -590,25 +571,23 @@ static napi_value read_frames(napi_env env, napi_callback_info info) {
   napi_value argv[7], out;
   int32_t fd;
   uint32_t threads;
-  bool is_typed;
-  napi_typedarray_type type;
   size_t nruns, nbits, nrank, nlo, nhi = 0;
-  void *runs_data;
+  const double *runs;
   uint32_t *bits, *rank, *lo, *hi = NULL;
   napi_valuetype hi_type;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return NULL;
-  if (argc < 7 || napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed ||
-      napi_get_typedarray_info(env, argv[1], &type, &nruns, &runs_data, NULL, NULL) != napi_ok ||
-      type != napi_float64_array || nruns % 2 || !typed_u32(env, argv[2], &bits, &nbits) ||
-      !typed_u32(env, argv[3], &rank, &nrank) || !typed_u32(env, argv[4], &lo, &nlo) ||
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      !(runs = typed(env, argv[1], napi_float64_array, &nruns, "readFrames: runs must be a Float64Array")) ||
+      nruns % 2 || !(bits = typed(env, argv[2], napi_uint32_array, &nbits, "readFrames: bits must be a Uint32Array")) ||
+      !(rank = typed(env, argv[3], napi_uint32_array, &nrank, "readFrames: rank must be a Uint32Array")) ||
+      !(lo = typed(env, argv[4], napi_uint32_array, &nlo, "readFrames: lo must be a Uint32Array")) ||
       napi_typeof(env, argv[5], &hi_type) != napi_ok ||
-      (hi_type != napi_null && hi_type != napi_undefined && !typed_u32(env, argv[5], &hi, &nhi)) ||
+      (hi_type != napi_null && hi_type != napi_undefined &&
+       !(hi = typed(env, argv[5], napi_uint32_array, &nhi, "readFrames: hi must be a Uint32Array"))) ||
       napi_get_value_uint32(env, argv[6], &threads) != napi_ok) {
-    napi_throw_type_error(env, NULL, "readFrames(fd, runs, bits, rank, lo, hi, threads): bad arguments");
+    throw_if_none(env, "readFrames(fd, runs, bits, rank, lo, hi, threads): bad arguments");
     return NULL;
   }
-  const double *runs = runs_data;
   size_t count = nruns / 2;
   uint64_t total = 0;
   for (size_t r = 0; r < count; r++) {

@@ -46,6 +46,33 @@ const zeroFrameList = (table: FrameTable): Uint32Array => {
   return list;
 };
 
+/**
+ * accountRangeJs over pages [from, to) of each process, in native/page_loops.c; `threads` 2 shares the
+ * processes between two threads. Each process adds to its own 14 slots of `accs`.
+ */
+const accountNative = (
+  loops: NativePageLoops,
+  ranges: readonly { pages: ProcessPages; from: number; to: number }[],
+  table: FrameTable,
+  accs: Float64Array,
+  threads: number,
+): void => {
+  const { index } = table;
+  loops.accountProcesses(
+    ranges.map((r) => r.pages.pfns.subarray(r.from, r.to)),
+    ranges.map((r) => r.pages.attrs.subarray(r.from, r.to)),
+    Uint8Array.from(ranges, (r) => (r.pages.pmdKnown ? 1 : 0)),
+    index.bits,
+    index.rank,
+    index.limit,
+    table.counts,
+    table.flagsLo,
+    zeroFrameList(table),
+    accs,
+    threads,
+  );
+};
+
 /** Add pages [from, to) of a process to `acc`: native/page_loops.c when the addon is built, else accountRangeJs. */
 export const accountRange = (
   pages: ProcessPages,
@@ -67,21 +94,7 @@ export const accountRangeNative = (
   to: number,
   acc: Accumulator,
 ): void => {
-  const { index } = table;
-  loops.accountRange(
-    pages.pfns,
-    pages.attrs,
-    from,
-    to,
-    index.bits,
-    index.rank,
-    index.limit,
-    table.counts,
-    table.flagsLo,
-    zeroFrameList(table),
-    pages.pmdKnown,
-    acc,
-  );
+  accountNative(loops, [{ pages, from, to }], table, acc, 1);
 };
 
 /**
@@ -193,26 +206,16 @@ export const accountProcessesChecked = (
 ): { usage: MemUsage; vanished: number }[] => {
   const accs = new Float64Array(list.length * SLOTS);
   const accOf = (i: number): Accumulator => accs.subarray(i * SLOTS, (i + 1) * SLOTS);
-  if (nativeLoops) {
-    const { index } = table;
-    nativeLoops.accountProcesses(
-      list.map((p) => p.pfns.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
-      list.map((p) => p.attrs.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
-      Uint8Array.from(list, (p) => (p.pmdKnown ? 1 : 0)),
-      index.bits,
-      index.rank,
-      index.limit,
-      table.counts,
-      table.flagsLo,
-      zeroFrameList(table),
-      accs,
-      2,
-    );
-  } else {
-    list.forEach((pages, i) => {
-      accountRangeJs(pages, table, pages.vmaFirst[0]!, pages.vmaFirst[pages.vmas.length]!, accOf(i));
+  const ranges = list.map((pages) => ({
+    pages,
+    from: pages.vmaFirst[0]!,
+    to: pages.vmaFirst[pages.vmas.length]!,
+  }));
+  if (nativeLoops) accountNative(nativeLoops, ranges, table, accs, 2);
+  else
+    ranges.forEach((r, i) => {
+      accountRangeJs(r.pages, table, r.from, r.to, accOf(i));
     });
-  }
   return list.map((pages, i) => {
     const acc = accOf(i);
     return { usage: finishVmaRange(pages, table, 0, pages.vmas.length, acc), vanished: acc[VANISHED]! };

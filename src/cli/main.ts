@@ -46,7 +46,7 @@ export const run = async (argv: readonly string[], io: Io): Promise<number> => {
 };
 
 /**
- * bin/memusage hides NODE_EXTRA_CA_CERTS from Node's start-up (see its shebang) and passes the value in
+ * bin/memusage hides NODE_EXTRA_CA_CERTS from Node's start-up (see its sh line) and passes the value in
  * this variable; put it back so that commands started by `memusage run` see the environment the user set.
  */
 const SAVED_CA_CERTS = 'MEMUSAGE_NODE_EXTRA_CA_CERTS';
@@ -55,7 +55,7 @@ export const restoreCaCerts = (env: NodeJS.ProcessEnv): void => {
   const saved = env[SAVED_CA_CERTS];
   if (saved === undefined) return;
   delete env[SAVED_CA_CERTS];
-  // env -S expands an unset variable to "": Node ignores an empty NODE_EXTRA_CA_CERTS, so leave it unset.
+  // The sh line saves an unset variable as "": Node ignores an empty NODE_EXTRA_CA_CERTS, so leave it unset.
   if (saved !== '') env.NODE_EXTRA_CA_CERTS = saved;
 };
 

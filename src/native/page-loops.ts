@@ -15,20 +15,6 @@ export interface NativePageLoops {
     offset: number,
     counts: Float64Array,
   ): number;
-  accountRange(
-    pfns: Uint32Array,
-    attrs: Uint8Array,
-    from: number,
-    to: number,
-    bits: Uint32Array,
-    rank: Uint32Array,
-    limit: number,
-    counts: Uint32Array,
-    flagsLo: Uint32Array | undefined,
-    zeroFrames: Uint32Array,
-    pmdKnown: boolean,
-    acc: Float64Array,
-  ): void;
   accountProcesses(
     pfns: readonly Uint32Array[],
     attrs: readonly Uint8Array[],
@@ -50,7 +36,6 @@ export interface NativePageLoops {
 
 const NAMES: readonly (keyof NativePageLoops)[] = [
   'decodePagemap',
-  'accountRange',
   'accountProcesses',
   'maxBelow',
   'setBits',

@@ -12,8 +12,8 @@ export interface ProcBatch {
   lengths: Int32Array;
   data: Buffer;
   /**
-   * 6 slots per process for the pagemap read with it (see PREFETCH_*): status, first PFN in pfns, PFN
-   * count, first mapping in vmas, mapping count, non-swap markers.
+   * 6 slots per process for the pagemap read with it (see PM): status (PM_NOT_READ, PM_READ, PM_SHORT or
+   * -errno), first PFN in pfns, PFN count, first mapping in vmas, mapping count, non-swap markers.
    */
   pagemap: Float64Array;
   /** Present pages of every prefetched process, in address order. */

@@ -9,6 +9,7 @@ import {
   PAGE_IS_SWAPPED,
   type PagemapScanner,
 } from '../native/pagemap-scan.js';
+import { VMA_SLOTS } from '../native/proc-batch.js';
 import type { Vma } from '../parse/maps.js';
 import { ProcError } from './errors.js';
 import { openInDir, type PrefetchedPagemap, type ProcessDir } from './process-dir.js';
@@ -188,15 +189,16 @@ export class PagemapReader {
  */
 const fromPrefetched = (vmas: readonly Vma[], prefetched: PrefetchedPagemap): ProcessPages | undefined => {
   const { vmas: read } = prefetched;
-  if (read.length !== vmas.length * 4) return undefined;
+  if (read.length !== vmas.length * VMA_SLOTS) return undefined;
   const vmaFirst = new Uint32Array(vmas.length + 1);
   const swapPages = new Uint32Array(vmas.length);
   let first = 0;
   for (let v = 0; v < vmas.length; v++) {
-    if (read[v * 4] !== vmas[v]!.start || read[v * 4 + 1] !== vmas[v]!.end) return undefined;
+    const slot = v * VMA_SLOTS;
+    if (read[slot] !== vmas[v]!.start || read[slot + 1] !== vmas[v]!.end) return undefined;
     vmaFirst[v] = first;
-    first += read[v * 4 + 2]!;
-    swapPages[v] = read[v * 4 + 3]!;
+    first += read[slot + 2]!;
+    swapPages[v] = read[slot + 3]!;
   }
   vmaFirst[vmas.length] = first;
   return {

@@ -4,6 +4,7 @@ import {
   nativeProcBatch,
   PM,
   PM_NOT_READ,
+  PM_READ,
   PM_SHORT,
   type ProcBatch,
   VMA_SLOTS,
@@ -127,6 +128,8 @@ const prefetchedPagemap = (
   const slot = i * PM.slots;
   const status = batch.pagemap[slot + PM.status]!;
   if (status === PM_NOT_READ) return undefined;
+  if (status !== PM_READ && status !== PM_SHORT && status >= 0)
+    throw new Error(`native batch: unknown pagemap status ${status} for ${path}`);
   if (status === PM_SHORT)
     return new ProcError('gone', path, `${path}: address space went away during the read`);
   if (status < 0) return procErrorFromErrno(status, path);

@@ -190,19 +190,18 @@ describe('native page loops', () => {
     ).toThrow(RangeError);
     // PFN 40 is below the limit but not in the (empty) index.
     expect(() =>
-      loops.accountRange(
-        Uint32Array.of(40),
+      loops.accountProcesses(
+        [Uint32Array.of(40)],
+        [Uint8Array.of(0)],
         Uint8Array.of(0),
-        0,
-        1,
         bits,
         rank,
         100,
         new Uint32Array(0),
         undefined,
         new Uint32Array(0),
-        false,
         newAccumulator(),
+        1,
       ),
     ).toThrow(RangeError);
     expect(() => loops.setBits(bits, Uint32Array.of(64), 100)).toThrow(RangeError);

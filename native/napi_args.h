@@ -1,0 +1,45 @@
+/* Argument checks shared by the addon's N-API functions (page_loops.c, proc_batch.c). */
+#ifndef MEMUSAGE_NAPI_ARGS_H
+#define MEMUSAGE_NAPI_ARGS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <node_api.h>
+
+/* After a check or an N-API call failed: make sure JavaScript gets an exception, not a silent undefined. */
+static inline void throw_if_none(napi_env env, const char *message) {
+  bool pending = false;
+  if (napi_is_exception_pending(env, &pending) == napi_ok && !pending) napi_throw_error(env, NULL, message);
+}
+
+/* A typed array argument of one element type; NULL (with a TypeError thrown) otherwise. */
+static inline void *typed(napi_env env, napi_value value, napi_typedarray_type want, size_t *length,
+                          const char *what) {
+  bool is_typed = false;
+  napi_typedarray_type type;
+  void *data = NULL;
+  if (napi_is_typedarray(env, value, &is_typed) != napi_ok || !is_typed ||
+      napi_get_typedarray_info(env, value, &type, length, &data, NULL, NULL) != napi_ok || type != want) {
+    napi_throw_type_error(env, NULL, what);
+    return NULL;
+  }
+  /* An empty array may have no storage; callers index it only below its length. */
+  static uint8_t empty[8];
+  return data ? data : empty;
+}
+
+/* A non-negative integer below 2^32 (lengths, offsets, PFN limits); 0 with a RangeError thrown otherwise. */
+static inline int get_index(napi_env env, napi_value value, uint32_t *out, const char *what) {
+  double d;
+  if (napi_get_value_double(env, value, &d) != napi_ok || !(d >= 0 && d <= 4294967295.0) ||
+      (double)(uint32_t)d != d) {
+    napi_throw_range_error(env, NULL, what);
+    return 0;
+  }
+  *out = (uint32_t)d;
+  return 1;
+}
+
+#endif
