@@ -79,6 +79,19 @@ const collectAll = (
   );
 
 /**
+ * pagemap said nothing at all about a process that has mappings: no present, swapped, zero-page or marker
+ * entry. A live process almost never looks like this (its stack alone is resident), but one that exited
+ * after its maps were read always does: on an fd whose mm was torn down, PAGEMAP_SCAN reports zero regions
+ * on some kernels (6.18) where others fail with ESRCH. Such an answer must be re-checked, not shown as 0 B.
+ */
+const answeredNothing = (pages: ProcessPages): boolean =>
+  pages.vmas.length > 0 &&
+  pages.pfns.length === 0 &&
+  pages.markerPages === 0 &&
+  pages.swapPages.every((n) => n === 0) &&
+  pages.zeroPagesUnread.every((n) => n === 0);
+
+/**
  * One consistent snapshot: every process's PFNs are collected first, then kpagecount (and kpageflags
  * when needed) is read once for the union of frames, and only then is each process accounted.
  */
@@ -109,10 +122,10 @@ export const runPagemapEngine = (
     collected.map((c) => c.pages),
     table,
   );
-  for (const [i, { header }] of collected.entries()) {
+  for (const [i, { header, pages }] of collected.entries()) {
     const { usage, vanished } = accounted[i]!;
     const { status: _status, ...rest } = header;
-    if (vanished > 0 && !stillRunning(root, header.pid, header.startTime)) {
+    if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
       skipped.push({
         pid: header.pid,
         name: header.name,

@@ -4,7 +4,7 @@
  * the arithmetic is in the comments. PSS fixed point: one page is 4096 << 12 = 16 777 216, a page mapped n
  * times adds floor(16 777 216 / n), and the process total is shifted >> 12 (floor / 4096) once.
  */
-import { statSync, writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import type { Capabilities } from '../../../src/engine/capabilities.js';
@@ -490,6 +490,55 @@ describe('processes that cannot be measured', () => {
     const t = tree();
     const s = takeSnapshot({ procRoot: writeTree(t).root, pids: [202, 203, 999], engine: 'smaps' });
     expect(reasons(s)).toEqual({ 202: 'kernel-thread', 203: 'zombie', 999: 'no-such-process' });
+  });
+});
+
+describe('a process that exits between its maps and its pagemap scan', () => {
+  /**
+   * On a pagemap fd whose mm was torn down (the process exited and was reaped after its maps were read),
+   * PAGEMAP_SCAN answers zero regions on 6.18 where earlier kernels fail with ESRCH. The scanner below gives
+   * that empty answer; `reap` also removes the process's directory at that moment, as the kernel does.
+   */
+  const emptyScanner = (reap: () => void): PagemapScanner => ({
+    scan() {
+      reap();
+      return new Float64Array(0);
+    },
+  });
+  const A = MMAP_BASE;
+  const tree = (): ProcTree => {
+    const t = new ProcTree();
+    t.frames(9, 4, { count: 1, flags: ANON_FLAGS });
+    // 256 MiB: large enough that the engine scans it instead of reading it whole.
+    t.process(176)
+      .vma({ start: A, end: A + 256 * MiB })
+      .pages(A, 4, (i) => ({ pfn: 9 + i }));
+    return t;
+  };
+  const withEmptyScan = (reaped: boolean): Snapshot => {
+    const w = writeTree(tree());
+    const reap = (): void => {
+      if (reaped) rmSync(join(w.root, '176'), { recursive: true, force: true });
+    };
+    const caps: Capabilities = { ...probeCapabilities(w.root, {}), scanner: emptyScanner(reap) };
+    return takeDetailedSnapshot(
+      { procRoot: w.root, pids: [176], engine: 'pagemap' },
+      caps,
+      new UserNames('/nonexistent'),
+    ).snapshot;
+  };
+
+  it('is skipped as gone, not shown as a row of 0 bytes', () => {
+    const s = withEmptyScan(true);
+    expect(s.processes).toEqual([]);
+    expect(reasons(s)).toEqual({ 176: 'gone' });
+  });
+
+  it('is shown with what pagemap said when it still runs after the same empty answer', () => {
+    // Re-checked, found running (same start time): an empty address space is then what it has.
+    const s = withEmptyScan(false);
+    expect(reasons(s)).toEqual({});
+    expect(usageOf(s, 176)).toMatchObject({ rss: 0, pss: 0, uss: 0, vss: 256 * MiB });
   });
 });
 
