@@ -1,4 +1,4 @@
-import { writeFileSync } from 'node:fs';
+import { closeSync, constants, openSync, writeSync } from 'node:fs';
 import { ProcError, toProcError } from './errors.js';
 import type { ProcessDir } from './process-dir.js';
 
@@ -25,8 +25,14 @@ export const writeClearRefs = (dir: ProcessDir, value: ClearRefsValue): void => 
     );
   }
   try {
-    // flag 'r+': the file exists and must not be created; a regular fixture file is simply overwritten.
-    writeFileSync(path, `${value}\n`, { flag: 'r+' });
+    // Write-only: clear_refs is mode 0200, so a read-write open fails with EACCES for anyone but root, even
+    // the target's own user. No O_CREAT or O_TRUNC: the file must exist, and a fixture file is overwritten.
+    const fd = openSync(path, constants.O_WRONLY);
+    try {
+      writeSync(fd, `${value}\n`);
+    } finally {
+      closeSync(fd);
+    }
   } catch (error) {
     throw toProcError(error, path);
   }

@@ -1,8 +1,10 @@
 /** `memusage wss` through the real bin: the warning in --help, exit codes, the JSON/CSV/table shapes. */
-import { describe, expect } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { afterAll, describe, expect, it } from 'vitest';
 import type { WssRecord } from '../../src/sample/record.js';
 import { runCli, stderrLines } from '../helpers/cli.js';
 import { memhogTest } from '../helpers/memhog.js';
+import { AS_NOBODY, nobodyBin, removeNobodyCopy } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
 
 const MiB = 1024 * 1024;
@@ -67,5 +69,35 @@ describe.skipIf(!requireRoot())('memusage wss on memhog busy', () => {
       'method,t_ms,window_ms,pid,name,wss,anon,file,rss,map_start,map_end,map_perms,map_name',
     );
     expect(rows[1]).toMatch(new RegExp(`^clear-refs,\\d+,\\d+,${hog.pid},[^,]+,\\d+,\\d+,\\d+,\\d+,,,,$`));
+  });
+});
+
+describe.skipIf(!requireRoot())('memusage wss as an unprivileged user (setpriv to nobody)', () => {
+  afterAll(removeNobodyCopy);
+
+  it("measures the user's own process: clear_refs (mode 0200) is opened write-only", () => {
+    const bin = nobodyBin();
+    // The shell is nobody's own process, so nobody may write its clear_refs; $$ is its PID.
+    const r = spawnSync(
+      'setpriv',
+      [
+        ...AS_NOBODY,
+        'sh',
+        '-c',
+        `echo $$; "${process.execPath}" "${bin}" wss $$ -n 1 -i 0.2 --json; echo "exit $?"`,
+      ],
+      { encoding: 'utf8', cwd: '/', env: { ...process.env, NO_COLOR: '1' } },
+    );
+    const [shellPid, ...rest] = r.stdout.trim().split('\n');
+    expect(r.stderr).toBe('');
+    expect(rest.pop()).toBe('exit 0');
+    const doc = JSON.parse(rest.join('\n')) as WssRecord;
+    expect(doc.method).toBe('clear-refs');
+    expect(doc.samples).toHaveLength(1);
+    const sample = doc.samples[0]!;
+    expect(sample.pid).toBe(Number(shellPid));
+    // A shell waiting for its child touches little, but its RSS is real and WSS cannot exceed it.
+    expect(sample.rss).toBeGreaterThan(0);
+    expect(sample.wss).toBeLessThanOrEqual(sample.rss);
   });
 });

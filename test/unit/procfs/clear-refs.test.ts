@@ -18,7 +18,7 @@ const fixture = () => {
 
 it('writes 1, 2, 3 or 5 followed by a newline; refuses anything else without writing', () => {
   const t = fixture();
-  // A regular file stands in for /proc/10/clear_refs (opened with r+, so it must exist).
+  // A regular file stands in for /proc/10/clear_refs (opened write-only without O_CREAT, so it must exist).
   const path = `${t.root}/10/clear_refs`;
   writeFileSync(path, '');
   const dir = openProcessDir(t.root, 10);
