@@ -1,7 +1,7 @@
 import { CommanderError } from '@commander-js/extra-typings';
 import { EngineUnavailableError } from '../engine/errors.js';
 import { ProcError } from '../procfs/errors.js';
-import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, UsageError } from './errors.js';
+import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputError, UsageError } from './errors.js';
 import { type Io, processIo } from './io.js';
 import { createProgram, type RunState } from './program.js';
 
@@ -22,7 +22,7 @@ export const exitCodeFor = (error: unknown, io: Io): number => {
     io.err(`memusage: ${error.message}\n`);
     return EXIT_USAGE;
   }
-  if (error instanceof EngineUnavailableError || error instanceof ProcError) {
+  if (error instanceof EngineUnavailableError || error instanceof ProcError || error instanceof OutputError) {
     io.err(`memusage: ${error.message}\n`);
     return EXIT_FAILURE;
   }
@@ -63,11 +63,14 @@ export const restoreCaCerts = (env: NodeJS.ProcessEnv): void => {
 export const main = async (): Promise<void> => {
   restoreCaCerts(process.env);
   // A reader that went away (| head) is not an error of ours: end quietly with the status so far.
-  for (const stream of [process.stdout, process.stderr]) {
+  for (const [stream, name] of [
+    [process.stdout, 'standard output'],
+    [process.stderr, 'standard error'],
+  ] as const) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
       if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
       // Any other write error (disk full, I/O error on a redirected file): one line, status 1.
-      process.exitCode = exitCodeFor(error, processIo());
+      process.exitCode = exitCodeFor(new OutputError(name, error), processIo());
       process.exit();
     });
   }

@@ -7,6 +7,7 @@ import { defineShared } from './define/shared.js';
 import { defineSystem } from './define/system.js';
 import { defineTop } from './define/top.js';
 import { defineWss } from './define/wss.js';
+import { UsageError } from './errors.js';
 import type { Io } from './io.js';
 
 /** The outcome of a command: its exit status. */
@@ -33,7 +34,8 @@ export const createProgram = (io: Io, state: RunState): Command => {
         ),
     })
     .showSuggestionAfterError(true)
-    .helpCommand(true);
+    // commander's own help command shows the main help, exit 0, for a command it does not know.
+    .helpCommand(false);
   definePid(program, io, state);
   defineMaps(program, io, state);
   defineLibs(program, io, state);
@@ -42,5 +44,20 @@ export const createProgram = (io: Io, state: RunState): Command => {
   defineTop(program, io, state);
   defineWss(program, io, state);
   defineRun(program, io, state);
+  defineHelp(program);
   return program;
+};
+
+/** `memusage help [command]`: an unknown command name is a usage error, as it is without `help`. */
+const defineHelp = (program: Command): void => {
+  program
+    .command('help')
+    .argument('[command]', 'the command to describe')
+    .description('display help for command')
+    .action((name) => {
+      if (name === undefined) program.help();
+      const command = program.commands.find((c) => c.name() === name);
+      if (!command) throw new UsageError(`unknown command '${name}' (memusage --help lists the commands)`);
+      command.help();
+    });
 };
