@@ -1,6 +1,8 @@
+import { hidesOtherPids } from '../parse/mountinfo.js';
 import { PF_EXITING, PF_KTHREAD } from '../parse/stat.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
+import { procHidepid } from '../procfs/probe.js';
 import {
   closeProcessDir,
   type OpenOptions,
@@ -63,13 +65,25 @@ export const readHeader = (
 export const hugetlbBytes = (header: ProcessHeader): number =>
   statusBytes(header.status, 'HugetlbPages') ?? 0;
 
+/**
+ * Under hidepid=invisible another user's PID has no directory for us, exactly like a PID nobody has: say
+ * so, since the process may well exist. Root (CAP_SYS_PTRACE) sees every process whatever the mount says.
+ */
+const hiddenHint = (root: ProcRoot): string => {
+  if (process.geteuid?.() === 0) return '';
+  const hidepid = procHidepid(root);
+  return hidesOtherPids(hidepid)
+    ? ` (or it is another user's, hidden: ${root} is mounted with hidepid=${hidepid})`
+    : '';
+};
+
 /** Turn a per-process I/O failure into a Skipped entry; anything else is a bug and propagates. */
-export const skipFor = (pid: number, error: unknown, neverSeen: boolean): Skipped => {
+export const skipFor = (pid: number, error: unknown, neverSeen: boolean, root: ProcRoot): Skipped => {
   if (!(error instanceof ProcError)) throw error;
   switch (error.kind) {
     case 'gone':
       return neverSeen
-        ? { pid, reason: 'no-such-process', message: `no process with PID ${pid}` }
+        ? { pid, reason: 'no-such-process', message: `no process with PID ${pid}${hiddenHint(root)}` }
         : { pid, reason: 'gone', message: `${pid} exited while it was being measured` };
     case 'denied':
       return {
@@ -116,8 +130,8 @@ export const measureProcesses = <T>(
         const dir = dirs[i]!;
         out.push(
           dir instanceof ProcError
-            ? skipFor(chunk[i]!, dir, options.explicit)
-            : measureInDir(dir, users, options.cgroup, measure),
+            ? skipFor(chunk[i]!, dir, options.explicit, root)
+            : measureInDir(root, dir, users, options.cgroup, measure),
         );
       }
     } finally {
@@ -132,6 +146,7 @@ export const measureProcesses = <T>(
 };
 
 const measureInDir = <T>(
+  root: ProcRoot,
   dir: ProcessDir,
   users: UserNames,
   cgroup: boolean,
@@ -141,7 +156,7 @@ const measureInDir = <T>(
     const header = readHeader(dir, users, cgroup);
     return isSkipped(header) ? header : measure(dir, header);
   } catch (error) {
-    return skipFor(dir.pid, error, false);
+    return skipFor(dir.pid, error, false, root);
   } finally {
     closeProcessDir(dir);
   }

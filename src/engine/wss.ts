@@ -131,7 +131,7 @@ export class WorkingSetTracker {
         else marked.push(this.pagesInScope(entry.dir));
       } catch (error) {
         this.forget(pid);
-        skipped.push(skipFor(pid, error, false));
+        skipped.push(skipFor(pid, error, false, this.options.procRoot));
       }
     }
     if (marked.length > 0) {
@@ -159,7 +159,7 @@ export class WorkingSetTracker {
         else idlePages.set(pid, this.pagesInScope(dir));
       } catch (error) {
         this.forget(pid);
-        skipped.push(skipFor(pid, error, false));
+        skipped.push(skipFor(pid, error, false, this.options.procRoot));
       }
     }
     if (idlePages.size > 0) processes.push(...this.readIdle(idlePages));
@@ -190,7 +190,7 @@ export class WorkingSetTracker {
     try {
       dir = openProcessDir(this.options.procRoot, pid);
     } catch (error) {
-      return skipFor(pid, error, explicit);
+      return skipFor(pid, error, explicit, this.options.procRoot);
     }
     try {
       const stat = readStat(dir);
@@ -205,7 +205,7 @@ export class WorkingSetTracker {
       return entry;
     } catch (error) {
       closeProcessDir(dir);
-      return skipFor(pid, error, false);
+      return skipFor(pid, error, false, this.options.procRoot);
     }
   }
 

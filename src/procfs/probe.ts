@@ -1,6 +1,7 @@
-import { closeSync, existsSync, openSync } from 'node:fs';
+import { closeSync, existsSync, openSync, realpathSync } from 'node:fs';
 import { PM_PFN_HI_MASK, PM_PRESENT_HI } from '../kernel/pagemap-bits.js';
 import { parseMaps } from '../parse/maps.js';
+import { procMountHidepid } from '../parse/mountinfo.js';
 import { type ProcError, toProcError } from './errors.js';
 import { closeQuietly, openProc, preadFully, readProcBytes, readProcText } from './read.js';
 import type { ProcRoot } from './root.js';
@@ -44,4 +45,16 @@ export const pageSize = (root: ProcRoot): number | undefined => {
     if (auxv.readUInt32LE(i) === 6 && auxv.readUInt32LE(i + 4) === 0) return auxv.readUInt32LE(i + 8);
   }
   return undefined;
+};
+
+/**
+ * The hidepid option of the proc mount at `root` (see procMountHidepid), or undefined when there is none or
+ * it cannot be told (a fixture tree has no self/mountinfo).
+ */
+export const procHidepid = (root: ProcRoot): string | undefined => {
+  try {
+    return procMountHidepid(readProcText(`${root}/self/mountinfo`), realpathSync(root));
+  } catch {
+    return undefined;
+  }
 };
