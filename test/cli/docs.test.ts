@@ -65,6 +65,11 @@ describe('the man page, --help and README agree', () => {
     }
   });
 
+  it('the README says why tables are not drawn by cli-table3, with the measured figure', () => {
+    const performance = readme.slice(readme.indexOf('## Performance'), readme.indexOf('## Development'));
+    expect(performance).toMatch(/cli-table3[^]*100 ms[^]*340 rows[^]*5 ms/);
+  });
+
   it('the man page documents every exit status the CLI uses', () => {
     const exit = manSource.slice(manSource.indexOf('.Sh EXIT STATUS'), manSource.indexOf('.Sh EXAMPLES'));
     for (const code of ['0', '1', '2', '3']) expect(exit).toMatch(new RegExp(`^\\.It ${code}$`, 'm'));
