@@ -112,17 +112,11 @@ describe('memusage run: --json, --csv and --plot are never the "--" before CMD',
     expect(stderrLines(r)[0]).toBe('x');
   });
 
-  it('--json -- CMD: stdout is parsed by jq', () => {
-    const r = spawnSync(
-      'sh',
-      ['-c', `"${BIN}" run --json -- sh -c 'echo x; exit 5' | jq -r '.exit.status'`],
-      {
-        encoding: 'utf8',
-      },
-    );
-    expect(r.status, r.stderr).toBe(0);
-    expect(r.stdout).toBe('5\n');
-    expect(r.stderr).toMatch(/^x$/m);
+  it("--json -- CMD: stdout is the whole document (JSON.parse, stricter than jq), with CMD's status", () => {
+    const r = runCli(['run', '--json', '--', 'sh', '-c', 'echo x; exit 5']);
+    expect(r.exitCode).toBe(5);
+    expect((JSON.parse(r.stdout) as RunRecord).exit?.status).toBe(5);
+    expect(stderrLines(r)[0]).toBe('x');
   });
 
   const existingDir = mkdtempSync(join(dir, 'existing-'));
