@@ -33,3 +33,6 @@ export const unwritableReason = (path: string): string | undefined => {
   }
   return undefined;
 };
+
+/** Two names of one file as far as the names tell (a and ./a; links are not followed). */
+export const samePath = (a: string, b: string): boolean => resolve(a) === resolve(b);

@@ -8,7 +8,7 @@ import { RUN_CSV_COLUMNS, runCsvRows } from '../../view/run-records.js';
 import { renderRunSummary } from '../../view/run-summary.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
-import { unwritableReason } from '../output-path.js';
+import { samePath, unwritableReason } from '../output-path.js';
 import { writeOutput } from '../write-file.js';
 
 export interface RunOptions {
@@ -47,14 +47,16 @@ const checkOutputs = (options: RunOptions): Outputs => {
   };
   const named = Object.entries(outputs) as [keyof Outputs, string][];
   const toStdout = named.filter(([, path]) => path === '-').map(([option]) => `--${option}`);
-  if (toStdout.length > 1)
+  if (toStdout.length === 2)
     throw new UsageError(`${toStdout.join(' and ')} cannot both write to stdout; give one of them a file`);
+  if (toStdout.length > 2)
+    throw new UsageError(`${toStdout.join(', ')} cannot all write to stdout; give all but one a file`);
   for (const [option, path] of named) {
     const reason = unwritableReason(path);
     if (reason !== undefined) throw new UsageError(`--${option} ${path}: cannot write: ${reason}`);
   }
   for (const [i, [option, path]] of named.entries()) {
-    const other = named.slice(i + 1).find(([, p]) => p !== '-' && p === path);
+    const other = named.slice(i + 1).find(([, p]) => p !== '-' && samePath(p, path));
     if (other) throw new UsageError(`--${option} and --${other[0]} both write ${path}`);
   }
   return outputs;
