@@ -22,8 +22,11 @@ export interface MeasureOptions extends RootOptions {
   wssIntervalMs?: number;
   wssMethod?: WssMethodChoice;
   wssScope?: WssScope;
-  /** The command's stdio (default 'inherit'). */
-  stdio?: 'inherit' | 'ignore';
+  /**
+   * The command's stdio (default 'inherit'). 'stdout-to-stderr': its stdout goes to this process's stderr,
+   * so that this process's stdout can carry a report alone (`memusage run --json -`).
+   */
+  stdio?: 'inherit' | 'ignore' | 'stdout-to-stderr';
   /** Pass SIGINT and SIGTERM received by this process on to the command (the CLI does). */
   forwardSignals?: boolean;
   /** Aborting stops the measurement; a command gets SIGTERM and its exit is awaited. */
@@ -101,7 +104,11 @@ export const measure = async (target: MeasureTarget, options: MeasureOptions = {
   if ('command' in target) {
     const [file, ...args] = target.command;
     if (file === undefined) throw new CommandStartError('', 'ENOENT');
-    const child = execa(file, args, { stdio: options.stdio ?? 'inherit', reject: false });
+    const stdio = options.stdio ?? 'inherit';
+    const child = execa(file, args, {
+      stdio: stdio === 'stdout-to-stderr' ? ['inherit', 2, 'inherit'] : stdio,
+      reject: false,
+    });
     if (child.pid === undefined) {
       const result = await child;
       throw new CommandStartError(file, result.code ?? 'ENOENT');

@@ -12,16 +12,9 @@ const MiB = 1024 * 1024;
 
 describe('issue 5 commands: bad input', () => {
   it.each([
+    // The others are in test/unit/cli/usage-errors.test.ts (in process).
     [['maps'], /missing required argument 'pid'/],
-    [['maps', 'abc'], /'abc' is not a process ID/],
-    [['maps', '1', '--sort', 'bogus'], /unknown sort key 'bogus' \(known: address, name/],
-    [['maps', '1', '--json', '--csv'], /--json and --csv cannot be combined/],
-    [['maps', '1', '--limit', '0'], /'0' is not a positive whole number/],
     [['shared', '1'], /shared needs at least two different PIDs/],
-    [['shared', '1', '1'], /shared needs at least two different PIDs/],
-    [['libs', '--lib', '('], /--lib: invalid regular expression '\('/],
-    [['libs', '--sort', 'size'], /unknown sort key 'size'/],
-    [['system', '--json', '--csv'], /--json and --csv cannot be combined/],
   ])('%j → exit 2 and one stderr line', (args, pattern) => {
     const r = runCli(args);
     expect(r.exitCode).toBe(2);

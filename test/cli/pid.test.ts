@@ -16,15 +16,9 @@ const expectOneErrorLine = (stderr: string, pattern: RegExp) => {
 
 describe('memusage pid: bad input', () => {
   it.each([
+    // The others are in test/unit/cli/usage-errors.test.ts (in process).
     [['pid', 'abc'], /'abc' is not a process ID/],
-    [['pid', '0'], /outside the PID range/],
-    [['pid', '-5'], /'-5' is not a process ID/],
-    [['pid', '99999999'], /outside the PID range/],
-    [['pid'], /missing required argument 'pid'/],
     [['pid', '1', '--psss'], /unknown option '--psss'.*--pss/],
-    [['pid', '1', '--engine', 'fast'], /'fast' is not an engine/],
-    [['pid', '1', '--json', '--csv'], /--json and --csv cannot be combined/],
-    [['pid', '1', '--pss', '--json'], /--pss prints bare numbers/],
     [['frobnicate'], /unknown command 'frobnicate'/],
   ])('%j → exit 2 and one stderr line', (args, pattern) => {
     const r = runCli(args);

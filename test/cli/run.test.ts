@@ -1,12 +1,13 @@
 /** `memusage run` through the real bin: exit statuses like a shell, the summary, the files it writes. */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { RunRecord } from '../../src/sample/record.js';
 import { BIN, runCli, stderrLines } from '../helpers/cli.js';
 import { memhogPath } from '../helpers/memhog.js';
+import { nobodyBin, removeNobodyCopy, runAsNobody } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
 
 const MiB = 1024 * 1024;
@@ -38,14 +39,14 @@ describe('memusage run: exit statuses', () => {
     expect(killed.stderr).toMatch(/killed by SIGTERM/);
   });
 
-  it('passes its options to the command after --', () => {
+  it("passes its options to the command after --; with --json - the command's stdout goes to stderr", () => {
     const r = runCli(['run', '--json', '-', '--', 'sh', '-c', 'echo "$1"', 'sh', '--json']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout.startsWith('--json\n')).toBe(true);
-    const record = JSON.parse(r.stdout.slice('--json\n'.length)) as RunRecord;
+    // stdout is the report alone (| jq works); what the command printed reached the user on stderr.
+    const record = JSON.parse(r.stdout) as RunRecord;
     expect(record.command).toEqual(['sh', '-c', 'echo "$1"', 'sh', '--json']);
+    expect(stderrLines(r)[0]).toBe('--json');
   });
-
   it('gives the command the NODE_EXTRA_CA_CERTS the user set, which its own Node start-up skipped', () => {
     // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell script; sh expands these.
     const script = 'printf "%s|%s" "${NODE_EXTRA_CA_CERTS-unset}" "${MEMUSAGE_NODE_EXTRA_CA_CERTS-unset}"';
@@ -80,6 +81,101 @@ describe('memusage run: exit statuses', () => {
     expect(stderr).toMatch(/killed by SIGTERM \(status 143\)/);
     expect(stderr).toMatch(/tree PSS\s+peak/);
   });
+});
+
+describe('memusage run: --json, --csv and --plot are never the "--" before CMD', () => {
+  /** Run in a fresh directory so that a file named '--' (the old mistake) would be seen. */
+  const runIn = (cwd: string, args: string[]) => {
+    const r = spawnSync(BIN, args, { cwd, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+    return { exitCode: r.status, stdout: r.stdout, stderr: r.stderr };
+  };
+
+  it('--json -- true: the JSON goes to stdout, no file named "--" is written', () => {
+    const cwd = mkdtempSync(join(dir, 'cwd-'));
+    const r = runIn(cwd, ['run', '--json', '--', 'true']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect((JSON.parse(r.stdout) as RunRecord).command).toEqual(['true']);
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+
+  it.each([
+    [['--json'], (out: string) => (JSON.parse(out) as RunRecord).command],
+    [['--json', '-'], (out: string) => (JSON.parse(out) as RunRecord).command],
+    [['--csv'], (out: string) => out.split('\n')[0]],
+  ])("%j -- sh -c 'echo x': stdout is one document, the command's x is on stderr", (opts, parse) => {
+    const r = runCli(['run', ...opts, '--', 'sh', '-c', 'echo x']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).not.toMatch(/^x$/m);
+    expect(parse(r.stdout)).toEqual(
+      opts[0] === '--csv' ? 'record,t_ms,processes,rss_sum,rss,pss,uss,wss,pid,name' : ['sh', '-c', 'echo x'],
+    );
+    expect(stderrLines(r)[0]).toBe('x');
+  });
+
+  it("--json -- CMD: stdout is the whole document (JSON.parse, stricter than jq), with CMD's status", () => {
+    const r = runCli(['run', '--json', '--', 'sh', '-c', 'echo x; exit 5']);
+    expect(r.exitCode).toBe(5);
+    expect((JSON.parse(r.stdout) as RunRecord).exit?.status).toBe(5);
+    expect(stderrLines(r)[0]).toBe('x');
+  });
+
+  const existingDir = mkdtempSync(join(dir, 'existing-'));
+  it.each([
+    [
+      ['--plot', '/nonexistent/x.svg'],
+      /^memusage: --plot \/nonexistent\/x.svg: cannot write: directory \/nonexistent does not exist$/,
+    ],
+    [
+      ['--json', '/etc/passwd/x.json'],
+      /^memusage: --json \/etc\/passwd\/x.json: cannot write: \/etc\/passwd is not a directory$/,
+    ],
+    [['--csv', existingDir], /^memusage: --csv .*: cannot write: .* is a directory$/],
+    [['--json', '-', '--csv', '-'], /^memusage: --json and --csv cannot both write to stdout/],
+    [['--csv', '--json'], /^memusage: --json and --csv cannot both write to stdout/],
+    [['--json', join(dir, 'same'), '--plot', `${dir}/./same`], /^memusage: --json and --plot both write /],
+    [['--json', '--csv', '-', '--plot', '-'], /^memusage: --json, --csv, --plot cannot all write to stdout/],
+    [['--plot'], /^memusage: option '--plot <file>' argument '--' is invalid\. '--' is not a file name/],
+    [['--plot', '--json'], /^memusage: option '--plot <file>' argument '--json' is invalid/],
+  ])('%j -- CMD: usage error before CMD starts (exit 2, one line, CMD never runs)', (opts, pattern) => {
+    const marker = join(dir, `ran-${opts.join('_').replace(/\W/g, '')}`);
+    const r = runCli(['run', ...opts, '--', 'sh', '-c', `touch ${marker}; exit 0`]);
+    expect(r.exitCode).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(stderrLines(r)).toEqual([expect.stringMatching(pattern)]);
+    expect(existsSync(marker), 'the command ran').toBe(false);
+  });
+
+  it.skipIf(!requireRoot())(
+    'a directory the user cannot write: usage error before CMD starts (as nobody)',
+    () => {
+      // Root may write anywhere, so the check is seen as nobody: a root-owned 0755 directory is not writable.
+      const closed = mkdtempSync(join(tmpdir(), 'memusage-closed-'));
+      const open = mkdtempSync(join(tmpdir(), 'memusage-open-'));
+      chmodSync(closed, 0o755);
+      chmodSync(open, 0o777);
+      try {
+        const marker = join(open, 'ran');
+        const r = runAsNobody(nobodyBin(), [
+          'run',
+          '--json',
+          join(closed, 'r.json'),
+          '--',
+          'sh',
+          '-c',
+          `touch ${marker}`,
+        ]);
+        expect(r.exitCode).toBe(2);
+        expect(r.stderr).toBe(
+          `memusage: --json ${join(closed, 'r.json')}: cannot write: directory ${closed} is not writable\n`,
+        );
+        expect(existsSync(marker), 'the command ran').toBe(false);
+      } finally {
+        rmSync(closed, { recursive: true, force: true });
+        rmSync(open, { recursive: true, force: true });
+        removeNobodyCopy();
+      }
+    },
+  );
 });
 
 describe.skipIf(!requireRoot())('memusage run: accuracy against memhog', () => {

@@ -19,13 +19,8 @@ describe('memusage wss: help and usage errors', () => {
     }
   });
 
-  memhogTest('bad input → exit 2 with one line; a missing PID → exit 3', () => {
-    const both = runCli(['wss', '--anon', '--file', '1']);
-    expect(both.exitCode).toBe(2);
-    expect(stderrLines(both)).toEqual(['memusage: --anon and --file cannot be combined']);
-    const method = runCli(['wss', '--method', 'guess', '1']);
-    expect(method.exitCode).toBe(2);
-    expect(stderrLines(method)).toHaveLength(1);
+  // Usage errors (exit 2) are in test/unit/cli/usage-errors.test.ts (in process).
+  memhogTest('a missing PID → exit 3', () => {
     const missing = runCli(['wss', '-n', '1', '--json', '4194000']);
     expect(missing.exitCode).toBe(3);
     expect(stderrLines(missing)).toEqual(['memusage: no process with PID 4194000']);

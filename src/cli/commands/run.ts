@@ -8,6 +8,7 @@ import { RUN_CSV_COLUMNS, runCsvRows } from '../../view/run-records.js';
 import { renderRunSummary } from '../../view/run-summary.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
+import { samePath, unwritableReason } from '../output-path.js';
 import { writeOutput } from '../write-file.js';
 
 export interface RunOptions {
@@ -17,8 +18,9 @@ export interface RunOptions {
   wssInterval: number;
   wssMethod: WssMethodChoice;
   engine: EngineChoice;
-  json?: string;
-  csv?: string;
+  /** true: the option without a file, i.e. stdout, like '-'. */
+  json?: string | true;
+  csv?: string | true;
   plot?: string;
   bytes?: boolean;
   sysRoot?: string;
@@ -26,6 +28,39 @@ export interface RunOptions {
 
 /** Like a shell: 127 when the command is not found, 126 when it cannot be executed. */
 const startFailureStatus = (error: CommandStartError): number => (error.code === 'ENOENT' ? 127 : 126);
+
+interface Outputs {
+  json?: string;
+  csv?: string;
+  plot?: string;
+}
+
+/**
+ * The report files, checked before the command starts: a bad path must not cost the user a whole run nor
+ * lose the command's status. '-' is stdout, which can carry one report only.
+ */
+const checkOutputs = (options: RunOptions): Outputs => {
+  const outputs: Outputs = {
+    ...(options.json === undefined ? {} : { json: options.json === true ? '-' : options.json }),
+    ...(options.csv === undefined ? {} : { csv: options.csv === true ? '-' : options.csv }),
+    ...(options.plot === undefined ? {} : { plot: options.plot }),
+  };
+  const named = Object.entries(outputs) as [keyof Outputs, string][];
+  const toStdout = named.filter(([, path]) => path === '-').map(([option]) => `--${option}`);
+  if (toStdout.length === 2)
+    throw new UsageError(`${toStdout.join(' and ')} cannot both write to stdout; give one of them a file`);
+  if (toStdout.length > 2)
+    throw new UsageError(`${toStdout.join(', ')} cannot all write to stdout; give all but one a file`);
+  for (const [option, path] of named) {
+    const reason = unwritableReason(path);
+    if (reason !== undefined) throw new UsageError(`--${option} ${path}: cannot write: ${reason}`);
+  }
+  for (const [i, [option, path]] of named.entries()) {
+    const other = named.slice(i + 1).find(([, p]) => p !== '-' && samePath(p, path));
+    if (other) throw new UsageError(`--${option} and --${other[0]} both write ${path}`);
+  }
+  return outputs;
+};
 
 /** `memusage run -- CMD...`: measure a command's whole process tree while it runs; exit with its status. */
 export const runRun = async (
@@ -35,7 +70,9 @@ export const runRun = async (
 ): Promise<number> => {
   if (command.length === 0)
     throw new UsageError('run needs a command: memusage run [options] -- CMD [ARGS...]');
+  const outputs = checkOutputs(options);
   const { io } = ctx;
+  const reportToStdout = Object.values(outputs).includes('-');
   let record: Awaited<ReturnType<typeof measure>>;
   try {
     record = await measure(
@@ -50,6 +87,8 @@ export const runRun = async (
         wssIntervalMs: options.wssInterval * 1000,
         wssMethod: options.wssMethod,
         forwardSignals: true,
+        // The report owns stdout: the command's output still reaches the user, on stderr.
+        stdio: reportToStdout ? 'stdout-to-stderr' : 'inherit',
       },
     );
   } catch (error) {
@@ -60,11 +99,11 @@ export const runRun = async (
   const mode = options.bytes ? 'bytes' : 'human';
   io.err(renderRunSummary(record, { mode, chart: io.stderrIsTTY, width: io.columns }));
   const failures = [
-    options.json === undefined ? undefined : writeOutput(io, options.json, toJson(record), 'json'),
-    options.csv === undefined
+    outputs.json === undefined ? undefined : writeOutput(io, outputs.json, toJson(record), 'json'),
+    outputs.csv === undefined
       ? undefined
-      : writeOutput(io, options.csv, toCsv(RUN_CSV_COLUMNS, runCsvRows(record)), 'csv'),
-    options.plot === undefined ? undefined : writeOutput(io, options.plot, renderRunSvg(record), 'other'),
+      : writeOutput(io, outputs.csv, toCsv(RUN_CSV_COLUMNS, runCsvRows(record)), 'csv'),
+    outputs.plot === undefined ? undefined : writeOutput(io, outputs.plot, renderRunSvg(record), 'other'),
   ].filter((f) => f !== undefined);
   for (const f of failures) io.err(`memusage: ${f}\n`);
   const status = record.exit?.status ?? EXIT_FAILURE;

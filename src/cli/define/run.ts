@@ -13,13 +13,27 @@ const parsePercent = (text: string): number => {
   return value;
 };
 
+/** --plot's file: a word that starts with '-' is the next option or the '--' before CMD, never a file name. */
+const parsePlotFile = (text: string): string => {
+  if (text.startsWith('-') && text !== '-')
+    throw new InvalidArgumentError(
+      `'${text}' is not a file name (put the file right after --plot; ./${text} for a file named so)`,
+    );
+  return text;
+};
+
 const RUN_HELP = `
 Samples CMD and every process it starts (re-walked each sample). Every sample reads each process's VmRSS
 and VmHWM; exact tree snapshots (PSS, USS, distinct RSS) are spaced so they use at most --cpu-budget of
 one core (a 1 GiB process costs ~0.1 s of CPU per snapshot). The summary goes to stderr; the exit status
-is CMD's (128+N when killed by signal N; 127 not found, 126 not executable; 2 no command).
+is CMD's (128+N when killed by signal N; 127 not found, 126 not executable; 2 no command or a bad
+output file).
 Peak RSS per process is the kernel's VmHWM, never ru_maxrss (which Linux carries across exec).
 Put options for memusage before "--" and CMD after it.
+Output files are checked before CMD starts (directory exists and is writable): a bad one is a usage
+error (2) and CMD does not run. When a report goes to stdout (--json or --csv without a file, or '-'),
+CMD's own stdout goes to memusage's stderr, so that stdout holds the report alone (| jq works); only
+one report can go to stdout.
 With --wss:${WSS_WARNING.replace(/^\n/, ' ')}`;
 
 export const defineRun = (program: Command, io: Io, state: RunState): void => {
@@ -33,9 +47,19 @@ export const defineRun = (program: Command, io: Io, state: RunState): void => {
     .option('--wss', "also measure the tree's working set (writes clear_refs)")
     .option('--wss-interval <seconds>', 'working-set window', parseSeconds, 1)
     .option('--wss-method <method>', 'auto, clear-refs or idle', parseWssMethod, 'auto' as const)
-    .option('--json <file>', "write the summary and every sample as JSON (bytes, ms); '-' for stdout")
-    .option('--csv <file>', "write every sample and the summary as CSV (bytes, ms); '-' for stdout")
-    .option('--plot <file>', 'write an SVG chart of tree PSS (and WSS) over time')
+    .option(
+      '--json [file]',
+      'write the summary and every sample as JSON (bytes, ms); stdout without a file or with -',
+    )
+    .option(
+      '--csv [file]',
+      'write every sample and the summary as CSV (bytes, ms); stdout without a file or with -',
+    )
+    .option(
+      '--plot <file>',
+      "write an SVG chart of tree PSS (and WSS) over time; '-' for stdout",
+      parsePlotFile,
+    )
     .option('--bytes', 'exact bytes in the summary instead of human units')
     .addOption(engineOption())
     .addOption(procRootOption())
