@@ -2,46 +2,13 @@
  * The live `top` in a real terminal: tmux runs a shell, the shell runs memusage, the test types keys and
  * reads the screen. Three memhogs of known size (with --pid) make the order on screen predictable.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { type Memhog, startMemhog } from '../helpers/memhog.js';
 import { nobodyBin, removeNobodyCopy } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
-
-const SOCKET = `memusage-test-${process.pid}`;
-const tmux = (...args: string[]): string =>
-  execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The visible screen of a session's pane, one string per row (trailing blanks cut). */
-const screen = (session: string): string[] =>
-  tmux('capture-pane', '-p', '-t', session)
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((l) => l.trimEnd());
-
-const paneFlag = (session: string, flag: string): string =>
-  tmux('display-message', '-p', '-t', session, `#{${flag}}`).trim();
-
-/** Polls the screen until `predicate` holds; fails with the last screen when it never does. */
-const waitForScreen = async (
-  session: string,
-  predicate: (lines: string[]) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<string[]> => {
-  const deadline = Date.now() + timeoutMs;
-  let lines = screen(session);
-  while (!predicate(lines)) {
-    if (Date.now() > deadline) throw new Error(`screen never showed ${what}:\n${lines.join('\n')}`);
-    await sleep(100);
-    lines = screen(session);
-  }
-  return lines;
-};
+import { killTmux, paneFlag, startShell, tmux, waitForScreen } from '../helpers/tmux.js';
 
 /** PIDs of the table rows on screen, top to bottom. */
 const pidsOnScreen = (lines: string[]): number[] =>
@@ -58,13 +25,9 @@ const memusagePid = (session: string): number => {
   return Number(children[0]);
 };
 
-let sessions = 0;
-
 /** A 120×30 shell in tmux that runs `memusage top ARGS` and then prints its exit status. */
 const startTop = async (args: string[]): Promise<string> => {
-  const session = `s${++sessions}`;
-  tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, 'env PS1="PROMPT$ " sh');
-  await waitForScreen(session, (l) => l[0] === 'PROMPT$', 'the prompt');
+  const session = await startShell(120, 30);
   tmux(
     'send-keys',
     '-t',
@@ -113,11 +76,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
     pids = hogs.map((h) => h.pid);
   });
   afterAll(async () => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // no server left
-    }
+    killTmux();
     await Promise.all(hogs.map((h) => h.stop()));
     removeNobodyCopy();
   });
@@ -195,9 +154,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
     'an error while measuring restores the terminal, then one stderr line and exit 1',
     async () => {
       // As nobody the pagemap engine cannot run: the first measurement throws inside the live view.
-      const session = `s${++sessions}`;
-      tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, 'env PS1="PROMPT$ " sh');
-      await waitForScreen(session, (l) => l[0] === 'PROMPT$', 'the prompt');
+      const session = await startShell(120, 30);
       tmux(
         'send-keys',
         '-t',

@@ -4,7 +4,7 @@ import type { Io } from '../io.js';
 import { parsePidList, parsePositiveInt, parseSeconds, parseSizeOption } from '../parse-options.js';
 import type { RunState } from '../program.js';
 import { listColumns, topSelection } from '../top-options.js';
-import { engineOption, procRootOption } from './common.js';
+import { engineOption, procRootOption, wideOption } from './common.js';
 
 export const defineTop = (program: Command, io: Io, state: RunState): void => {
   program
@@ -40,6 +40,7 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
     .option('--watch <seconds>', 'print a new table every N seconds (for pipes)', parseSeconds)
     .option('-i, --interval <seconds>', 'seconds between refreshes of the live view', parseSeconds, 2)
     .addOption(engineOption())
+    .addOption(wideOption())
     .addOption(procRootOption())
     .action(async (options) => {
       if (options.listColumns) {
