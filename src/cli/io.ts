@@ -54,24 +54,33 @@ const processTerminal = (): LiveTerminal => ({
   },
 });
 
+/** COLUMNS when it holds a positive whole number, else undefined. */
+const envColumns = (env: Io['env']): number | undefined => {
+  const n = Number(env.COLUMNS);
+  return Number.isInteger(n) && n > 0 ? n : undefined;
+};
+
 /** The real process's streams. COLUMNS wins over the terminal's width, as in ps(1); 80 when neither. */
 export const processIo = (): Io => {
-  const envColumns = Number(process.env.COLUMNS);
+  const columns = envColumns(process.env);
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
     isTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
-    columns:
-      Number.isInteger(envColumns) && envColumns > 0
-        ? envColumns
-        : process.stdout.isTTY
-          ? process.stdout.columns
-          : 80,
+    columns: columns ?? (process.stdout.isTTY ? process.stdout.columns : 80),
     env: process.env,
     ...(process.stdout.isTTY ? { terminal: processTerminal() } : {}),
   };
 };
+
+/**
+ * Width to fit a table to; Infinity cuts nothing. Names are cut only to fit a terminal (or COLUMNS when it
+ * is set, even in a pipe): into a pipe or file they are whole, as ps and pmap do, so `| grep` finds them.
+ * `-w` (wide) shows whole names on a terminal too.
+ */
+export const tableWidth = (io: Io, wide: boolean | undefined): number =>
+  wide === true || (!io.isTTY && envColumns(io.env) === undefined) ? Number.POSITIVE_INFINITY : io.columns;
 
 /** Colour only on a terminal and never when NO_COLOR is set (https://no-color.org). */
 export const useColor = (io: Io): boolean => io.isTTY && !io.env.NO_COLOR && io.env.TERM !== 'dumb';

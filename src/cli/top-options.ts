@@ -25,6 +25,7 @@ export interface TopOptions {
   csv?: boolean;
   once?: boolean;
   watch?: number;
+  wide?: boolean;
   interval: number;
   engine: EngineChoice;
 }

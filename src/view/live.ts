@@ -1,6 +1,7 @@
 import type { PagemapDetail } from '../engine/pagemap-engine.js';
 import type { ProcessMemory, Snapshot } from '../engine/types.js';
 import type { Column } from './columns.js';
+import { clampFirst, HELP_LINES, type LiveView, rowMatches } from './live-state.js';
 import { renderTopTable } from './top-render.js';
 import { selectRows, type TopSelection, totalsOf } from './top-rows.js';
 import type { UnitMode } from './units.js';
@@ -26,6 +27,11 @@ export interface LiveStatus {
   /** Table rows on screen, and rows that matched before the screen height cut them. */
   shown: number;
   matched: number;
+  /** Index of the first row on screen among those that matched (scrolling). */
+  first?: number;
+  /** The applied name filter ('' for none), and the text being typed after `/`. */
+  filter?: string;
+  typing?: string | undefined;
   intervalSeconds: number;
   sort: Column;
   reverse: boolean;
@@ -37,19 +43,37 @@ export interface LiveStatus {
 export const sortLabel = (sort: Column, reverse: boolean): string =>
   `sort ${sort.header}, ${sort.kind === 'text' ? (reverse ? 'Z to A' : 'A to Z') : reverse ? 'smallest first' : 'largest first'}`;
 
-const KEYS_HELP = 'keys: q quit  s/> next sort column  < previous  r reverse  space refresh';
+const KEYS_HELP = 'keys: q quit  ? help  / filter  s > < sort  r reverse  arrows PgUp PgDn Home End scroll';
 
 /** The lines above the table: status (what matters while pressing keys first, for narrow windows), keys, notes. */
 export const headerLines = (s: LiveStatus): string[] => {
   const time = new Date(s.takenAt).toTimeString().slice(0, 8);
   const count = `${s.processes} process${s.processes === 1 ? '' : 'es'}`;
   const unreadable = s.unreadable > 0 ? `, ${s.unreadable} not readable` : '';
-  const shown = s.shown < s.matched ? `showing ${s.shown} of ${s.matched} rows  ` : '';
+  const first = s.first ?? 0;
+  const shown =
+    s.shown < s.matched
+      ? `showing ${s.shown === 0 ? 0 : `${first + 1}-${first + s.shown}`} of ${s.matched} rows  `
+      : '';
+  const filter = s.filter ? `filter "${s.filter}"${s.matched === 0 ? ' matches nothing' : ''}  ` : '';
+  const second =
+    s.typing === undefined
+      ? `${shown}${filter}${KEYS_HELP}`
+      : `filter: ${s.typing}_  (Enter applies, Esc cancels, empty shows all)`;
   return [
     `memusage top  ${time}  ${sortLabel(s.sort, s.reverse)}  every ${s.intervalSeconds}s  ${s.engine} engine  ${count}${unreadable}`,
-    `${shown}${KEYS_HELP}`,
+    second,
     ...s.notes,
   ];
+};
+
+/**
+ * The sort column's header with a marker: ▼ when values go down the list (sizes largest first), ▲ when
+ * they go up (text A to Z, or reversed); `*` where arrows may not display (no UTF-8 locale, NO_COLOR).
+ */
+export const markSortHeader = (column: Column, reverse: boolean, unicode: boolean): string => {
+  if (!unicode) return `${column.header}*`;
+  return `${column.header}${(column.kind !== 'text') !== reverse ? '▼' : '▲'}`;
 };
 
 /** Table rows that fit under `headerCount` header lines, a blank line, the column header and the totals row. */
@@ -105,13 +129,6 @@ export const composeScreen = (
   return `${HOME}${body}${lines.length < size.rows ? `\r\n${CLEAR_EOS}` : ''}`;
 };
 
-/** The shown column `step` places from the current sort column (wrapping); from outside the list, the first or last. */
-export const stepSortColumn = (columns: readonly Column[], current: Column, step: 1 | -1): Column => {
-  const i = columns.findIndex((c) => c.id === current.id);
-  const next = i < 0 ? (step === 1 ? 0 : columns.length - 1) : (i + step + columns.length) % columns.length;
-  return columns[next] ?? current;
-};
-
 /** Everything one live frame is drawn from: the last measurement and how the user wants it shown now. */
 export interface LiveFrame {
   snapshot: Snapshot;
@@ -119,16 +136,34 @@ export interface LiveFrame {
   detail: PagemapDetail | undefined;
   /** With the sort column and direction the keys chose. */
   selection: TopSelection;
+  /** Scroll position, filter and help screen (the view's sort and reverse are in `selection`). */
+  view: Pick<LiveView, 'first' | 'filter' | 'typing' | 'help'>;
   notes: readonly string[];
   intervalSeconds: number;
   table: { units: UnitMode; header: boolean; totals: boolean };
   size: { columns: number; rows: number };
   color: boolean;
+  /** The terminal can show ▼ and ▲ (UTF-8 locale). */
+  unicode: boolean;
 }
 
-/** The whole screen for one frame: header, then the table cut to the rows that fit (totals over those rows). */
-export const liveScreen = (f: LiveFrame): string => {
-  const { rows: matched } = selectRows(f.processes, f.detail, f.selection);
+/** One drawn frame: the screen, and where the rows stand (what scrolling keys need next). */
+export interface LiveDrawn {
+  screen: string;
+  /** The first row shown, after clamping to the rows there are now. */
+  first: number;
+  fit: number;
+  matched: number;
+}
+
+/**
+ * The whole screen for one frame: header, then the rows that match the filter from the scroll position,
+ * as many as fit (totals over those rows); or the help screen.
+ */
+export const liveScreen = (f: LiveFrame): LiveDrawn => {
+  const matched = selectRows(f.processes, f.detail, f.selection).rows.filter((row) =>
+    rowMatches(row, f.view.filter),
+  );
   const status: LiveStatus = {
     takenAt: f.snapshot.takenAt,
     engine: f.snapshot.engine,
@@ -140,13 +175,24 @@ export const liveScreen = (f: LiveFrame): string => {
     sort: f.selection.sort,
     reverse: f.selection.reverse,
     notes: f.notes,
+    filter: f.view.filter,
+    typing: f.view.typing,
   };
   // The number of header lines does not depend on the row count.
-  const rows = matched.slice(0, rowsThatFit(f.size.rows, headerLines(status).length, f.table));
-  const table = renderTopTable(f.selection.columns, rows, totalsOf(rows), {
-    ...f.table,
-    width: f.size.columns,
-    color: f.color,
-  });
-  return composeScreen(headerLines({ ...status, shown: rows.length }), table, f.size, f.color);
+  const fit = rowsThatFit(f.size.rows, headerLines(status).length, f.table);
+  const first = clampFirst(f.view.first, { fit, matched: matched.length });
+  const rows = matched.slice(first, first + fit);
+  const { sort, reverse } = f.selection;
+  const columns = f.selection.columns.map((c) =>
+    c.id === sort.id ? { ...c, header: markSortHeader(c, reverse, f.unicode) } : c,
+  );
+  const table = f.view.help
+    ? `${HELP_LINES.join('\n')}\n`
+    : renderTopTable(columns, rows, totalsOf(rows), {
+        ...f.table,
+        width: f.size.columns,
+        color: f.color,
+      });
+  const header = headerLines({ ...status, shown: rows.length, first });
+  return { screen: composeScreen(header, table, f.size, f.color), first, fit, matched: matched.length };
 };

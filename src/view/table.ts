@@ -8,6 +8,7 @@ export interface TableColumn {
 }
 
 export interface TableOptions {
+  /** Terminal cells to fit; Infinity (a pipe, or -w) cuts nothing. */
   width: number;
   header: boolean;
   color: boolean;

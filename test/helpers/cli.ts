@@ -12,8 +12,11 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Synchronous on purpose: kernel readings can then bracket the whole run (stableKernelReadings). */
-export const runCli = (args: readonly string[], env: Record<string, string> = {}): CliResult => {
+/**
+ * Synchronous on purpose: kernel readings can then bracket the whole run (stableKernelReadings).
+ * stdout is a pipe. A variable set to undefined in `env` is removed from the inherited environment.
+ */
+export const runCli = (args: readonly string[], env: Record<string, string | undefined> = {}): CliResult => {
   // Executed directly, as a user's shell does: its sh line is part of what is tested.
   const r = spawnSync(BIN, args, {
     encoding: 'utf8',

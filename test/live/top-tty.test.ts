@@ -2,46 +2,13 @@
  * The live `top` in a real terminal: tmux runs a shell, the shell runs memusage, the test types keys and
  * reads the screen. Three memhogs of known size (with --pid) make the order on screen predictable.
  */
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { type Memhog, startMemhog } from '../helpers/memhog.js';
 import { nobodyBin, removeNobodyCopy } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
-
-const SOCKET = `memusage-test-${process.pid}`;
-const tmux = (...args: string[]): string =>
-  execFileSync('tmux', ['-L', SOCKET, '-f', '/dev/null', ...args], { encoding: 'utf8' });
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** The visible screen of a session's pane, one string per row (trailing blanks cut). */
-const screen = (session: string): string[] =>
-  tmux('capture-pane', '-p', '-t', session)
-    .replace(/\n$/, '')
-    .split('\n')
-    .map((l) => l.trimEnd());
-
-const paneFlag = (session: string, flag: string): string =>
-  tmux('display-message', '-p', '-t', session, `#{${flag}}`).trim();
-
-/** Polls the screen until `predicate` holds; fails with the last screen when it never does. */
-const waitForScreen = async (
-  session: string,
-  predicate: (lines: string[]) => boolean,
-  what: string,
-  timeoutMs = 10_000,
-): Promise<string[]> => {
-  const deadline = Date.now() + timeoutMs;
-  let lines = screen(session);
-  while (!predicate(lines)) {
-    if (Date.now() > deadline) throw new Error(`screen never showed ${what}:\n${lines.join('\n')}`);
-    await sleep(100);
-    lines = screen(session);
-  }
-  return lines;
-};
+import { killTmux, paneFlag, startShell, tmux, waitForScreen } from '../helpers/tmux.js';
 
 /** PIDs of the table rows on screen, top to bottom. */
 const pidsOnScreen = (lines: string[]): number[] =>
@@ -58,18 +25,14 @@ const memusagePid = (session: string): number => {
   return Number(children[0]);
 };
 
-let sessions = 0;
-
 /** A 120×30 shell in tmux that runs `memusage top ARGS` and then prints its exit status. */
-const startTop = async (args: string[]): Promise<string> => {
-  const session = `s${++sessions}`;
-  tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, 'env PS1="PROMPT$ " sh');
-  await waitForScreen(session, (l) => l[0] === 'PROMPT$', 'the prompt');
+const startTop = async (args: string[], size = { columns: 120, rows: 30 }, env = ''): Promise<string> => {
+  const session = await startShell(size.columns, size.rows);
   tmux(
     'send-keys',
     '-t',
     session,
-    `${process.execPath} ${BIN} top --interval 0.5 ${args.join(' ')}; echo "EXIT:$?"`,
+    `${env}${process.execPath} ${BIN} top --interval 0.5 ${args.join(' ')}; echo "EXIT:$?"`,
     'Enter',
   );
   await waitForScreen(session, (l) => l[0]!.startsWith('memusage top '), 'the live header');
@@ -113,11 +76,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
     pids = hogs.map((h) => h.pid);
   });
   afterAll(async () => {
-    try {
-      tmux('kill-server');
-    } catch {
-      // no server left
-    }
+    killTmux();
     await Promise.all(hogs.map((h) => h.stop()));
     removeNobodyCopy();
   });
@@ -130,7 +89,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
       /^memusage top {2}\d\d:\d\d:\d\d {2}sort PSS, largest first {2}every 0\.5s {2}(pagemap|smaps_rollup) engine {2}3 processes$/,
     );
     expect(lines[1]).toMatch(/^keys: q quit/);
-    expect(lines.find((l) => /^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS\s+RSS$/.test(l))).toBeDefined();
+    expect(lines.find((l) => /^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS[▼*]\s+RSS$/.test(l))).toBeDefined();
     expect(lines.find((l) => /^\s+TOTAL\s/.test(l))).toBeDefined();
     expect(pidsOnScreen(lines)).toEqual([big, mid, small]);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(120);
@@ -152,7 +111,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
     tmux('send-keys', '-t', session, 's', 's'); // back to PSS, largest first
     lines = await waitForScreen(
       session,
-      (l) => l[0]!.includes('sort PSS, largest first') && l.some((x) => /^showing \d of 3 rows/.test(x)),
+      (l) => l[0]!.includes('sort PSS, largest first') && l.some((x) => /^showing 1-\d of 3 rows/.test(x)),
       'the rows that fit',
     );
     expect(lines).toHaveLength(7);
@@ -160,9 +119,79 @@ describe('memusage top, live in a terminal (tmux)', () => {
     // Header lines, a blank line, the column header, the rows, the totals row: 7 lines in all.
     const fit = 7 - (lines.indexOf('') + 1) - 2;
     expect(fit).toBeGreaterThan(0);
-    expect(lines.some((l) => l.startsWith(`showing ${fit} of 3 rows`))).toBe(true);
+    expect(lines.some((l) => l.startsWith(`showing 1-${fit} of 3 rows`))).toBe(true);
     expect(pidsOnScreen(lines)).toEqual([big, mid, small].slice(0, fit));
     expect(lines[6]).toMatch(/^\s+TOTAL\s/);
+
+    tmux('send-keys', '-t', session, 'q');
+    await expectRestored(session);
+  });
+
+  it('scrolling, the sort marker, the name filter and the help screen', async () => {
+    const [small, mid, big] = pids;
+    // 7 lines: the status line, the keys line, a blank line, the column header, two rows and TOTAL.
+    const session = await startTop(['--pid', pids.join(',')], { columns: 120, rows: 7 }, 'LANG=C.UTF-8 ');
+    let lines = await waitForScreen(
+      session,
+      (l) => l[1]!.startsWith('showing 1-2 of 3 rows'),
+      'two rows of three',
+    );
+    expect(lines.find((l) => /^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS▼\s+RSS$/.test(l))).toBeDefined();
+    expect(pidsOnScreen(lines)).toEqual([big, mid]);
+
+    const keys = async (names: string[], rows: string, expected: number[]) => {
+      tmux('send-keys', '-t', session, ...names);
+      const shown = await waitForScreen(session, (l) => l[1]!.startsWith(`showing ${rows} of 3 rows`), rows);
+      expect(pidsOnScreen(shown), names.join(' ')).toEqual(expected);
+    };
+    await keys(['Down'], '2-3', [mid, small]);
+    await keys(['Up'], '1-2', [big, mid]);
+    await keys(['j', 'j', 'j'], '2-3', [mid, small]); // stops at the last full screen
+    await keys(['Home'], '1-2', [big, mid]);
+    await keys(['End'], '2-3', [mid, small]);
+    await keys(['PageUp'], '1-2', [big, mid]);
+    await keys(['PageDown'], '2-3', [mid, small]);
+    await keys(['k'], '1-2', [big, mid]);
+
+    tmux('send-keys', '-t', session, 'r');
+    lines = await waitForScreen(session, (l) => l[0]!.includes('smallest first'), 'reversed');
+    expect(lines.find((l) => /\sPSS▲\s/.test(l))).toBeDefined();
+    expect(pidsOnScreen(lines)).toEqual([small, mid]);
+
+    // Command lines are `memhog anon 4`, `anon 12`, `anon 24`: the filter keeps one; space is text here.
+    tmux('send-keys', '-t', session, '/', 'anon 12');
+    await waitForScreen(
+      session,
+      (l) => l[1] === 'filter: anon 12_  (Enter applies, Esc cancels, empty shows all)',
+      'the prompt',
+    );
+    tmux('send-keys', '-t', session, 'Enter');
+    lines = await waitForScreen(
+      session,
+      (l) => l[1]!.startsWith('filter "anon 12"  keys:'),
+      'the filter applied',
+    );
+    expect(pidsOnScreen(lines)).toEqual([mid]);
+    // Esc cancels the new text and keeps the filter; an empty filter shows every row again.
+    tmux('send-keys', '-t', session, '/', 'xyz', 'Escape');
+    await waitForScreen(session, (l) => l[1]!.startsWith('filter "anon 12"  keys:'), 'the filter kept');
+    tmux('send-keys', '-t', session, '/', 'Enter');
+    lines = await waitForScreen(
+      session,
+      (l) => l[1]!.startsWith('showing 1-2 of 3 rows  keys:'),
+      'the filter cleared',
+    );
+    expect(pidsOnScreen(lines)).toEqual([small, mid]);
+
+    tmux('send-keys', '-t', session, '?');
+    lines = await waitForScreen(
+      session,
+      (l) => l.includes('Keys (any key returns to the table):'),
+      'the help',
+    );
+    expect(pidsOnScreen(lines)).toEqual([]);
+    tmux('send-keys', '-t', session, 'x');
+    lines = await waitForScreen(session, (l) => pidsOnScreen(l).length === 2, 'the table again');
 
     tmux('send-keys', '-t', session, 'q');
     await expectRestored(session);
@@ -195,9 +224,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
     'an error while measuring restores the terminal, then one stderr line and exit 1',
     async () => {
       // As nobody the pagemap engine cannot run: the first measurement throws inside the live view.
-      const session = `s${++sessions}`;
-      tmux('new-session', '-d', '-x', '120', '-y', '30', '-s', session, 'env PS1="PROMPT$ " sh');
-      await waitForScreen(session, (l) => l[0] === 'PROMPT$', 'the prompt');
+      const session = await startShell(120, 30);
       tmux(
         'send-keys',
         '-t',

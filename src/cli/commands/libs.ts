@@ -8,7 +8,7 @@ import {
 } from '../../view/libs-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
-import { useColor, writeData } from '../io.js';
+import { tableWidth, useColor, writeData } from '../io.js';
 import { parseRegexOption } from '../parse-options.js';
 import { sortKey } from './maps.js';
 
@@ -23,6 +23,8 @@ export interface LibsCliOptions {
   bytes?: boolean;
   json?: boolean;
   csv?: boolean;
+  /** -w: whole names on a terminal too. */
+  wide?: boolean;
 }
 
 /** `memusage libs`: every mapped file across processes, librank-style. */
@@ -45,7 +47,7 @@ export const runLibs = (ctx: CommandContext, o: LibsCliOptions): number => {
       renderLibsTable(files, {
         units: o.bytes ? 'bytes' : 'human',
         detail: o.detail === true,
-        width: io.columns,
+        width: tableWidth(io, o.wide),
         header: o.header,
         color: useColor(io),
       }),

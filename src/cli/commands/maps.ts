@@ -10,7 +10,7 @@ import {
 } from '../../view/maps-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
-import { useColor, writeData } from '../io.js';
+import { tableWidth, useColor, writeData } from '../io.js';
 
 export interface MapsCliOptions {
   all?: boolean;
@@ -22,6 +22,8 @@ export interface MapsCliOptions {
   bytes?: boolean;
   json?: boolean;
   csv?: boolean;
+  /** -w: whole names on a terminal too. */
+  wide?: boolean;
   engine: EngineChoice;
 }
 
@@ -53,7 +55,7 @@ export const runMaps = (ctx: CommandContext, pid: number, o: MapsCliOptions): nu
         units: o.bytes ? 'bytes' : 'human',
         all: o.all === true,
         flags: o.flags === true,
-        width: io.columns,
+        width: tableWidth(io, o.wide),
         header: o.header,
         color: useColor(io),
       }),

@@ -2,13 +2,15 @@ import { measureShared } from '../../engine/shared.js';
 import { renderSharedCsv, renderSharedJson, renderSharedTable } from '../../view/shared-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL, UsageError } from '../errors.js';
-import { useColor, writeData } from '../io.js';
+import { tableWidth, useColor, writeData } from '../io.js';
 
 export interface SharedCliOptions {
   header: boolean;
   bytes?: boolean;
   json?: boolean;
   csv?: boolean;
+  /** -w: whole names on a terminal too. */
+  wide?: boolean;
 }
 
 /** `memusage shared PID PID...`: exact pages shared among the processes and with everyone else. */
@@ -25,7 +27,7 @@ export const runShared = (ctx: CommandContext, pids: number[], o: SharedCliOptio
     io.out(
       renderSharedTable(result, {
         units: o.bytes ? 'bytes' : 'human',
-        width: io.columns,
+        width: tableWidth(io, o.wide),
         header: o.header,
         color: useColor(io),
       }),

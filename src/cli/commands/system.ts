@@ -3,13 +3,15 @@ import type { EngineChoice } from '../../engine/types.js';
 import { renderSystemCsv, renderSystemJson, renderSystemTable } from '../../view/system-render.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
-import { useColor, writeData } from '../io.js';
+import { tableWidth, useColor, writeData } from '../io.js';
 
 export interface SystemCliOptions {
   header: boolean;
   bytes?: boolean;
   json?: boolean;
   csv?: boolean;
+  /** -w: whole names on a terminal too. */
+  wide?: boolean;
   engine: EngineChoice;
 }
 
@@ -24,7 +26,7 @@ export const runSystem = (ctx: CommandContext, o: SystemCliOptions): number => {
     io.out(
       renderSystemTable(result, {
         units: o.bytes ? 'bytes' : 'human',
-        width: io.columns,
+        width: tableWidth(io, o.wide),
         header: o.header,
         color: useColor(io),
       }),

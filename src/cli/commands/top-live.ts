@@ -1,4 +1,6 @@
-import { composeScreen, ENTER_SCREEN, LEAVE_SCREEN, liveScreen, stepSortColumn } from '../../view/live.js';
+import { composeScreen, ENTER_SCREEN, LEAVE_SCREEN, liveScreen } from '../../view/live.js';
+import { decodeKeys } from '../../view/live-keys.js';
+import { initialView, pressKey, type Viewport } from '../../view/live-state.js';
 import type { TopSelection } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK } from '../errors.js';
@@ -6,9 +8,14 @@ import { type LiveTerminal, useColor } from '../io.js';
 import type { TopOptions } from '../top-options.js';
 import { measureTop, statusLines, type TopMeasurement } from './top.js';
 
+/** ▼ and ▲ only where the locale says UTF-8 and NO_COLOR does not ask for plain output. */
+const unicodeTerminal = (env: Readonly<Record<string, string | undefined>>): boolean =>
+  !env.NO_COLOR && /utf-?8/i.test(env.LC_ALL || env.LC_CTYPE || env.LANG || '');
+
 /**
  * `memusage top` on a terminal: redraw in place every interval on the alternate screen; keys change the
- * order. The terminal is restored on q, Ctrl-C, SIGINT/SIGTERM/SIGHUP and when measuring throws.
+ * order, scroll, filter and show help (view/live-state.ts). The terminal is restored on q, Ctrl-C,
+ * SIGINT/SIGTERM/SIGHUP and when measuring throws.
  */
 export const runTopLive = (
   ctx: CommandContext,
@@ -18,7 +25,9 @@ export const runTopLive = (
 ): Promise<number> =>
   new Promise((resolve, reject) => {
     const users = ctx.users();
-    let view = { sort: selection.sort, reverse: selection.reverse };
+    let view = initialView(selection.sort, selection.reverse);
+    // Where the rows stood at the last draw: the scrolling keys move within it.
+    let viewport: Viewport = { fit: 1, matched: 0 };
     let last: TopMeasurement | undefined;
     let timer: NodeJS.Timeout | undefined;
     let done = false;
@@ -26,17 +35,20 @@ export const runTopLive = (
 
     const draw = () => {
       if (!last) return;
-      ctx.io.out(
-        liveScreen({
-          ...last,
-          selection: { ...selection, ...view },
-          notes: statusLines(last.snapshot, false).slice(1),
-          intervalSeconds: options.interval,
-          table: { units: options.bytes ? 'bytes' : 'human', header: options.header, totals: options.totals },
-          size: terminal.size(),
-          color: useColor(ctx.io),
-        }),
-      );
+      const drawn = liveScreen({
+        ...last,
+        selection: { ...selection, sort: view.sort, reverse: view.reverse },
+        view,
+        notes: statusLines(last.snapshot, false).slice(1),
+        intervalSeconds: options.interval,
+        table: { units: options.bytes ? 'bytes' : 'human', header: options.header, totals: options.totals },
+        size: terminal.size(),
+        color: useColor(ctx.io),
+        unicode: unicodeTerminal(ctx.io.env),
+      });
+      view = { ...view, first: drawn.first };
+      viewport = { fit: drawn.fit, matched: drawn.matched };
+      ctx.io.out(drawn.screen);
     };
 
     const finish = (error?: unknown) => {
@@ -61,25 +73,20 @@ export const runTopLive = (
     const tick = guard(() => {
       clearTimeout(timer);
       const started = Date.now();
-      last = measureTop(ctx, { ...selection, ...view }, options, users);
+      last = measureTop(ctx, { ...selection, sort: view.sort, reverse: view.reverse }, options, users);
       draw();
       timer = setTimeout(tick, Math.max(0, options.interval * 1000 - (Date.now() - started)));
     });
 
-    const onKey = (key: string) =>
+    const onKey = (chunk: string) =>
       guard(() => {
-        // Escape sequences (arrows, function keys) are not bound; ignore them whole.
-        if (key.startsWith('\u001b')) return;
-        for (const ch of key) {
+        for (const key of decodeKeys(chunk)) {
           if (done) return;
-          if (ch === 'q' || ch === 'Q' || ch === '\u0003') finish();
-          else if (ch === 's' || ch === '>')
-            view = { ...view, sort: stepSortColumn(selection.columns, view.sort, 1) };
-          else if (ch === '<') view = { ...view, sort: stepSortColumn(selection.columns, view.sort, -1) };
-          else if (ch === 'r' || ch === 'R') view = { ...view, reverse: !view.reverse };
-          else if (ch === ' ') return tick();
-          else continue;
-          if (!done) draw();
+          const next = pressKey(view, key, selection.columns, viewport);
+          view = next.view;
+          if (next.action === 'quit') finish();
+          else if (next.action === 'refresh') tick();
+          else if (next.action === 'draw') draw();
         }
       })();
 

@@ -5,7 +5,23 @@ import { EXIT_OK } from '../errors.js';
 import type { TopOptions } from '../top-options.js';
 import { topFrame } from './top.js';
 
-/** `top --watch N`: a new table every N seconds, separated by a blank line, until interrupted. */
+const two = (n: number) => String(n).padStart(2, '0');
+
+/**
+ * The line above each table: when its snapshot was taken, local time with the UTC offset (a log read
+ * later, or on another machine, still says when), e.g. `--- 2026-11-29 22:30:05 +0100 ---`.
+ */
+export const watchStampLine = (takenAt: number): string => {
+  const d = new Date(takenAt);
+  const offset = -d.getTimezoneOffset();
+  const zone = `${offset < 0 ? '-' : '+'}${two(Math.floor(Math.abs(offset) / 60))}${two(Math.abs(offset) % 60)}`;
+  return `--- ${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())} ${zone} ---\n`;
+};
+
+/**
+ * `top --watch N`: a new table every N seconds, each under a line with its time, separated by a blank
+ * line, until interrupted. JSON and CSV get no such line (it would break their parsers; JSON has takenAt).
+ */
 export const runTopWatch = async (
   ctx: CommandContext,
   selection: TopSelection,
@@ -19,6 +35,7 @@ export const runTopWatch = async (
     const started = Date.now();
     const frame = topFrame(ctx, selection, options, users);
     if (!first) ctx.io.out('\n');
+    if (!options.json && !options.csv) ctx.io.out(watchStampLine(frame.snapshot.takenAt));
     ctx.io.out(frame.text);
     if (first) for (const line of frame.status) ctx.io.err(`${line}\n`);
     first = false;

@@ -6,7 +6,7 @@ import { renderTopCsv, renderTopJson, renderTopTable } from '../../view/top-rend
 import { selectRows, type TopSelection, totalsOf } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL } from '../errors.js';
-import { useColor, writeData } from '../io.js';
+import { tableWidth, useColor, writeData } from '../io.js';
 import type { TopOptions } from '../top-options.js';
 
 /** One measurement of `top`: the snapshot, the processes to show (kernel threads with --all) and frame detail. */
@@ -54,7 +54,7 @@ export const topFrame = (
       units: options.bytes ? 'bytes' : 'human',
       header: options.header,
       totals: options.totals,
-      width: ctx.io.columns,
+      width: tableWidth(ctx.io, options.wide),
       color: useColor(ctx.io),
     });
   return {

@@ -20,3 +20,10 @@ export const framesEngineOption = () =>
 
 /** Hidden: read another directory laid out like /proc (tests, captures); MEMUSAGE_PROC_ROOT does the same. */
 export const procRootOption = () => new Option('--proc-root <dir>').hideHelp();
+
+/** -w: whole names on a terminal too (in a pipe or file they are never cut unless COLUMNS is set). */
+export const wideOption = () =>
+  new Option(
+    '-w, --wide',
+    'never cut names to fit the terminal (a pipe or file gets them whole unless COLUMNS is set)',
+  );

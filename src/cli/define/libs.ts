@@ -3,7 +3,7 @@ import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePositiveInt } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { procRootOption } from './common.js';
+import { procRootOption, wideOption } from './common.js';
 
 export const defineLibs = (program: Command, io: Io, state: RunState): void => {
   program
@@ -19,6 +19,7 @@ export const defineLibs = (program: Command, io: Io, state: RunState): void => {
     .option('--bytes', 'exact bytes instead of human units')
     .option('--json', 'JSON document, values in bytes')
     .option('--csv', 'CSV, values in bytes')
+    .addOption(wideOption())
     .addOption(procRootOption())
     .addHelpText(
       'after',

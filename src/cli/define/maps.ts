@@ -3,7 +3,7 @@ import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid, parsePositiveInt } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { framesEngineOption, procRootOption } from './common.js';
+import { framesEngineOption, procRootOption, wideOption } from './common.js';
 
 export const defineMaps = (program: Command, io: Io, state: RunState): void => {
   program
@@ -26,6 +26,7 @@ export const defineMaps = (program: Command, io: Io, state: RunState): void => {
     .option('--json', 'JSON document, values in bytes')
     .option('--csv', 'CSV, values in bytes')
     .addOption(framesEngineOption())
+    .addOption(wideOption())
     .addOption(procRootOption())
     .addHelpText(
       'after',

@@ -2,7 +2,7 @@ import type { Command } from '@commander-js/extra-typings';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import type { RunState } from '../program.js';
-import { engineOption, procRootOption } from './common.js';
+import { engineOption, procRootOption, wideOption } from './common.js';
 
 export const defineSystem = (program: Command, io: Io, state: RunState): void => {
   program
@@ -13,6 +13,7 @@ export const defineSystem = (program: Command, io: Io, state: RunState): void =>
     .option('--json', 'JSON document (parts, the meminfo fields used, userspace sums), values in bytes')
     .option('--csv', 'CSV: one line per part, values in bytes')
     .addOption(engineOption())
+    .addOption(wideOption())
     .addOption(procRootOption())
     .addHelpText(
       'after',

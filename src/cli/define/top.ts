@@ -4,7 +4,7 @@ import type { Io } from '../io.js';
 import { parsePidList, parsePositiveInt, parseSeconds, parseSizeOption } from '../parse-options.js';
 import type { RunState } from '../program.js';
 import { listColumns, topSelection } from '../top-options.js';
-import { engineOption, procRootOption } from './common.js';
+import { engineOption, procRootOption, wideOption } from './common.js';
 
 export const defineTop = (program: Command, io: Io, state: RunState): void => {
   program
@@ -37,10 +37,24 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
     .option('--json', 'one JSON document (bytes), then exit')
     .option('--csv', 'CSV (bytes), then exit')
     .option('--once', 'print one table and exit, even on a terminal')
-    .option('--watch <seconds>', 'print a new table every N seconds (for pipes)', parseSeconds)
+    .option(
+      '--watch <seconds>',
+      'print a new table every N seconds (for pipes), each under a line with its time',
+      parseSeconds,
+    )
     .option('-i, --interval <seconds>', 'seconds between refreshes of the live view', parseSeconds, 2)
     .addOption(engineOption())
+    .addOption(wideOption())
     .addOption(procRootOption())
+    .addHelpText(
+      'after',
+      `
+Keys of the live view: q quit, s or > next sort column, < previous, r reverse, space measure now,
+Up/Down or k/j scroll a row, PgUp/PgDn or b/f a page, Home/End or g/G to the first/last rows,
+/ filter by name or command line (Enter applies, Esc cancels, empty clears), ? the key list.
+Into a pipe or file the command line is never cut (unless COLUMNS is set); -w: not on a terminal either.
+`,
+    )
     .action(async (options) => {
       if (options.listColumns) {
         io.out(listColumns());
