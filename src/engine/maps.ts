@@ -6,7 +6,13 @@ import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
 import { measureProcesses } from './process-header.js';
-import { type RowUsage, readSmapsProcess, type SmapsProcess } from './smaps-rows.js';
+import {
+  type RowUsage,
+  readSmapsProcess,
+  SMAPS_NOTES,
+  type SmapsProcess,
+  smapsEngineReason,
+} from './smaps-rows.js';
 import { takeDetailedSnapshot } from './snapshot.js';
 import type { EngineChoice, ProcessMemory, Snapshot } from './types.js';
 
@@ -87,19 +93,6 @@ const rowsOf = (pages: ProcessPages, table: FrameTable, o: MapsOptions) => {
   return { rows, total, totalStates: pageStatesOf(sum) };
 };
 
-/** Why the smaps engine measured, for users: where the numbers come from and what they mean. */
-export const smapsEngineReason = (choice: EngineChoice | undefined, framesReason: string): string =>
-  `smaps engine: ${choice === 'smaps' ? 'requested with --engine smaps' : framesReason}, so the values ` +
-  "come from /proc/PID/smaps, the kernel's own per-mapping PSS (floored to the KiB), and USS is " +
-  'Private_Clean + Private_Dirty';
-
-/** Caveats of every smaps-engine view (maps, libs). */
-export const SMAPS_NOTES: readonly string[] = [
-  'smaps shows only processes you may trace (your own, as non-root)',
-  'smaps cannot show zero-page mappings, nor tell file pages from shmem (tmpfs) pages: - where unknown',
-  "SWAP is smaps' Swap, which for shmem mappings counts the shmem swapped out",
-];
-
 /** One smaps block per VMA, grouped into rows as rowsOf does with pages. */
 const smapsRowsOf = (proc: SmapsProcess, o: MapsOptions): { rows: MappingRow[] } => {
   const rows: MappingRow[] = [];
@@ -143,7 +136,7 @@ const measureMapsFromSmaps = (o: MapsOptions, caps: Capabilities, users: UserNam
     { files: [] },
     (dir, header) => ({ header, smaps: readSmapsProcess(dir) }),
   );
-  const notes = [...SMAPS_NOTES];
+  const notes: string[] = [...SMAPS_NOTES.maps];
   if (result && !('reason' in result) && !result.smaps.consistent) {
     notes.push('the process changed between reads of smaps and smaps_rollup: TOTAL is the sum of the rows');
   }

@@ -3,6 +3,7 @@ import { OUTSIDE_PAGEMAP, type Vma } from '../parse/maps.js';
 import type { KbFields, SmapsEntry } from '../parse/smaps.js';
 import type { ProcessDir } from '../procfs/process-dir.js';
 import { readSmaps, readSmapsRollup } from '../procfs/smaps.js';
+import type { EngineChoice } from './types.js';
 
 /**
  * A MemUsage whose PSS of anonymous pages may be unknown: smaps does not print it per mapping, and a mapping
@@ -162,6 +163,27 @@ export const smapsProcess = (all: readonly SmapsEntry[], rollup: KbFields): Smap
   };
   return { mappings, total, consistent };
 };
+
+/** Why the smaps engine measured, for users: where the numbers come from and what they mean. */
+export const smapsEngineReason = (choice: EngineChoice | undefined, framesReason: string): string =>
+  `smaps engine: ${choice === 'smaps' ? 'requested with --engine smaps' : framesReason}, so the values ` +
+  "come from /proc/PID/smaps, the kernel's own per-mapping PSS (floored to the KiB), and USS is " +
+  'Private_Clean + Private_Dirty';
+
+const TRACEABLE = 'smaps shows only processes you may trace (your own, as non-root)';
+
+/** Caveats of the smaps-engine views. */
+export const SMAPS_NOTES = {
+  maps: [
+    TRACEABLE,
+    'smaps cannot show zero-page mappings, nor tell file pages from shmem (tmpfs) pages: - where unknown',
+    "SWAP is smaps' Swap, which for shmem mappings counts the shmem swapped out",
+  ],
+  libs: [
+    TRACEABLE,
+    "a file's RSS (distinct pages) is - where smaps cannot tell which pages its mappings share (more than one process, or mappings over the same part of the file)",
+  ],
+} as const;
 
 /** Reads of smaps and smaps_rollup tried before the rows' sum stands in for the total. */
 const TRIES = 3;
