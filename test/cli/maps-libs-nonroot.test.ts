@@ -8,8 +8,8 @@ import { chmodSync, copyFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
-import { AS_NOBODY, nobodyBin, removeNobodyCopy, runAsNobody } from '../helpers/nobody.js';
 import { memhogPath, TEST_CACHE_DIR } from '../helpers/memhog.js';
+import { AS_NOBODY, nobodyBin, removeNobodyCopy, runAsNobody } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
 
 interface SmapsBlock {
