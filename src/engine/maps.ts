@@ -5,6 +5,14 @@ import type { FrameTable } from '../procfs/kpage.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
+import { measureProcesses } from './process-header.js';
+import {
+  type RowUsage,
+  readSmapsProcess,
+  SMAPS_NOTES,
+  type SmapsProcess,
+  smapsEngineReason,
+} from './smaps-rows.js';
 import { takeDetailedSnapshot } from './snapshot.js';
 import type { EngineChoice, ProcessMemory, Snapshot } from './types.js';
 
@@ -20,7 +28,8 @@ export interface MappingRow {
   end?: number;
   perms?: string;
   offset?: number;
-  usage: MemUsage;
+  /** From smaps, PSS of anon pages may be unknown (null); from pagemap, every field is as in MemUsage. */
+  usage: RowUsage;
   /** With `flags`: page states from kpageflags. */
   states?: PageStates;
 }
@@ -84,15 +93,79 @@ const rowsOf = (pages: ProcessPages, table: FrameTable, o: MapsOptions) => {
   return { rows, total, totalStates: pageStatesOf(sum) };
 };
 
+/** One smaps block per VMA, grouped into rows as rowsOf does with pages. */
+const smapsRowsOf = (proc: SmapsProcess, o: MapsOptions): { rows: MappingRow[] } => {
+  const rows: MappingRow[] = [];
+  const byName = new Map<string, MappingRow>();
+  for (const { vma, usage } of proc.mappings) {
+    const name = mappingName(vma.name);
+    const row = o.all ? undefined : byName.get(name);
+    if (row) {
+      row.mappings++;
+      for (const key of Object.keys(usage) as (keyof RowUsage)[]) {
+        const a = row.usage[key];
+        const b = usage[key];
+        (row.usage as Record<keyof RowUsage, number | null>)[key] = a === null || b === null ? null : a + b;
+      }
+      continue;
+    }
+    const fresh: MappingRow = { name, mappings: 1, start: vma.start, usage: { ...usage } };
+    if (o.all) Object.assign(fresh, { end: vma.end, perms: vma.perms, offset: vma.offset });
+    else byName.set(name, fresh);
+    rows.push(fresh);
+  }
+  return { rows };
+};
+
 /**
- * Measure one process mapping by mapping, from the same pages and frame table as its total, so the rows add
- * up to what `memusage pid` prints. Needs the pagemap engine (frames); smaps alone cannot give exact rows.
+ * Without page frames (or with --engine smaps): the kernel's per-mapping smaps. The process record is the
+ * smaps total, so rows, TOTAL and the process agree; they sum to smaps_rollup (see smapsProcess).
+ */
+const measureMapsFromSmaps = (o: MapsOptions, caps: Capabilities, users: UserNames): MapsResult => {
+  if (o.flags) {
+    throw new EngineUnavailableError(
+      `maps --flags needs the pagemap engine (page flags): ${o.engine === 'smaps' ? '--engine smaps was given' : caps.framesReason}`,
+    );
+  }
+  const takenAt = Date.now();
+  const [result] = measureProcesses(
+    o.procRoot,
+    [o.pid],
+    users,
+    { explicit: true, cgroup: false },
+    { files: [] },
+    (dir, header) => ({ header, smaps: readSmapsProcess(dir) }),
+  );
+  const notes: string[] = [...SMAPS_NOTES.maps];
+  if (result && !('reason' in result) && !result.smaps.consistent) {
+    notes.push('the process changed between reads of smaps and smaps_rollup: TOTAL is the sum of the rows');
+  }
+  const snapshot: Snapshot = {
+    takenAt,
+    engine: 'smaps',
+    engineReason: smapsEngineReason(o.engine, caps.framesReason),
+    notes,
+    processes: [],
+    skipped: [],
+  };
+  if (!result || 'reason' in result) {
+    if (result) snapshot.skipped.push(result);
+    return { snapshot, process: undefined, rows: [], total: undefined };
+  }
+  const { status: _status, ...rest } = result.header;
+  const process: ProcessMemory = { ...rest, usage: result.smaps.total, source: 'smaps' };
+  snapshot.processes.push(process);
+  return { snapshot, process, total: result.smaps.total, ...smapsRowsOf(result.smaps, o) };
+};
+
+/**
+ * Measure one process mapping by mapping. With the pagemap engine, from the same pages and frame table as
+ * its total, so the rows add up to what `memusage pid` prints; without page frames (not root), from the
+ * kernel's smaps of the process, summing to its smaps_rollup.
  */
 export const measureMaps = (o: MapsOptions, caps: Capabilities, users: UserNames): MapsResult => {
-  if (o.engine === 'smaps') {
-    throw new EngineUnavailableError(
-      'maps needs the pagemap engine (page frames); --engine smaps cannot do it',
-    );
+  if (o.engine === 'smaps' || (o.engine !== 'pagemap' && !caps.frames)) {
+    return measureMapsFromSmaps(o, caps, users);
   }
   const { snapshot, detail } = takeDetailedSnapshot(
     { procRoot: o.procRoot, pids: [o.pid], engine: 'pagemap', flags: true },

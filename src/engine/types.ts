@@ -1,6 +1,7 @@
 import type { MemUsage } from '../account/usage.js';
 
-export type EngineName = 'pagemap' | 'smaps_rollup';
+/** 'smaps': per-mapping views (maps, libs) read from /proc/PID/smaps, without page frames. */
+export type EngineName = 'pagemap' | 'smaps_rollup' | 'smaps';
 export type EngineChoice = 'auto' | 'pagemap' | 'smaps';
 
 /** One measured process. */

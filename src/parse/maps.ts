@@ -11,8 +11,11 @@ export interface Vma {
 
 const MAPS_LINE = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)(?: +(.*))?$/;
 
-/** Mappings that lie outside the pagemap range: pagemap reads return 0 bytes for them. */
-const OUTSIDE_PAGEMAP = new Set(['[vsyscall]', '[vectors]']);
+/**
+ * Mappings that lie outside the pagemap range: pagemap reads return 0 bytes for them. They are the gate
+ * VMA, which is not in the process's mm either: smaps lists it, smaps_rollup and VmSize leave it out.
+ */
+export const OUTSIDE_PAGEMAP: ReadonlySet<string> = new Set(['[vsyscall]', '[vectors]']);
 
 /** Parse one maps line, or undefined for a line that is not one. */
 export const parseMapsLine = (line: string): Vma | undefined => {

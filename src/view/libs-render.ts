@@ -18,8 +18,9 @@ export const LIBS_SORT_KEYS = [
 ] as const;
 export type LibsSortKey = (typeof LIBS_SORT_KEYS)[number];
 
+/** A size to sort by; an unknown RSS (smaps engine) sorts below every known one. */
 const value = (f: MappedFile, key: LibsSortKey): number | string =>
-  key === 'path' ? f.path : key === 'avgpss' ? f.avgPss : key === 'mappedrss' ? f.mappedRss : f[key];
+  key === 'path' ? f.path : key === 'avgpss' ? f.avgPss : key === 'mappedrss' ? f.mappedRss : (f[key] ?? -1);
 
 /** Sort (ties by path), reverse, limit; each file's processes are listed by PSS, largest first. */
 export const selectFiles = (
@@ -57,7 +58,7 @@ export const renderLibsTable = (files: readonly MappedFile[], o: LibsRenderOptio
     ),
     { header: 'FILE', align: 'left', flexible: true },
   ];
-  const size = (n: number) => formatBytes(n, o.units);
+  const size = (n: number | null) => formatBytes(n, o.units);
   const cells: string[][] = [];
   for (const f of files) {
     cells.push([

@@ -2,6 +2,7 @@ import type { MemUsage } from '../account/usage.js';
 import { USAGE_KEYS } from '../account/usage.js';
 import { PAGE_STATE_KEYS, type PageStates } from '../account/vma-account.js';
 import type { MappingRow, MapsResult } from '../engine/maps.js';
+import type { RowUsage } from '../engine/smaps-rows.js';
 import { toCsv } from './csv.js';
 import { displayCommand, escapeTerminal } from './escape.js';
 import { processRecord, toJson } from './records.js';
@@ -55,7 +56,7 @@ const sortValue = (row: MappingRow, key: MapsSortKey): number | string => {
   if (key === 'name') return row.name;
   if (key === 'mappings') return row.mappings;
   if (key === 'zero') return row.usage.zeroPage ?? -1;
-  if (key in row.usage) return row.usage[key as keyof MemUsage] ?? -1;
+  if (key in row.usage) return row.usage[key as keyof RowUsage] ?? -1;
   return row.states?.[key as keyof PageStates] ?? -1;
 };
 
@@ -98,7 +99,7 @@ const DIRTY_NOTE = 'dirty is the page flag: anon pages written through page tabl
 
 interface SizeColumn {
   header: string;
-  get: (u: MemUsage, s: PageStates | undefined) => number | null;
+  get: (u: RowUsage, s: PageStates | undefined) => number | null;
 }
 
 /** The readable table: one row per mapping name (or mapping), then the process total. */
@@ -112,8 +113,8 @@ export const renderMapsTable = (
   // THP and hugetlb only take room when the process has some; --json and --csv always carry them.
   const sizes: SizeColumn[] = [
     ...USAGE_COLUMNS.map(([k, header]): SizeColumn => ({ header, get: (u) => u[k] })),
-    ...(total.thp ? [{ header: 'THP', get: (u: MemUsage) => u.thp }] : []),
-    ...(total.hugetlb > 0 ? [{ header: 'HUGETLB', get: (u: MemUsage) => u.hugetlb }] : []),
+    ...(total.thp ? [{ header: 'THP', get: (u: RowUsage) => u.thp }] : []),
+    ...(total.hugetlb > 0 ? [{ header: 'HUGETLB', get: (u: RowUsage) => u.hugetlb }] : []),
     ...(o.flags
       ? STATE_COLUMNS.map(
           ([k, header]): SizeColumn => ({
@@ -135,7 +136,7 @@ export const renderMapsTable = (
     ...sizes.map(({ header }): TableColumn => ({ header, align: 'right', flexible: false })),
     { header: 'MAPPING', align: 'left', flexible: true },
   ];
-  const cellsOf = (u: MemUsage, s: PageStates | undefined) =>
+  const cellsOf = (u: RowUsage, s: PageStates | undefined) =>
     sizes.map(({ get }) => formatBytes(get(u, s), o.units));
   const cells = rows.map((r) => [
     ...(o.all

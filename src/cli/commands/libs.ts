@@ -10,7 +10,7 @@ import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { tableWidth, useColor, writeData } from '../io.js';
 import { parseRegexOption } from '../parse-options.js';
-import { sortKey } from './maps.js';
+import { smapsNote, sortKey } from './maps.js';
 
 export interface LibsCliOptions {
   process?: string;
@@ -40,6 +40,8 @@ export const runLibs = (ctx: CommandContext, o: LibsCliOptions): number => {
   );
   const files = selectFiles(result.files, key, o.reverse === true, o.limit);
   const { io } = ctx;
+  // smaps numbers carry caveats; --json has them in engineReason and notes.
+  if (result.snapshot.engine === 'smaps' && !o.json) smapsNote(ctx, result.snapshot);
   if (o.json) writeData(io, renderLibsJson(result, files), 'json');
   else if (o.csv) writeData(io, renderLibsCsv(files, o.detail === true), 'csv');
   else {
@@ -52,7 +54,7 @@ export const runLibs = (ctx: CommandContext, o: LibsCliOptions): number => {
         color: useColor(io),
       }),
     );
-    io.err(`memusage: ${result.snapshot.engineReason}\n`);
+    if (result.snapshot.engine !== 'smaps') io.err(`memusage: ${result.snapshot.engineReason}\n`);
   }
   return EXIT_OK;
 };

@@ -1,5 +1,5 @@
 import { measureMaps } from '../../engine/maps.js';
-import type { EngineChoice } from '../../engine/types.js';
+import type { EngineChoice, Snapshot } from '../../engine/types.js';
 import {
   MAPS_SORT_KEYS,
   type MapsSortKey,
@@ -34,6 +34,12 @@ export const sortKey = <K extends string>(given: string, known: readonly K[]): K
   return key;
 };
 
+/** Where smaps-engine numbers come from, on stderr (shared by maps and libs). */
+export const smapsNote = (ctx: CommandContext, snapshot: Snapshot): void => {
+  ctx.io.err(`memusage: ${snapshot.engineReason}\n`);
+  for (const note of snapshot.notes) ctx.io.err(`memusage: note: ${note}\n`);
+};
+
 /** `memusage maps PID`: the process's memory by mapping, rows summing to its total. */
 export const runMaps = (ctx: CommandContext, pid: number, o: MapsCliOptions): number => {
   if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
@@ -46,6 +52,8 @@ export const runMaps = (ctx: CommandContext, pid: number, o: MapsCliOptions): nu
   const { io } = ctx;
   for (const s of result.snapshot.skipped) io.err(`memusage: ${s.message}\n`);
   if (!result.process) return EXIT_PARTIAL;
+  // The pagemap engine's rows need no caveat; smaps' do, and --json carries them in engineReason and notes.
+  if (result.snapshot.engine === 'smaps' && !o.json) smapsNote(ctx, result.snapshot);
   const rows = selectMappingRows(result.rows, key, o.reverse === true, o.limit);
   if (o.json) writeData(io, renderMapsJson(result, rows), 'json');
   else if (o.csv) writeData(io, renderMapsCsv(rows, o.flags === true), 'csv');

@@ -1,21 +1,10 @@
-import { InvalidArgumentError, Option } from '@commander-js/extra-typings';
+import { Option } from '@commander-js/extra-typings';
 import { parseEngine } from '../parse-options.js';
 
 /** --engine, shared by every measuring command. */
 export const engineOption = () =>
   new Option('--engine <name>', 'auto (pagemap as root, else smaps_rollup), pagemap, or smaps')
     .argParser(parseEngine)
-    .default('auto' as const);
-
-/** --engine for commands that need page frames: auto or pagemap; smaps is a usage error. */
-export const framesEngineOption = () =>
-  new Option('--engine <name>', 'auto or pagemap (this command needs page frame numbers)')
-    .argParser((text: string) => {
-      const engine = parseEngine(text);
-      if (engine === 'smaps')
-        throw new InvalidArgumentError("'smaps' cannot split a process by mapping; use auto or pagemap");
-      return engine;
-    })
     .default('auto' as const);
 
 /** Hidden: read another directory laid out like /proc (tests, captures); MEMUSAGE_PROC_ROOT does the same. */

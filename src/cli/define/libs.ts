@@ -34,7 +34,8 @@ Examples:
   memusage libs --lib 'libc\\.so' --detail  which processes map libc, and how much each
   memusage libs --process nginx --csv
 
-Needs root (page frame numbers). Exit: 0 ok, 1 failure, 2 usage.
+Without root: your own processes' files, from /proc/PID/smaps (RSS "-" where smaps cannot tell which
+pages are shared). Exit: 0 ok, 1 failure, 2 usage.
 `,
     )
     .action(async (options) => {

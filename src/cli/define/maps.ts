@@ -1,9 +1,9 @@
-import type { Command } from '@commander-js/extra-typings';
+import { type Command, Option } from '@commander-js/extra-typings';
 import { createContext } from '../context.js';
 import type { Io } from '../io.js';
-import { parsePid, parsePositiveInt } from '../parse-options.js';
+import { parseEngine, parsePid, parsePositiveInt } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { framesEngineOption, procRootOption, wideOption } from './common.js';
+import { procRootOption, wideOption } from './common.js';
 
 export const defineMaps = (program: Command, io: Io, state: RunState): void => {
   program
@@ -25,12 +25,16 @@ export const defineMaps = (program: Command, io: Io, state: RunState): void => {
     .option('--bytes', 'exact bytes instead of human units')
     .option('--json', 'JSON document, values in bytes')
     .option('--csv', 'CSV, values in bytes')
-    .addOption(framesEngineOption())
+    .addOption(
+      new Option('--engine <name>', 'auto (pagemap as root, else smaps), pagemap, or smaps')
+        .argParser(parseEngine)
+        .default('auto' as const),
+    )
     .addOption(wideOption())
     .addOption(procRootOption())
     .addHelpText(
       'after',
-      "\nExamples:\n  memusage maps 1234              by name, largest PSS first\n  memusage maps --all --flags 1234 one row per mapping with page states\n  memusage maps --json 1234 | jq '.mappings[] | {name, pss}'\n\nNeeds root (page frame numbers). Exit: 0 ok, 1 failure, 2 usage, 3 process not measured.\n",
+      "\nExamples:\n  memusage maps 1234              by name, largest PSS first\n  memusage maps --all --flags 1234 one row per mapping with page states\n  memusage maps --json 1234 | jq '.mappings[] | {name, pss}'\n\nWithout root (or with --engine smaps) the rows are the kernel's /proc/PID/smaps, for your own processes:\nsumming to smaps_rollup; FILE/SHMEM show - where smaps cannot tell them apart; no --flags.\nExit: 0 ok, 1 failure, 2 usage, 3 process not measured.\n",
     )
     .action(async (pid, options) => {
       // Loaded on use, so every other command starts without this one's modules.
