@@ -72,18 +72,3 @@ if (process.platform === 'linux' || required) {
     process.exitCode = required ? 1 : 0;
   }
 }
-
-// An installed package (npm install from a tarball) comes with dist/ built elsewhere: remake the CLI's V8
-// code cache for this Node, or V8 rejects it and every run compiles the bundle (correct, ~40 ms slower).
-// In a checkout, dist/ does not exist yet here; `npm run build` makes the cache after this script.
-const bundle = fileURLToPath(new URL('../dist/bundle/memusage.cjs', import.meta.url));
-if (existsSync(bundle)) {
-  const cache = spawnSync(
-    process.execPath,
-    [fileURLToPath(new URL('code-cache.cjs', import.meta.url)), bundle, bundle.replace(/\.cjs$/, '.cache')],
-    // Without NODE_OPTIONS: V8 flags in it would make a cache that V8 rejects under a plain `node`.
-    { stdio: 'inherit', env: { ...process.env, NODE_OPTIONS: '' } },
-  );
-  if (cache.status !== 0)
-    process.stderr.write('memusage: could not remake the code cache; start-up will be slower\n');
-}
