@@ -1,17 +1,20 @@
 // Builds the optional PAGEMAP_SCAN addon (native/pagemap_scan.c) from package.json's "install" script.
-// The addon only makes sparse mappings fast, so a failed build is one warning and exit 0, unless
-// MEMUSAGE_REQUIRE_NATIVE=1 (CI), where it is an error. Nothing is ever downloaded.
+// The addon only makes sparse mappings fast, so there a failed build is one warning and exit 0, unless
+// MEMUSAGE_REQUIRE_NATIVE=1 (CI). Nothing is ever downloaded.
 import { spawnSync } from 'node:child_process';
-import { accessSync, constants, existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { delimiter, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const WARNING =
   'memusage: native PAGEMAP_SCAN addon not built; sparse mappings will be read page by page (slower)';
-const NPM_BUNDLED_NODE_GYP = '/usr/lib/node_modules/npm/node_modules/node-gyp/bin/node-gyp.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
+// Where this Node is installed: bin/node's parent. Official tarballs, nvm, volta, n and Debian's package
+// (/usr) all keep the headers in <prefix>/include/node and npm in <prefix>/lib/node_modules/npm.
+const nodePrefix = dirname(dirname(process.execPath));
+const bundledNodeGyp = (npmRoot) => join(npmRoot, 'node_modules', 'node-gyp', 'bin', 'node-gyp.js');
 
 const isExecutable = (file) => {
   try {
@@ -22,25 +25,48 @@ const isExecutable = (file) => {
   }
 };
 
-// npm puts its bundled node-gyp on PATH only for lifecycle scripts; a direct `node scripts/build-native.mjs`
-// finds the same node-gyp through npm_config_node_gyp or npm's install location.
-const findNodeGyp = (env) => {
-  const onPath = (env.PATH ?? '')
+const onPath = (env, name) =>
+  (env.PATH ?? '')
     .split(delimiter)
     .filter(Boolean)
-    .map((dir) => join(dir, 'node-gyp'))
-    .find(isExecutable);
-  if (onPath) return [onPath];
-  const script = [env.npm_config_node_gyp, NPM_BUNDLED_NODE_GYP].find((file) => file && existsSync(file));
+    .map((dir) => join(dir, name))
+    .filter(isExecutable);
+
+/** npm's own directory from an `npm` on PATH (a link to <npm>/bin/npm-cli.js), if it resolves to one. */
+const npmRootOf = (npm) => {
+  try {
+    return dirname(dirname(realpathSync(npm)));
+  } catch {
+    return undefined;
+  }
+};
+
+// Under npm (install scripts, npm rebuild) npm_config_node_gyp names npm's own node-gyp. A direct
+// `node scripts/build-native.mjs` takes a node-gyp on PATH, else the one of the npm next to this Node
+// or of the npm on PATH.
+const findNodeGyp = (env) => {
+  if (env.npm_config_node_gyp && existsSync(env.npm_config_node_gyp))
+    return [process.execPath, env.npm_config_node_gyp];
+  const [gyp] = onPath(env, 'node-gyp');
+  if (gyp) return [gyp];
+  const script = [
+    bundledNodeGyp(join(nodePrefix, 'lib', 'node_modules', 'npm')),
+    ...onPath(env, 'npm').map(npmRootOf).filter(Boolean).map(bundledNodeGyp),
+  ].find((file) => existsSync(file));
   return script ? [process.execPath, script] : undefined;
 };
 
+const hasHeaders = (prefix) => existsSync(join(prefix, 'include', 'node', 'node_api.h'));
+
 // Without a nodedir, node-gyp downloads headers; use headers already on disk or do not build at all.
+// This Node's own headers first; /usr/include/node (Debian's libnode-dev) may belong to another Node,
+// which is fine for N-API, so it comes after node-gyp's cache for this exact version.
 const headerArgs = (env) => {
   if (env.npm_config_nodedir) return []; // node-gyp reads it from the environment itself
-  if (existsSync('/usr/include/node/node_api.h')) return ['--nodedir=/usr'];
+  if (hasHeaders(nodePrefix)) return [`--nodedir=${nodePrefix}`];
   const devdir = env.npm_config_devdir ?? join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'node-gyp');
   if (existsSync(join(devdir, process.versions.node, 'include', 'node', 'node_api.h'))) return [];
+  if (hasHeaders('/usr')) return ['--nodedir=/usr'];
   return undefined;
 };
 
@@ -59,12 +85,15 @@ const build = (env) => {
   try {
     createRequire(import.meta.url)('../build/Release/pagemap_scan.node');
   } catch (error) {
-    return `built addon does not load: ${error instanceof Error ? error.message : String(error)}`;
+    const [line] = (error instanceof Error ? error.message : String(error)).split('\n');
+    return `built addon does not load: ${line}`;
   }
   return undefined;
 };
 
-const required = process.env.MEMUSAGE_REQUIRE_NATIVE === '1';
+// From npm's install script a failed build must not fail the install; run by hand (the command memusage
+// names when the addon is missing), or with MEMUSAGE_REQUIRE_NATIVE=1 (CI), it is an error.
+const required = process.env.MEMUSAGE_REQUIRE_NATIVE === '1' || process.env.npm_lifecycle_event !== 'install';
 if (process.platform === 'linux' || required) {
   const reason = build(process.env);
   if (reason !== undefined) {

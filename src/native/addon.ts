@@ -8,6 +8,8 @@ import { fileURLToPath } from 'node:url';
 
 /** From this file: src/native/ under vitest, dist/native/ after tsc and dist/bundle/ all sit two levels below the package. */
 export const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pagemap_scan.node', import.meta.url));
+/** The package's own build script, by absolute path: the one command that builds the addon however the package was installed. */
+export const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-native.mjs', import.meta.url));
 
 export type AddonLoad =
   | { addon: Record<string, unknown>; error?: undefined }
@@ -18,6 +20,17 @@ export const isRecord = (value: unknown): value is Record<string, unknown> =>
 
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/**
+ * Why the addon did not load, in one line: it ends up inside a note on stderr. Node's "Cannot find
+ * module" message goes on with a require stack, which says nothing to a user who never built it.
+ */
+const loadFailure = (error: unknown): string => {
+  const code = error instanceof Error && 'code' in error ? error.code : undefined;
+  if (code === 'MODULE_NOT_FOUND') return `native addon not built; node ${BUILD_SCRIPT} builds it`;
+  const [first = ''] = messageOf(error).split('\n');
+  return `cannot load the native addon (node ${BUILD_SCRIPT} rebuilds it): ${first}`;
+};
+
 let loaded: AddonLoad | undefined;
 
 const load = (): AddonLoad => {
@@ -26,9 +39,7 @@ const load = (): AddonLoad => {
     const addon: unknown = createRequire(import.meta.url)(ADDON_PATH);
     loaded = isRecord(addon) ? { addon } : { error: `${ADDON_PATH} exports no object` };
   } catch (error) {
-    loaded = {
-      error: `cannot load the addon (not built? run: node scripts/build-native.mjs): ${messageOf(error)}`,
-    };
+    loaded = { error: loadFailure(error) };
   }
   return loaded;
 };
