@@ -20,6 +20,7 @@ export interface TopOptions {
   by?: string;
   all?: boolean;
   verbose?: boolean;
+  quiet?: boolean;
   bytes?: boolean;
   json?: boolean;
   csv?: boolean;

@@ -4,6 +4,7 @@ import { UserNames } from '../procfs/users.js';
 import { type Capabilities, probeCapabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
 import { type PagemapDetail, runPagemapEngine } from './pagemap-engine.js';
+import { resolveRequestedPids, threadNote } from './requested-pids.js';
 import { runRollupEngine } from './rollup-engine.js';
 import type { Snapshot, SnapshotOptions } from './types.js';
 
@@ -26,7 +27,10 @@ export const takeDetailedSnapshot = (
   const choice = options.engine ?? 'auto';
   const explicit = options.pids !== undefined;
   const takenAt = Date.now();
-  const pids = options.pids ?? listPids(root);
+  const requested = options.pids ? resolveRequestedPids(root, options.pids) : undefined;
+  const pids = requested?.pids ?? listPids(root);
+  const threads = requested && requested.threads.length > 0 ? { threads: requested.threads } : {};
+  const threadNotes = requested?.threads.map(threadNote) ?? [];
   if (choice === 'pagemap' && !caps.frames) {
     throw new EngineUnavailableError(`the pagemap engine cannot run: ${caps.framesReason}`);
   }
@@ -44,9 +48,10 @@ export const takeDetailedSnapshot = (
         takenAt,
         engine: 'pagemap',
         engineReason: `pagemap engine: ${caps.framesReason}`,
-        notes: result.notes,
+        notes: [...threadNotes, ...result.notes],
         processes: result.processes,
         skipped: result.skipped,
+        ...threads,
       },
       detail: result.detail,
     };
@@ -61,9 +66,10 @@ export const takeDetailedSnapshot = (
       takenAt,
       engine: 'smaps_rollup',
       engineReason,
-      notes: [ROLLUP_MISSING],
+      notes: [...threadNotes, ROLLUP_MISSING],
       processes: result.processes,
       skipped: result.skipped,
+      ...threads,
     },
     detail: undefined,
   };

@@ -1,4 +1,5 @@
 import type { MemUsage } from '../account/usage.js';
+import type { ThreadAlias } from './requested-pids.js';
 
 /** 'smaps': per-mapping views (maps, libs) read from /proc/PID/smaps, without page frames. */
 export type EngineName = 'pagemap' | 'smaps_rollup' | 'smaps';
@@ -46,6 +47,8 @@ export interface Snapshot {
   notes: string[];
   processes: ProcessMemory[];
   skipped: Skipped[];
+  /** Thread IDs that were asked for, each measured as its process (absent when there were none). */
+  threads?: ThreadAlias[];
 }
 
 export interface SnapshotOptions {

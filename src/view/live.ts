@@ -188,7 +188,7 @@ export const liveScreen = (f: LiveFrame): LiveDrawn => {
   );
   const table = f.view.help
     ? `${HELP_LINES.join('\n')}\n`
-    : renderTopTable(columns, rows, totalsOf(rows), {
+    : renderTopTable(columns, rows, totalsOf(rows, f.detail), {
         ...f.table,
         width: f.size.columns,
         color: f.color,

@@ -1,21 +1,21 @@
-import type { MemUsage } from '../account/usage.js';
 import type { GroupMemory } from '../engine/groups.js';
 import type { Snapshot } from '../engine/types.js';
 import { type Column, cellText, type Row } from './columns.js';
 import { toCsv } from './csv.js';
 import { processRecord, snapshotDocument, toJson } from './records.js';
 import { renderTable } from './table.js';
+import type { Totals } from './top-rows.js';
 import { formatBytes, type UnitMode } from './units.js';
 
 export interface TopRenderOptions {
   units: UnitMode;
   header: boolean;
   totals: boolean;
+  /** A line under the TOTAL row saying what its RSS and USS are (not in the live view, which counts rows). */
+  legend?: boolean;
   width: number;
   color: boolean;
 }
-
-type Totals = MemUsage & { processes: number };
 
 const cellFor = (column: Column, row: Row, units: UnitMode): string => {
   const value = column.get(row);
@@ -46,7 +46,7 @@ export const renderTopTable = (
 ): string => {
   const cells = rows.map((row) => columns.map((c) => cellFor(c, row, o.units)));
   if (o.totals && rows.length > 0) cells.push(totalsCells(columns, totals, o.units));
-  return renderTable(
+  const table = renderTable(
     columns.map((c) => ({
       header: c.header,
       align: c.kind === 'text' ? 'left' : 'right',
@@ -55,6 +55,18 @@ export const renderTopTable = (
     cells,
     { width: o.width, header: o.header, color: o.color },
   );
+  const legend = o.legend && o.totals && rows.length > 0 ? totalsLegend(columns, totals.exact) : undefined;
+  return legend ? `${table}${legend}\n` : table;
+};
+
+/**
+ * What TOTAL's RSS and USS mean, when one of them is shown: they are not column sums. Under 80 columns.
+ */
+export const totalsLegend = (columns: readonly Column[], exact: boolean): string | undefined => {
+  if (!columns.some((c) => c.usageKey === 'rss' || c.usageKey === 'uss')) return undefined;
+  return exact
+    ? 'TOTAL RSS: each page once; USS: pages only these processes map; others: sums'
+    : 'TOTAL RSS/USS: not knowable without the pagemap engine (root); others: sums';
 };
 
 const groupRecord = (g: GroupMemory) => ({
