@@ -1,3 +1,5 @@
+import { ProcError } from '../procfs/errors.js';
+import { readMeminfo } from '../procfs/meminfo.js';
 import { listPids } from '../procfs/process-dir.js';
 import { DEFAULT_PROC_ROOT } from '../procfs/root.js';
 import { UserNames } from '../procfs/users.js';
@@ -39,7 +41,7 @@ export const takeDetailedSnapshot = (
       root,
       pids,
       explicit,
-      { flags: options.flags ?? true, cgroups: options.cgroups ?? false },
+      { flags: options.flags ?? true, cgroups: options.cgroups ?? false, swapPss: options.swapPss ?? false },
       caps,
       users,
     );
@@ -52,6 +54,7 @@ export const takeDetailedSnapshot = (
         processes: result.processes,
         skipped: result.skipped,
         ...threads,
+        ...memTotalOf(root, options),
       },
       detail: result.detail,
     };
@@ -70,9 +73,23 @@ export const takeDetailedSnapshot = (
       processes: result.processes,
       skipped: result.skipped,
       ...threads,
+      ...memTotalOf(root, options),
     },
     detail: undefined,
   };
+};
+
+/** MemTotal, read after the processes (for %MEM), when asked for; absent when meminfo lacks it. */
+const memTotalOf = (root: string, options: SnapshotOptions): { memTotal?: number } => {
+  if (!options.memTotal) return {};
+  try {
+    const total = readMeminfo(root).bytes.MemTotal;
+    return total === undefined ? {} : { memTotal: total };
+  } catch (error) {
+    // Without meminfo %MEM is unknown ("-"), not a reason to print nothing.
+    if (error instanceof ProcError) return {};
+    throw error;
+  }
 };
 
 /** Measure processes (all, or `pids`): the library's main entry point. */

@@ -13,6 +13,7 @@ const usageLines = (u: MemUsage, mode: UnitMode): string[] => [
       ['PSS', u.pss],
       ['USS', u.uss],
       ['Swap', u.swap],
+      ['Swap PSS', u.swapPss],
     ],
     mode,
   )}`,

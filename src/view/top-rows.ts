@@ -46,15 +46,17 @@ export const selectRows = (
   processes: readonly ProcessMemory[],
   detail: PagemapDetail | undefined,
   s: TopSelection,
+  memTotal?: number,
 ): { rows: Row[]; groups: GroupMemory[] | undefined } => {
+  const machine = memTotal === undefined ? {} : { memTotal };
   const kept = processes.filter((p) => matchesFilters(p, s));
   let rows: Row[];
   let groups: GroupMemory[] | undefined;
   if (s.by) {
     groups = groupProcesses(kept, s.by, detail);
-    rows = groups.map((group) => ({ kind: 'group', group, by: s.by! }) as Row);
+    rows = groups.map((group) => ({ kind: 'group', group, by: s.by!, ...machine }) as Row);
   } else {
-    rows = kept.map((process) => ({ kind: 'process', process }) as Row);
+    rows = kept.map((process) => ({ kind: 'process', process, ...machine }) as Row);
   }
   const minColumn = s.sort.kind === 'bytes' ? s.sort : columnById('pss')!;
   if (s.min !== undefined) {

@@ -83,6 +83,7 @@ describe('memusage top: --help and --list-columns', () => {
       cgroup: 'text',
       count: 'number',
       swap: 'bytes',
+      swappss: 'bytes',
       uss: 'bytes',
       pss: 'bytes',
       rss: 'bytes',
@@ -97,13 +98,14 @@ describe('memusage top: --help and --list-columns', () => {
       hugetlb: 'bytes',
       ksm: 'bytes',
       zeropage: 'bytes',
+      '%mem': 'percent',
     };
     const r = runCli(['top', '--list-columns']);
     expect(r.exitCode).toBe(0);
     const listed = Object.fromEntries(
       r.stdout
         .split('\n')
-        .filter((l) => /^[a-z]+ /.test(l))
+        .filter((l) => /^%?[a-z]+ /.test(l))
         .map((l) => {
           const [id, , unit, ...description] = l.split(/\s+/);
           expect(description.join(' ').length, `${id} has a description`).toBeGreaterThan(5);

@@ -3,7 +3,7 @@
  * while top ran) and against what memhog built: a region shared by a parent and its children is one set
  * of pages, so the TOTAL RSS of the family is not the sum of their RSS.
  */
-import { mkdtempSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect } from 'vitest';
 import { type CliResult, runCli } from '../helpers/cli.js';
@@ -64,6 +64,7 @@ describe.skipIf(!requireRoot())('top records and TOTAL vs the kernel (live, root
           pssFile: kb(p.pssFile!),
           pssShmem: kb(p.pssShmem!),
           ksm: kb(p.ksm!),
+          swapPss: kb(p.swapPss!),
         });
         expect(ours(top), `pid ${pid}: top --json vs the kernel`).toEqual({
           file: k.status.RssFile,
@@ -71,6 +72,7 @@ describe.skipIf(!requireRoot())('top records and TOTAL vs the kernel (live, root
           pssFile: k.rollup.Pss_File,
           pssShmem: k.rollup.Pss_Shmem,
           ksm: k.rollup.KSM,
+          swapPss: k.rollup.SwapPss,
         });
         // One record shape: the same values whichever command printed them. PSS and PSS_FILE may move by a
         // few bytes between the two runs: the vDSO's share changes whenever any process starts or exits.
@@ -83,6 +85,10 @@ describe.skipIf(!requireRoot())('top records and TOTAL vs the kernel (live, root
       // What memhog built shows: 8 MiB of file pages, 4 MiB of shmem.
       expect(result.top.processes.find((p) => p.pid === hogs[0]!.pid)!.file).toBeGreaterThanOrEqual(8 * MiB);
       expect(result.top.processes.find((p) => p.pid === hogs[1]!.pid)!.shmem).toBeGreaterThanOrEqual(4 * MiB);
+      // %MEM's denominator is the kernel's MemTotal.
+      const memTotal =
+        Number(/^MemTotal:\s+(\d+) kB$/m.exec(readFileSync('/proc/meminfo', 'utf8'))![1]) * KiB;
+      expect((result.top as Doc & { memTotal: number }).memTotal).toBe(memTotal);
       expect(result.top.totals.file).toBe(sum(result.top.processes.map((p) => p.file!)));
     },
   );

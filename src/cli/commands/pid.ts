@@ -46,7 +46,7 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
   // a thread's ID as its process (see resolveRequestedPids).
   const flags = only.length === 0;
   const { snapshot } = takeDetailedSnapshot(
-    { procRoot: ctx.procRoot, pids, engine: options.engine, flags },
+    { procRoot: ctx.procRoot, pids, engine: options.engine, flags, swapPss: flags },
     ctx.capabilities(),
     ctx.users(),
   );

@@ -17,8 +17,9 @@ export const measureTop = (
   users: UserNames,
 ) => {
   // JSON prints the whole record, so it reads what every field needs: the same values `pid --json` gives.
-  const needsFlags =
-    options.json === true || [...selection.columns, selection.sort].some((c) => c.needsFlags);
+  const asked = [...selection.columns, selection.sort];
+  const json = options.json === true;
+  const needsFlags = json || asked.some((c) => c.needsFlags);
   const { snapshot, detail } = takeDetailedSnapshot(
     {
       procRoot: ctx.procRoot,
@@ -26,6 +27,9 @@ export const measureTop = (
       engine: options.engine,
       flags: needsFlags,
       cgroups: selection.by === 'cgroup' || selection.columns.some((c) => c.id === 'cgroup'),
+      // SwapPss costs a second page-table walk per process: read only when shown, sorted by, or for JSON.
+      swapPss: json || asked.some((c) => c.needsSwapPss === true),
+      memTotal: json || asked.some((c) => c.needsMemTotal === true),
     },
     ctx.capabilities(),
     users,
@@ -46,7 +50,7 @@ export const topFrame = (
   users: UserNames,
 ) => {
   const { snapshot, detail, processes } = measureTop(ctx, selection, options, users);
-  const { rows, groups } = selectRows(processes, detail, selection);
+  const { rows, groups } = selectRows(processes, detail, selection, snapshot.memTotal);
   const totals = totalsOf(rows, detail);
   let text: string;
   if (options.json) text = renderTopJson(snapshot, rows, totals, groups, selection.by);
