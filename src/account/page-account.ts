@@ -166,6 +166,8 @@ export const usageFromAccumulator = (
   pss: pssBytes(acc[PSS_FX]!),
   uss: acc[USS]!,
   swap: swapBytes,
+  // Not in pagemap (the swap entry's share count is not exported); the engine adds it from smaps_rollup.
+  swapPss: null,
   anon: acc[ANON]!,
   file: hasFlags ? acc[FILE]! : null,
   shmem: hasFlags ? acc[SHMEM]! : null,

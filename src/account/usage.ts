@@ -13,6 +13,11 @@ export interface MemUsage {
   uss: number;
   /** Pages in swap devices (not shmem swap, which pagemap cannot see). */
   swap: number;
+  /**
+   * Proportional swap: each swapped page divided by the processes sharing it (smaps_rollup SwapPss). The
+   * pagemap engine reads it from smaps_rollup only when asked (SnapshotOptions.swapPss): null otherwise.
+   */
+  swapPss: number | null;
   anon: number;
   /** File-backed RSS; null when the engine did not read page flags (it cannot tell shmem from file). */
   file: number | null;
@@ -36,6 +41,7 @@ export const zeroUsage = (): MemUsage => ({
   pss: 0,
   uss: 0,
   swap: 0,
+  swapPss: 0,
   anon: 0,
   file: 0,
   shmem: 0,

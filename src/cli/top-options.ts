@@ -20,6 +20,7 @@ export interface TopOptions {
   by?: string;
   all?: boolean;
   verbose?: boolean;
+  quiet?: boolean;
   bytes?: boolean;
   json?: boolean;
   csv?: boolean;
@@ -81,5 +82,5 @@ export const topSelection = (o: TopOptions, users: UserNames): TopSelection => {
 
 /** `--list-columns`: every column with its unit and meaning. */
 export const listColumns = (): string =>
-  `${COLUMNS.map((c) => `${c.id.padEnd(10)} ${c.header.padEnd(10)} ${(c.kind === 'bytes' ? 'bytes' : c.kind).padEnd(7)} ${c.description}`).join('\n')}\n` +
+  `${COLUMNS.map((c) => `${c.id.padEnd(10)} ${c.header.padEnd(10)} ${(c.unit ?? c.kind).padEnd(7)} ${c.description}`).join('\n')}\n` +
   'Sizes print in 1024-based units (K, M, G) by default and in bytes with --bytes, --json and --csv.\n';

@@ -1,4 +1,4 @@
-import { GroupAccountant } from '../account/group-account.js';
+import { GroupAccountant, type GroupFrames } from '../account/group-account.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { addUsage, type MemUsage, zeroUsage } from '../account/usage.js';
 import type { PagemapDetail } from './pagemap-engine.js';
@@ -51,4 +51,16 @@ export const groupProcesses = (
     if (exact) Object.assign(usage, accountant.account(pages));
     return { key, members: members.length, pids: members.map((p) => p.pid), usage, exact };
   });
+};
+
+/**
+ * Exact RSS and USS of a set of processes taken together, from a pagemap snapshot's frames: RSS counts each
+ * physical page once, USS the pages whose every mapping is by a process of the set. Per-process sums count
+ * a shared page once per process (seen: a 203 G TOTAL on a 23.5 GiB machine).
+ */
+export const unionFrames = (pids: readonly number[], detail: PagemapDetail): GroupFrames => {
+  const byPid = new Map(detail.collected.map((c) => [c.header.pid, c.pages]));
+  // Kernel threads shown with --all have no pages; they add nothing.
+  const pages = [...new Set(pids)].flatMap((pid) => byPid.get(pid) ?? []);
+  return new GroupAccountant(detail.table).account(pages);
 };

@@ -1,13 +1,14 @@
 import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
+import { ProcError } from '../procfs/errors.js';
 import { type FrameTable, readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
 import { PagemapReader } from '../procfs/pagemap.js';
 import type { ProcessDir } from '../procfs/process-dir.js';
 import { stillRunning } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
-import { readSmaps } from '../procfs/smaps.js';
+import { readSmaps, readSmapsRollup } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
 import { hugetlbBytes, measureProcesses, type ProcessHeader } from './process-header.js';
@@ -20,6 +21,8 @@ const SMAPS_CHECK_VMA_BYTES = 256 * 1024 * 1024;
 export interface CollectedProcess {
   header: ProcessHeader;
   pages: ProcessPages;
+  /** smaps_rollup SwapPss in bytes, when asked for. */
+  swapPss?: number | null;
 }
 
 /** The frame-level state of a pagemap snapshot, kept for group and per-mapping views. */
@@ -52,6 +55,21 @@ const emptyVmaTest = (dir: ProcessDir, pages: readonly { start: number; end: num
 };
 
 /**
+ * SwapPss in bytes: pagemap shows a swap entry but not how many processes share it, so only smaps_rollup can
+ * sum the shares. Unknown (null) when the file cannot be read or lacks the line: the pages measured above
+ * stand, and a process that exited is caught by the frame check as usual.
+ */
+const rollupSwapPss = (dir: ProcessDir): number | null => {
+  try {
+    const rollup = readSmapsRollup(dir);
+    return 'SwapPss' in rollup ? rollup.SwapPss! * 1024 : null;
+  } catch (error) {
+    if (error instanceof ProcError) return null;
+    throw error;
+  }
+};
+
+/**
  * Collect the pages of every process. pagemap is opened before maps is read (see PagemapReader.read), and
  * both with the process's directory.
  */
@@ -60,21 +78,26 @@ const collectAll = (
   pids: readonly number[],
   reader: PagemapReader,
   users: UserNames,
-  options: { explicit: boolean; cgroup: boolean },
+  options: { explicit: boolean; cgroup: boolean; swapPss: boolean },
 ): (CollectedProcess | Skipped)[] =>
   measureProcesses(
     root,
     pids,
     users,
     options,
-    { files: ['maps'], openFirst: 'pagemap', pagemapBelow: reader.prefetchBelow },
+    {
+      files: options.swapPss ? ['maps', 'smaps_rollup'] : ['maps'],
+      openFirst: 'pagemap',
+      pagemapBelow: reader.prefetchBelow,
+    },
     (dir, header) => {
       const pages = reader.read(
         dir,
         () => readMaps(dir),
         (vmas) => emptyVmaTest(dir, vmas),
       );
-      return { header, pages };
+      if (!options.swapPss) return { header, pages };
+      return { header, pages, swapPss: rollupSwapPss(dir) };
     },
   );
 
@@ -99,14 +122,15 @@ export const runPagemapEngine = (
   root: ProcRoot,
   pids: readonly number[],
   explicit: boolean,
-  options: { flags: boolean; cgroups: boolean },
+  options: { flags: boolean; cgroups: boolean; swapPss?: boolean },
   caps: Capabilities,
   users: UserNames,
 ): PagemapResult => {
   const reader = new PagemapReader(caps.scanner, options.flags);
   const collected: CollectedProcess[] = [];
   const skipped: Skipped[] = [];
-  for (const result of collectAll(root, pids, reader, users, { explicit, cgroup: options.cgroups })) {
+  const collectOptions = { explicit, cgroup: options.cgroups, swapPss: options.swapPss === true };
+  for (const result of collectAll(root, pids, reader, users, collectOptions)) {
     if ('reason' in result) skipped.push(result);
     else collected.push(result);
   }
@@ -122,7 +146,7 @@ export const runPagemapEngine = (
     collected.map((c) => c.pages),
     table,
   );
-  for (const [i, { header, pages }] of collected.entries()) {
+  for (const [i, { header, pages, swapPss }] of collected.entries()) {
     const { usage, vanished } = accounted[i]!;
     const { status: _status, ...rest } = header;
     if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
@@ -136,6 +160,7 @@ export const runPagemapEngine = (
       });
       continue;
     }
+    if (swapPss !== undefined) usage.swapPss = swapPss;
     processes.push({ ...rest, usage, source: 'pagemap' });
   }
   const notes: string[] = [];

@@ -17,6 +17,7 @@ export const usageFromRollup = (rollup: KbFields, header: ProcessHeader): MemUsa
   uss: kb(rollup, 'Private_Clean') + kb(rollup, 'Private_Dirty'),
   // VmSwap, like the pagemap engine: smaps' Swap also counts the shmem object's swapped pages.
   swap: statusBytes(header.status, 'VmSwap') ?? kb(rollup, 'Swap'),
+  swapPss: 'SwapPss' in rollup ? kb(rollup, 'SwapPss') : null,
   anon: statusBytes(header.status, 'RssAnon') ?? kb(rollup, 'Anonymous'),
   file: statusBytes(header.status, 'RssFile') ?? null,
   shmem: statusBytes(header.status, 'RssShmem') ?? null,

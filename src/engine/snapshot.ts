@@ -1,9 +1,12 @@
+import { ProcError } from '../procfs/errors.js';
+import { readMeminfo } from '../procfs/meminfo.js';
 import { listPids } from '../procfs/process-dir.js';
 import { DEFAULT_PROC_ROOT } from '../procfs/root.js';
 import { UserNames } from '../procfs/users.js';
 import { type Capabilities, probeCapabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
 import { type PagemapDetail, runPagemapEngine } from './pagemap-engine.js';
+import { resolveRequestedPids, threadNote } from './requested-pids.js';
 import { runRollupEngine } from './rollup-engine.js';
 import type { Snapshot, SnapshotOptions } from './types.js';
 
@@ -26,7 +29,10 @@ export const takeDetailedSnapshot = (
   const choice = options.engine ?? 'auto';
   const explicit = options.pids !== undefined;
   const takenAt = Date.now();
-  const pids = options.pids ?? listPids(root);
+  const requested = options.pids ? resolveRequestedPids(root, options.pids) : undefined;
+  const pids = requested?.pids ?? listPids(root);
+  const threads = requested && requested.threads.length > 0 ? { threads: requested.threads } : {};
+  const threadNotes = requested?.threads.map(threadNote) ?? [];
   if (choice === 'pagemap' && !caps.frames) {
     throw new EngineUnavailableError(`the pagemap engine cannot run: ${caps.framesReason}`);
   }
@@ -35,7 +41,7 @@ export const takeDetailedSnapshot = (
       root,
       pids,
       explicit,
-      { flags: options.flags ?? true, cgroups: options.cgroups ?? false },
+      { flags: options.flags ?? true, cgroups: options.cgroups ?? false, swapPss: options.swapPss ?? false },
       caps,
       users,
     );
@@ -44,9 +50,11 @@ export const takeDetailedSnapshot = (
         takenAt,
         engine: 'pagemap',
         engineReason: `pagemap engine: ${caps.framesReason}`,
-        notes: result.notes,
+        notes: [...threadNotes, ...result.notes],
         processes: result.processes,
         skipped: result.skipped,
+        ...threads,
+        ...memTotalOf(root, options),
       },
       detail: result.detail,
     };
@@ -61,12 +69,27 @@ export const takeDetailedSnapshot = (
       takenAt,
       engine: 'smaps_rollup',
       engineReason,
-      notes: [ROLLUP_MISSING],
+      notes: [...threadNotes, ROLLUP_MISSING],
       processes: result.processes,
       skipped: result.skipped,
+      ...threads,
+      ...memTotalOf(root, options),
     },
     detail: undefined,
   };
+};
+
+/** MemTotal, read after the processes (for %MEM), when asked for; absent when meminfo lacks it. */
+const memTotalOf = (root: string, options: SnapshotOptions): { memTotal?: number } => {
+  if (!options.memTotal) return {};
+  try {
+    const total = readMeminfo(root).bytes.MemTotal;
+    return total === undefined ? {} : { memTotal: total };
+  } catch (error) {
+    // Without meminfo %MEM is unknown ("-"), not a reason to print nothing.
+    if (error instanceof ProcError) return {};
+    throw error;
+  }
 };
 
 /** Measure processes (all, or `pids`): the library's main entry point. */

@@ -1,4 +1,5 @@
 import type { MemUsage } from '../account/usage.js';
+import type { ThreadAlias } from './requested-pids.js';
 
 /** 'smaps': per-mapping views (maps, libs) read from /proc/PID/smaps, without page frames. */
 export type EngineName = 'pagemap' | 'smaps_rollup' | 'smaps';
@@ -46,6 +47,10 @@ export interface Snapshot {
   notes: string[];
   processes: ProcessMemory[];
   skipped: Skipped[];
+  /** MemTotal in bytes, when SnapshotOptions.memTotal asked for it and meminfo has it. */
+  memTotal?: number;
+  /** Thread IDs that were asked for, each measured as its process (absent when there were none). */
+  threads?: ThreadAlias[];
 }
 
 export interface SnapshotOptions {
@@ -58,4 +63,8 @@ export interface SnapshotOptions {
   flags?: boolean;
   /** Read each process's cgroup. Default false. */
   cgroups?: boolean;
+  /** Pagemap engine: read SwapPss from each process's smaps_rollup (a second page-table walk). Default false. */
+  swapPss?: boolean;
+  /** Read MemTotal from meminfo into Snapshot.memTotal. Default false. */
+  memTotal?: boolean;
 }

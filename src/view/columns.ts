@@ -4,9 +4,13 @@ import type { ProcessMemory } from '../engine/types.js';
 import { displayCommand, escapeTerminal } from './escape.js';
 
 /** A table row: one process, or one group of processes (`--by`). */
-export type Row =
+export type Row = (
   | { kind: 'process'; process: ProcessMemory }
-  | { kind: 'group'; group: GroupMemory; by: GroupBy };
+  | { kind: 'group'; group: GroupMemory; by: GroupBy }
+) & {
+  /** The machine's MemTotal in bytes, for %MEM (present when that column was asked for). */
+  memTotal?: number;
+};
 
 export type Cell = number | string | null;
 
@@ -24,6 +28,14 @@ export interface Column {
   readonly usageKey?: keyof MemUsage;
   /** Needs /proc/kpageflags (pagemap engine). */
   readonly needsFlags?: boolean;
+  /** Needs each process's smaps_rollup SwapPss (pagemap engine: a second page-table walk). */
+  readonly needsSwapPss?: boolean;
+  /** Needs MemTotal (Row.memTotal). */
+  readonly needsMemTotal?: boolean;
+  /** What --list-columns calls the unit when it is not the kind (e.g. percent). */
+  readonly unit?: string;
+  /** Digits after the point in tables (a number column); JSON and CSV keep the number as it is. */
+  readonly decimals?: number;
 }
 
 const usageOf = (row: Row): MemUsage => (row.kind === 'process' ? row.process.usage : row.group.usage);
@@ -37,6 +49,10 @@ const bytes = (id: keyof MemUsage, header: string, description: string, needsFla
   usageKey: id,
   needsFlags,
 });
+
+/** PSS as a percentage of MemTotal with one decimal, as smem -p and ps %MEM print it. */
+export const percentOfMemory = (pss: number | null, memTotal: number | undefined): number | null =>
+  pss === null || memTotal === undefined || memTotal <= 0 ? null : Math.round((pss / memTotal) * 1000) / 10;
 
 const processOnly =
   (f: (p: ProcessMemory) => Cell): ((row: Row) => Cell) =>
@@ -98,9 +114,27 @@ export const COLUMNS: readonly Column[] = [
     get: (row) => (row.kind === 'group' ? row.group.members : 1),
   },
   bytes('swap', 'SWAP', 'pages in swap devices (shmem swap is not visible)'),
+  {
+    ...bytes(
+      'swapPss',
+      'SWAPPSS',
+      'proportional swap: each swapped page divided by its sharers (smaps_rollup)',
+    ),
+    needsSwapPss: true,
+  },
   bytes('uss', 'USS', 'unique set size: pages mapped only by this process (for a group: only inside it)'),
   bytes('pss', 'PSS', 'proportional set size: each page divided by its number of mappings'),
   bytes('rss', 'RSS', 'resident set size: pages present (for a group: distinct pages)'),
+  {
+    id: '%mem',
+    header: '%MEM',
+    kind: 'number',
+    description: 'PSS as a percentage of MemTotal, one decimal (like smem -p)',
+    get: (row) => percentOfMemory(usageOf(row).pss, row.memTotal),
+    needsMemTotal: true,
+    decimals: 1,
+    unit: 'percent',
+  },
   bytes('vss', 'VSS', 'virtual size of all mappings'),
   bytes('anon', 'ANON', 'anonymous RSS'),
   bytes('file', 'FILE', 'file-backed RSS (page cache)', true),
@@ -121,5 +155,6 @@ export const cellText = (column: Column, row: Row, value: Cell): string => {
   if (value === null) return column.kind === 'text' ? '' : '-';
   if (column.id === 'command' && row.kind === 'process')
     return displayCommand(row.process.cmdline, row.process.name);
+  if (typeof value === 'number' && column.decimals !== undefined) return value.toFixed(column.decimals);
   return typeof value === 'string' ? escapeTerminal(value) : String(value);
 };

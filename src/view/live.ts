@@ -161,7 +161,7 @@ export interface LiveDrawn {
  * as many as fit (totals over those rows); or the help screen.
  */
 export const liveScreen = (f: LiveFrame): LiveDrawn => {
-  const matched = selectRows(f.processes, f.detail, f.selection).rows.filter((row) =>
+  const matched = selectRows(f.processes, f.detail, f.selection, f.snapshot.memTotal).rows.filter((row) =>
     rowMatches(row, f.view.filter),
   );
   const status: LiveStatus = {
@@ -188,7 +188,7 @@ export const liveScreen = (f: LiveFrame): LiveDrawn => {
   );
   const table = f.view.help
     ? `${HELP_LINES.join('\n')}\n`
-    : renderTopTable(columns, rows, totalsOf(rows), {
+    : renderTopTable(columns, rows, totalsOf(rows, f.detail), {
         ...f.table,
         width: f.size.columns,
         color: f.color,

@@ -1,5 +1,5 @@
 import type { MemUsage } from '../account/usage.js';
-import type { ProcessMemory, Snapshot } from '../engine/types.js';
+import type { ProcessMemory } from '../engine/types.js';
 import { displayCommand, escapeTerminal } from './escape.js';
 import { formatBytes, type UnitMode } from './units.js';
 
@@ -13,6 +13,7 @@ const usageLines = (u: MemUsage, mode: UnitMode): string[] => [
       ['PSS', u.pss],
       ['USS', u.uss],
       ['Swap', u.swap],
+      ['Swap PSS', u.swapPss],
     ],
     mode,
   )}`,
@@ -45,11 +46,7 @@ const usageLines = (u: MemUsage, mode: UnitMode): string[] => [
 ];
 
 /** The readable per-process report of `memusage pid`. */
-export const renderPidReport = (
-  snapshot: Snapshot,
-  processes: readonly ProcessMemory[],
-  mode: UnitMode,
-): string => {
+export const renderPidReport = (processes: readonly ProcessMemory[], mode: UnitMode): string => {
   const blocks = processes.map((p) =>
     [
       `${p.pid}  ${escapeTerminal(p.name)}  user ${escapeTerminal(p.user)}`,
@@ -57,9 +54,10 @@ export const renderPidReport = (
       ...usageLines(p.usage, mode),
     ].join('\n'),
   );
-  const footer = [`engine: ${snapshot.engineReason}`, ...snapshot.notes.map((n) => `note: ${n}`)];
+  // The engine and notes go to stderr with the other commands' (cli/commands/pid.ts); this legend explains
+  // the report itself.
   if (processes.some((p) => Object.values(p.usage).includes(null))) {
-    footer.push('("-": not measurable by this engine; see memusage(1))');
+    blocks.push('("-": not measurable by this engine; see memusage(1))');
   }
-  return `${[...blocks, footer.join('\n')].join('\n\n')}\n`;
+  return blocks.length === 0 ? '' : `${blocks.join('\n\n')}\n`;
 };

@@ -1,5 +1,5 @@
 import { addUsage, type MemUsage, zeroUsage } from '../account/usage.js';
-import { type GroupBy, type GroupMemory, groupProcesses } from '../engine/groups.js';
+import { type GroupBy, type GroupMemory, groupProcesses, unionFrames } from '../engine/groups.js';
 import type { PagemapDetail } from '../engine/pagemap-engine.js';
 import type { ProcessMemory } from '../engine/types.js';
 import { type Column, columnById, type Row } from './columns.js';
@@ -46,15 +46,17 @@ export const selectRows = (
   processes: readonly ProcessMemory[],
   detail: PagemapDetail | undefined,
   s: TopSelection,
+  memTotal?: number,
 ): { rows: Row[]; groups: GroupMemory[] | undefined } => {
+  const machine = memTotal === undefined ? {} : { memTotal };
   const kept = processes.filter((p) => matchesFilters(p, s));
   let rows: Row[];
   let groups: GroupMemory[] | undefined;
   if (s.by) {
     groups = groupProcesses(kept, s.by, detail);
-    rows = groups.map((group) => ({ kind: 'group', group, by: s.by! }) as Row);
+    rows = groups.map((group) => ({ kind: 'group', group, by: s.by!, ...machine }) as Row);
   } else {
-    rows = kept.map((process) => ({ kind: 'process', process }) as Row);
+    rows = kept.map((process) => ({ kind: 'process', process, ...machine }) as Row);
   }
   const minColumn = s.sort.kind === 'bytes' ? s.sort : columnById('pss')!;
   if (s.min !== undefined) {
@@ -72,13 +74,30 @@ export const selectRows = (
   return { rows, groups };
 };
 
-/** Column sums over the shown rows (a null anywhere leaves that total unknown). */
-export const totalsOf = (rows: readonly Row[]): MemUsage & { processes: number } => {
+/**
+ * The TOTAL of the shown rows. RSS and USS are those of the shown processes taken together (each page once;
+ * pages mapped only by them), which only frames can tell: null without them (smaps_rollup engine), where a
+ * sum would over-count RSS and under-count USS. Every other field is the sum of the rows (a null anywhere
+ * leaves that total unknown).
+ */
+export type Totals = Omit<MemUsage, 'rss' | 'uss'> & {
+  rss: number | null;
+  uss: number | null;
+  processes: number;
+  /** RSS and USS are exact (pagemap engine); false: they are null. */
+  exact: boolean;
+};
+
+export const totalsOf = (rows: readonly Row[], detail: PagemapDetail | undefined): Totals => {
   let usage = zeroUsage();
   let processes = 0;
+  const pids: number[] = [];
   for (const row of rows) {
     usage = addUsage(usage, row.kind === 'process' ? row.process.usage : row.group.usage);
     processes += row.kind === 'process' ? 1 : row.group.members;
+    if (row.kind === 'process') pids.push(row.process.pid);
+    else pids.push(...row.group.pids);
   }
-  return { ...usage, processes };
+  const frames = detail ? unionFrames(pids, detail) : { rss: null, uss: null };
+  return { ...usage, ...frames, processes, exact: detail !== undefined };
 };

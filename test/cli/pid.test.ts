@@ -27,18 +27,19 @@ describe('memusage pid: bad input', () => {
     expectOneErrorLine(r.stderr, pattern);
   });
 
-  it('an unknown PID → exit 3 and one line naming it', () => {
+  it('an unknown PID → exit 3 and one line naming it (with -q: no engine line before it)', () => {
     const pid = freePid();
-    const r = runCli(['pid', String(pid)]);
+    const r = runCli(['pid', String(pid), '-q']);
     expect(r.exitCode).toBe(3);
+    expect(r.stdout).toBe('');
     expectOneErrorLine(r.stderr, new RegExp(`no process with PID ${pid}$`));
   });
 
-  it.skipIf(!root)('a kernel thread is reported as such, exit 3', () => {
+  it.skipIf(!root)('a kernel thread is reported as such, exit 3, and its --rss line is "-"', () => {
     const kthread = kernelThreadPid();
-    const r = runCli(['pid', String(kthread), '--rss']);
+    const r = runCli(['pid', String(kthread), '--rss', '--quiet']);
     expect(r.exitCode).toBe(3);
-    expect(r.stdout).toBe('');
+    expect(r.stdout).toBe('-\n');
     expectOneErrorLine(r.stderr, new RegExp(`^memusage: ${kthread} is a kernel thread`));
   });
 });
@@ -64,14 +65,26 @@ describe.skipIf(!root)('memusage pid: numbers and formats', () => {
     });
   });
 
-  memhogTest('measured and missing PIDs together: the measured one printed, exit 3', async ({ memhog }) => {
-    const hog = await memhog(['anon', '4']);
-    const missing = freePid();
-    const r = runCli(['pid', String(hog.pid), String(missing), '--rss']);
-    expect(r.exitCode).toBe(3);
-    expect(r.stdout.trim().split('\n')).toHaveLength(1);
-    expect(stderrLines(r)).toEqual([`memusage: no process with PID ${missing}`]);
-  });
+  memhogTest(
+    'measured and missing PIDs together: one line per PID in the order given, "-" for the missing, exit 3',
+    async ({ memhog }) => {
+      const [a, c] = await Promise.all([memhog(['anon', '4']), memhog(['anon', '12'])]);
+      const missing = freePid();
+      const r = runCli(['pid', String(a.pid), String(missing), String(c.pid), '--rss', '--pss', '-q']);
+      expect(r.exitCode).toBe(3);
+      const lines = r.stdout.split('\n');
+      expect(lines).toHaveLength(4);
+      expect(lines[1]).toBe('- -');
+      expect(lines[3]).toBe('');
+      // 4 MiB and 12 MiB built, plus a baseline under 1 MiB: line 1 is A's, line 3 is C's.
+      const rssKb = [lines[0], lines[2]].map((l) => Number(l!.split(' ')[0]));
+      expect(rssKb[0]).toBeGreaterThanOrEqual(4 * 1024);
+      expect(rssKb[0]).toBeLessThan(5 * 1024);
+      expect(rssKb[1]).toBeGreaterThanOrEqual(12 * 1024);
+      expect(rssKb[1]).toBeLessThan(13 * 1024);
+      expect(stderrLines(r)).toEqual([`memusage: no process with PID ${missing}`]);
+    },
+  );
 
   memhogTest('--json has the documented shape, values in bytes', async ({ memhog }) => {
     const hog = await memhog(['shared', '8', '1']);
@@ -124,16 +137,20 @@ describe.skipIf(!root)('memusage pid: numbers and formats', () => {
     },
   );
 
-  it('the report says which engine measured and why', () => {
+  it('stderr says which engine measured and why, where `top` says it; -q leaves it out', () => {
     const r = runCli(['pid', String(process.pid)]);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^engine: pagemap engine: .*root/m);
+    expect(stderrLines(r)).toEqual([expect.stringMatching(/^memusage: pagemap engine: .*root/)]);
     expect(r.stdout).toMatch(new RegExp(`^${process.pid} `));
+    expect(r.stdout).not.toMatch(/engine/);
+    const quiet = runCli(['pid', String(process.pid), '--quiet']);
+    expect(quiet.exitCode).toBe(0);
+    expect(quiet.stderr).toBe('');
   });
 
   it('--engine smaps says it was requested', () => {
     const r = runCli(['pid', String(process.pid), '--engine', 'smaps']);
     expect(r.exitCode).toBe(0);
-    expect(r.stdout).toMatch(/^engine: smaps_rollup engine: requested with --engine smaps$/m);
+    expect(stderrLines(r)[0]).toBe('memusage: smaps_rollup engine: requested with --engine smaps');
   });
 });

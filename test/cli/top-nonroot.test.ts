@@ -65,8 +65,21 @@ describe.skipIf(!requireRoot())('memusage top as an unprivileged user (setpriv t
       /^memusage: smaps_rollup engine: \/proc\/kpagecount is not readable \(needs root\)/,
     );
     expect(lines[1]).toMatch(/^memusage: note: smaps_rollup cannot show zero-page mappings/);
+    // A count, then whose: "PIDs 1, …" (the list once read as a second count).
     expect(lines[2]).toMatch(
-      /^memusage: \d+ processes not readable \(permission denied\), not in the totals: 1, /,
+      /^memusage: \d+ processes not readable \(permission denied\), left out of the totals: PIDs 1, /,
     );
+    // smaps_rollup cannot tell shared pages: TOTAL's RSS and USS are "-", not a misleading sum, and the
+    // line under the table says why.
+    const out = r.stdout.trimEnd().split('\n');
+    expect(out.at(-2)).toMatch(/^\s+TOTAL\s+\S+\s+-\s+\S+\s+-$/);
+    expect(out.at(-1)).toBe('TOTAL RSS/USS: not knowable without the pagemap engine (root); others: sums');
+  });
+
+  it('-q: the table alone, no notes on stderr', () => {
+    const r = runAsNobody(nobodyBin(), ['top', '--once', '-q']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^\s*\d+ nobody /m);
+    expect(r.stderr).toBe('');
   });
 });

@@ -1,4 +1,5 @@
 import { USAGE_KEYS } from '../../account/usage.js';
+import { measuredPid } from '../../engine/requested-pids.js';
 import { takeDetailedSnapshot } from '../../engine/snapshot.js';
 import type { EngineChoice } from '../../engine/types.js';
 import { toCsv } from '../../view/csv.js';
@@ -17,6 +18,7 @@ export interface PidOptions {
   bytes?: boolean;
   json?: boolean;
   csv?: boolean;
+  quiet?: boolean;
   engine: EngineChoice;
 }
 
@@ -40,18 +42,20 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
   if (only.length > 0 && (options.json || options.csv)) {
     throw new UsageError(`--${only[0]} prints bare numbers and cannot be combined with --json or --csv`);
   }
-  const unique = [...new Set(pids)];
-  // Flags are only read when the report shows the file/shmem split.
+  // Flags are only read when the report shows the file/shmem split. The engine measures each process once,
+  // a thread's ID as its process (see resolveRequestedPids).
   const flags = only.length === 0;
   const { snapshot } = takeDetailedSnapshot(
-    { procRoot: ctx.procRoot, pids: unique, engine: options.engine, flags },
+    { procRoot: ctx.procRoot, pids, engine: options.engine, flags, swapPss: flags },
     ctx.capabilities(),
     ctx.users(),
   );
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
-  const measured = unique.flatMap((pid) => byPid.get(pid) ?? []);
+  const measured = snapshot.processes;
   const { io } = ctx;
-  for (const s of snapshot.skipped) io.err(`memusage: ${s.message}\n`);
+  // The engine line and notes go to stderr, as for every other command; what was not measured is an error.
+  const info = options.quiet ? [] : [snapshot.engineReason, ...snapshot.notes.map((n) => `note: ${n}`)];
+  for (const line of [...info, ...snapshot.skipped.map((s) => s.message)]) io.err(`memusage: ${line}\n`);
 
   if (options.json) {
     writeData(io, toJson(snapshotDocument(snapshot, measured)), 'json');
@@ -63,9 +67,14 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
     writeData(io, toCsv(CSV_COLUMNS, rows), 'csv');
   } else if (only.length > 0) {
     const mode = options.bytes ? 'bytes' : 'kib';
-    for (const p of measured) io.out(`${only.map((k) => formatBytes(p.usage[k], mode)).join(' ')}\n`);
+    // One line per PID argument, in order, so that line N is always the Nth PID's: "-" where it was not
+    // measured (the exit status is then 3).
+    for (const id of pids) {
+      const p = byPid.get(measuredPid(snapshot.threads ?? [], id));
+      io.out(`${only.map((k) => (p ? formatBytes(p.usage[k], mode) : '-')).join(' ')}\n`);
+    }
   } else {
-    io.out(renderPidReport(snapshot, measured, options.bytes ? 'bytes' : 'human'));
+    io.out(renderPidReport(measured, options.bytes ? 'bytes' : 'human'));
   }
   return snapshot.skipped.length > 0 ? EXIT_PARTIAL : EXIT_OK;
 };

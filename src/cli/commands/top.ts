@@ -16,7 +16,10 @@ export const measureTop = (
   options: TopOptions,
   users: UserNames,
 ) => {
-  const needsFlags = [...selection.columns, selection.sort].some((c) => c.needsFlags);
+  // JSON prints the whole record, so it reads what every field needs: the same values `pid --json` gives.
+  const asked = [...selection.columns, selection.sort];
+  const json = options.json === true;
+  const needsFlags = json || asked.some((c) => c.needsFlags);
   const { snapshot, detail } = takeDetailedSnapshot(
     {
       procRoot: ctx.procRoot,
@@ -24,6 +27,9 @@ export const measureTop = (
       engine: options.engine,
       flags: needsFlags,
       cgroups: selection.by === 'cgroup' || selection.columns.some((c) => c.id === 'cgroup'),
+      // SwapPss costs a second page-table walk per process: read only when shown, sorted by, or for JSON.
+      swapPss: json || asked.some((c) => c.needsSwapPss === true),
+      memTotal: json || asked.some((c) => c.needsMemTotal === true),
     },
     ctx.capabilities(),
     users,
@@ -44,8 +50,8 @@ export const topFrame = (
   users: UserNames,
 ) => {
   const { snapshot, detail, processes } = measureTop(ctx, selection, options, users);
-  const { rows, groups } = selectRows(processes, detail, selection);
-  const totals = totalsOf(rows);
+  const { rows, groups } = selectRows(processes, detail, selection, snapshot.memTotal);
+  const totals = totalsOf(rows, detail);
   let text: string;
   if (options.json) text = renderTopJson(snapshot, rows, totals, groups, selection.by);
   else if (options.csv) text = renderTopCsv(selection.columns, rows);
@@ -54,15 +60,19 @@ export const topFrame = (
       units: options.bytes ? 'bytes' : 'human',
       header: options.header,
       totals: options.totals,
+      legend: true,
       width: tableWidth(ctx.io, options.wide),
       color: useColor(ctx.io),
     });
   return {
     text,
     snapshot,
-    status: statusLines(snapshot, options.verbose === true, selection.pids !== undefined).map(
-      (line) => `memusage: ${line}`,
-    ),
+    status: statusLines(
+      snapshot,
+      options.verbose === true,
+      selection.pids !== undefined,
+      options.quiet === true,
+    ).map((line) => `memusage: ${line}`),
   };
 };
 
@@ -83,26 +93,33 @@ const kernelThreadRows = (snapshot: Snapshot) =>
       source: snapshot.engine,
     }));
 
-/** The engine and what could not be measured (stderr, or the live header): never silently missing from the totals. */
-export const statusLines = (snapshot: Snapshot, verbose: boolean, explicit = false): string[] => {
-  const lines = [snapshot.engineReason, ...snapshot.notes.map((n) => `note: ${n}`)];
+/**
+ * The engine and what could not be measured (stderr, or the live header): never silently missing from the
+ * totals. With `quiet` only what is an error stays: the PIDs asked for with --pid that were not measured.
+ */
+export const statusLines = (
+  snapshot: Snapshot,
+  verbose: boolean,
+  explicit = false,
+  quiet = false,
+): string[] => {
+  const lines = quiet ? [] : [snapshot.engineReason, ...snapshot.notes.map((n) => `note: ${n}`)];
   // PIDs asked for with --pid are each named with their reason, as `memusage pid` does (exit status 3).
   if (explicit) return [...lines, ...snapshot.skipped.map((s) => s.message)];
   const denied = snapshot.skipped.filter((s) => s.reason === 'denied');
-  if (denied.length > 0) {
-    const list = denied
-      .slice(0, 5)
-      .map((s) => s.pid)
-      .join(', ');
-    lines.push(
-      `${denied.length} process${denied.length === 1 ? '' : 'es'} not readable (permission denied), not in the totals: ${list}${denied.length > 5 ? ', …' : ''}`,
-    );
-  }
+  if (denied.length > 0 && !quiet) lines.push(deniedLine(denied.map((s) => s.pid)));
   if (verbose) {
     for (const s of snapshot.skipped)
       if (s.reason !== 'denied' && s.reason !== 'kernel-thread') lines.push(s.message);
   }
   return lines;
+};
+
+/** "3 processes not readable (…), left out of the totals: PIDs 1, 5, 7": a count, then who (at most 5). */
+export const deniedLine = (pids: readonly number[]): string => {
+  const one = pids.length === 1;
+  const list = pids.slice(0, 5).join(', ') + (pids.length > 5 ? ', …' : '');
+  return `${pids.length} process${one ? '' : 'es'} not readable (permission denied), left out of the totals: PID${one ? '' : 's'} ${list}`;
 };
 
 /** `memusage top --once` (and every non-terminal run without --watch). */

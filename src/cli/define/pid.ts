@@ -17,6 +17,7 @@ export const definePid = (program: Command, io: Io, state: RunState): void => {
     .option('--bytes', 'exact bytes instead of human units (or KiB with --rss/--pss/--uss/--swap)')
     .option('--json', 'JSON document, values in bytes')
     .option('--csv', 'CSV, values in bytes')
+    .option('-q, --quiet', 'no informational notes on stderr (engine); errors stay')
     .addOption(engineOption())
     .addOption(procRootOption())
     .action(async (pids, options) => {

@@ -33,6 +33,7 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
     .option('--by <what>', 'one row per user, command (program) or cgroup, with exact group RSS/USS')
     .option('-a, --all', 'include kernel threads as zero rows')
     .option('-v, --verbose', 'report processes that exited during the scan')
+    .option('-q, --quiet', 'no informational notes on stderr (engine, unreadable processes); errors stay')
     .option('--bytes', 'exact bytes instead of human units')
     .option('--json', 'one JSON document (bytes), then exit')
     .option('--csv', 'CSV (bytes), then exit')

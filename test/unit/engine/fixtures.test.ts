@@ -587,6 +587,7 @@ describe('the smaps_rollup engine', () => {
       pss: 2_560_000, // Pss 2500
       uss: 2_355_200, // Private_Clean + Private_Dirty = 700 + 1600 = 2300
       swap: 65_536, // Swap 64
+      swapPss: 65_536, // SwapPss 64
       anon: 2_969_600, // status RssAnon 2900
       file: 901_120, // RssFile 880
       shmem: 225_280, // RssShmem 220
