@@ -86,7 +86,7 @@ const collectAll = (
     users,
     options,
     {
-      files: options.swapPss ? ['maps', 'smaps_rollup'] : ['maps'],
+      files: ['maps'],
       openFirst: 'pagemap',
       pagemapBelow: reader.prefetchBelow,
     },
@@ -97,7 +97,10 @@ const collectAll = (
         (vmas) => emptyVmaTest(dir, vmas),
       );
       if (!options.swapPss) return { header, pages };
-      return { header, pages, swapPss: rollupSwapPss(dir) };
+      // No swap entry in its page tables (pagemap, same walk): SwapPss is exactly 0, and the second walk
+      // smaps_rollup costs is paid only by processes that have swap.
+      const swapped = pages.swapPages.some((n) => n > 0);
+      return { header, pages, swapPss: swapped ? rollupSwapPss(dir) : 0 };
     },
   );
 

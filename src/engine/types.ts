@@ -63,7 +63,10 @@ export interface SnapshotOptions {
   flags?: boolean;
   /** Read each process's cgroup. Default false. */
   cgroups?: boolean;
-  /** Pagemap engine: read SwapPss from each process's smaps_rollup (a second page-table walk). Default false. */
+  /**
+   * Pagemap engine: read SwapPss from smaps_rollup (a second page-table walk) for each process whose pagemap
+   * shows swap entries; the others have 0. Default false.
+   */
   swapPss?: boolean;
   /** Read MemTotal from meminfo into Snapshot.memTotal. Default false. */
   memTotal?: boolean;
