@@ -20,11 +20,15 @@ export interface TopSelection {
   all: boolean;
 }
 
-export const DEFAULT_COLUMNS = ['pid', 'user', 'command', 'swap', 'uss', 'pss', 'rss'];
+/**
+ * COMMAND (and a cgroup path) last, as ps, procrank, ps_mem and htop have it: a table is never cut in a
+ * pipe, and a long command line in the middle would pad every row to its length.
+ */
+export const DEFAULT_COLUMNS = ['pid', 'user', 'swap', 'uss', 'pss', 'rss', 'command'];
 export const DEFAULT_GROUP_COLUMNS: Record<GroupBy, string[]> = {
   user: ['user', 'count', 'swap', 'uss', 'pss', 'rss'],
   command: ['command', 'count', 'swap', 'uss', 'pss', 'rss'],
-  cgroup: ['cgroup', 'count', 'swap', 'uss', 'pss', 'rss'],
+  cgroup: ['count', 'swap', 'uss', 'pss', 'rss', 'cgroup'],
 };
 
 const matchesFilters = (p: ProcessMemory, s: TopSelection): boolean => {

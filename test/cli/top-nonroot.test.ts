@@ -57,7 +57,7 @@ describe.skipIf(!requireRoot())('memusage top as an unprivileged user (setpriv t
   it('table: the same columns, and stderr names the engine, what is missing and the unreadable count', () => {
     const r = runAsNobody(nobodyBin(), ['top', '--once']);
     expect(r.exitCode, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS\s+RSS$/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^\s*PID\s+USER\s+SWAP\s+USS\s+PSS\s+RSS\s+COMMAND$/);
     expect(r.stdout).toMatch(/^\s*\d+ nobody /m);
     const lines = r.stderr.split('\n').filter((l) => l !== '');
     expect(lines).toHaveLength(3);

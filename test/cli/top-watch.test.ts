@@ -44,7 +44,7 @@ describe('top --watch', () => {
       // Whole seconds: the stamp may be up to a second before the process started by rounding down.
       expect(at).toBeGreaterThanOrEqual(Math.floor(r.started / 1000) * 1000);
       expect(at).toBeLessThanOrEqual(r.ended);
-      expect(lines[i + 1]).toMatch(/^\s*PID\s+USER\s+COMMAND/);
+      expect(lines[i + 1]).toMatch(/^\s*PID\s+USER\s+SWAP\s+USS\s+PSS\s+RSS\s+COMMAND/);
       expect(lines.slice(i + 2, i + 4).some((l) => new RegExp(`^\\s*${process.pid}\\s`).test(l))).toBe(true);
       if (n > 0) expect(lines[i - 1]).toBe('');
     }

@@ -199,7 +199,7 @@ describe('memusage top: options on memhog processes', () => {
     const [s, m, b] = pids;
 
     // Default: PSS, largest first; header line and a TOTAL row.
-    expect(out.plain.split('\n')[0]).toMatch(/^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS\s+RSS$/);
+    expect(out.plain.split('\n')[0]).toMatch(/^\s*PID\s+USER\s+SWAP\s+USS\s+PSS\s+RSS\s+COMMAND$/);
     expect(firstColumn(out.plain)).toEqual([b, m, s]);
     expect(out.plain).toMatch(/^\s+TOTAL\s/m);
     expect(firstColumn(out.reverse)).toEqual([s, m, b]);

@@ -89,7 +89,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
       /^memusage top {2}\d\d:\d\d:\d\d {2}sort PSS, largest first {2}every 0\.5s {2}(pagemap|smaps_rollup) engine {2}3 processes$/,
     );
     expect(lines[1]).toMatch(/^keys: q quit/);
-    expect(lines.find((l) => /^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS[▼*]\s+RSS$/.test(l))).toBeDefined();
+    expect(lines.find((l) => /^\s*PID\s+USER\s+SWAP\s+USS\s+PSS[▼*]\s+RSS\s+COMMAND$/.test(l))).toBeDefined();
     expect(lines.find((l) => /^\s+TOTAL\s/.test(l))).toBeDefined();
     expect(pidsOnScreen(lines)).toEqual([big, mid, small]);
     for (const l of lines) expect(l.length).toBeLessThanOrEqual(120);
@@ -136,7 +136,7 @@ describe('memusage top, live in a terminal (tmux)', () => {
       (l) => l[1]!.startsWith('showing 1-2 of 3 rows'),
       'two rows of three',
     );
-    expect(lines.find((l) => /^\s*PID\s+USER\s+COMMAND\s+SWAP\s+USS\s+PSS▼\s+RSS$/.test(l))).toBeDefined();
+    expect(lines.find((l) => /^\s*PID\s+USER\s+SWAP\s+USS\s+PSS▼\s+RSS\s+COMMAND$/.test(l))).toBeDefined();
     expect(pidsOnScreen(lines)).toEqual([big, mid]);
 
     const keys = async (names: string[], rows: string, expected: number[]) => {
