@@ -313,6 +313,101 @@ static napi_value account_processes(napi_env env, napi_callback_info info) {
   return undefined;
 }
 
+/* The dense frame of pfn when it counts as resident (rssFrame in src/account/frame-table.ts), else -1;
+ * -2 when the arrays do not agree (a PFN outside the index, a table shorter than it). */
+static inline int64_t rss_frame(const struct frame_table *t, uint32_t pfn) {
+  if (pfn >= t->limit) return -1;
+  if ((pfn >> 5) >= t->nbits || !(t->bits[pfn >> 5] & (1u << (pfn & 31)))) return -2;
+  uint32_t frame = rank_of(t->bits, t->rank, pfn);
+  if (frame >= t->ncounts) return -2;
+  if (t->counts[frame] == 0) return -1;
+  if (t->flags_lo && (t->flags_lo[frame] & (KPF_HUGE | KPF_ZERO_PAGE))) return -1;
+  return frame;
+}
+
+/*
+ * groupFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, inGroup) -> [distinct, exclusive]: the loop
+ * of GroupAccountant.accountJs (src/account/group-account.ts). inGroup is a zeroed Uint32Array of one slot per
+ * frame of the index, left zeroed again: each frame's mappings inside the group are counted there, the
+ * frames met are listed once, and the list gives the distinct frames and those whose mappings all lie
+ * inside the group. Counts are of pages.
+ */
+static napi_value group_frames(napi_env env, napi_callback_info info) {
+  ARGS(7);
+  bool is_array;
+  uint32_t n, limit;
+  size_t nbits, nrank, ncounts, nflags = 0, nslots;
+  napi_valuetype flags_type;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[0], &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "groupFrames: pfns must be an array");
+    return NULL;
+  }
+  const uint32_t *bits = typed(env, argv[1], napi_uint32_array, &nbits, "groupFrames: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  const uint32_t *rank = typed(env, argv[2], napi_uint32_array, &nrank, "groupFrames: rank must be a Uint32Array");
+  if (!rank || !get_index(env, argv[3], &limit, "groupFrames: bad limit")) return NULL;
+  const uint32_t *counts = typed(env, argv[4], napi_uint32_array, &ncounts, "groupFrames: counts must be a Uint32Array");
+  if (!counts) return NULL;
+  const uint32_t *flags_lo = NULL;
+  CHECK(napi_typeof(env, argv[5], &flags_type));
+  if (flags_type != napi_null && flags_type != napi_undefined) {
+    flags_lo = typed(env, argv[5], napi_uint32_array, &nflags, "groupFrames: flagsLo must be a Uint32Array");
+    if (!flags_lo) return NULL;
+  }
+  uint32_t *in_group = typed(env, argv[6], napi_uint32_array, &nslots, "groupFrames: inGroup must be a Uint32Array");
+  if (!in_group) return NULL;
+  if (nrank < nbits || (flags_lo && nflags < ncounts) || nslots < ncounts) {
+    napi_throw_range_error(env, NULL, "groupFrames: arrays and counts do not agree");
+    return NULL;
+  }
+  struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, NULL, 0};
+  /* The frames met, each once: at most one per frame of the index. */
+  uint32_t *touched = malloc((ncounts ? ncounts : 1) * sizeof(*touched));
+  if (!touched) {
+    napi_throw_error(env, "ENOMEM", "groupFrames: out of memory");
+    return NULL;
+  }
+  size_t ntouched = 0;
+  const char *error = NULL;
+  for (uint32_t p = 0; p < n && !error; p++) {
+    napi_value list;
+    size_t np;
+    const uint32_t *pfns = NULL;
+    if (napi_get_element(env, argv[0], p, &list) == napi_ok)
+      pfns = typed(env, list, napi_uint32_array, &np, "groupFrames: pfns must hold Uint32Arrays");
+    if (!pfns) {
+      error = "";
+      break;
+    }
+    for (size_t i = 0; i < np; i++) {
+      int64_t frame = rss_frame(&table, pfns[i]);
+      if (frame == -2) {
+        error = "groupFrames: a PFN is not in the index";
+        break;
+      }
+      if (frame >= 0 && in_group[frame]++ == 0) touched[ntouched++] = (uint32_t)frame;
+    }
+  }
+  double exclusive = 0;
+  for (size_t k = 0; k < ntouched; k++) {
+    uint32_t frame = touched[k];
+    if (in_group[frame] == counts[frame]) exclusive++;
+    in_group[frame] = 0; /* zeroed again for the next group, also after an error */
+  }
+  free(touched);
+  if (error) {
+    if (*error) napi_throw_range_error(env, NULL, error);
+    return NULL;
+  }
+  double distinct = (double)ntouched;
+  napi_value out;
+  CHECK(napi_create_array_with_length(env, 2, &out));
+  CHECK(napi_set_element(env, out, 0, number(env, distinct)));
+  CHECK(napi_set_element(env, out, 1, number(env, exclusive)));
+  return out;
+}
+
 /* maxBelow(pfns, limit) -> the largest PFN below limit, or 0. Twin of the first loop of PfnIndex.build. */
 static napi_value max_below(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -442,6 +537,7 @@ int register_page_loops(napi_env env, napi_value exports) {
   } fns[] = {
       {"decodePagemap", decode_pagemap}, {"accountProcesses", account_processes}, {"maxBelow", max_below},
       {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
+      {"groupFrames", group_frames},
   };
   napi_value loops, fn;
   if (napi_create_object(env, &loops) != napi_ok) return 0;

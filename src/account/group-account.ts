@@ -1,4 +1,5 @@
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
+import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
 import { type FrameTable, rssFrame } from './frame-table.js';
 import { growableUint32 } from './growable.js';
 import type { ProcessPages } from './process-pages.js';
@@ -26,7 +27,28 @@ export class GroupAccountant {
     this.inGroup = new Uint32Array(table.index.size);
   }
 
+  /** native/page_loops.c groupFrames when the addon is built (a CLI run is always cold), else accountJs. */
   account(members: readonly ProcessPages[]): GroupFrames {
+    return nativeLoops ? this.accountNative(nativeLoops, members) : this.accountJs(members);
+  }
+
+  /** account with the given native loops. */
+  accountNative(loops: NativePageLoops, members: readonly ProcessPages[]): GroupFrames {
+    const { index, counts, flagsLo } = this.table;
+    const [distinct, exclusive] = loops.groupFrames(
+      members.map((m) => m.pfns),
+      index.bits,
+      index.rank,
+      index.limit,
+      counts,
+      flagsLo,
+      this.inGroup,
+    );
+    return { rss: distinct * PAGE_SIZE, uss: exclusive * PAGE_SIZE };
+  }
+
+  /** The reference and fallback. */
+  accountJs(members: readonly ProcessPages[]): GroupFrames {
     const { counts } = this.table;
     const inGroup = this.inGroup;
     const touched = this.touched;

@@ -32,6 +32,16 @@ export interface NativePageLoops {
   setBits(bits: Uint32Array, pfns: Uint32Array, limit: number): void;
   rankWords(bits: Uint32Array, rank: Uint32Array): number;
   frameRuns(bits: Uint32Array, maxGap: number): Float64Array;
+  /** [distinct frames, frames mapped only inside the group]; inGroup is zeroed scratch, left zeroed. */
+  groupFrames(
+    pfns: readonly Uint32Array[],
+    bits: Uint32Array,
+    rank: Uint32Array,
+    limit: number,
+    counts: Uint32Array,
+    flagsLo: Uint32Array | undefined,
+    inGroup: Uint32Array,
+  ): [number, number];
 }
 
 const NAMES: readonly (keyof NativePageLoops)[] = [
@@ -41,6 +51,7 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'setBits',
   'rankWords',
   'frameRuns',
+  'groupFrames',
 ];
 
 const isLoops = (value: unknown): value is NativePageLoops =>
