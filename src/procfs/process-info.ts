@@ -42,11 +42,12 @@ export const readCmdline = (dir: ProcessDir): string[] => {
   return bytes.subarray(0, end).toString('utf8').split('\0');
 };
 
-/**
- * A live process's start time (the identity that survives PID reuse), or undefined when it is gone or a
- * zombie.
- */
-export const liveStartTime = (root: string, pid: number): number | undefined => {
+/** `read` of /proc/PID's open directory, or undefined when the process is gone or a file cannot be read. */
+const readOrUndefined = <T>(
+  root: string,
+  pid: number,
+  read: (dir: ProcessDir) => T | undefined,
+): T | undefined => {
   let dir: ProcessDir;
   try {
     dir = openProcessDir(root, pid);
@@ -54,14 +55,23 @@ export const liveStartTime = (root: string, pid: number): number | undefined => 
     return undefined;
   }
   try {
-    const stat = readStat(dir);
-    return stat.state === 'Z' || stat.state === 'X' ? undefined : stat.startTime;
+    return read(dir);
   } catch {
     return undefined;
   } finally {
     closeProcessDir(dir);
   }
 };
+
+/**
+ * A live process's start time (the identity that survives PID reuse), or undefined when it is gone or a
+ * zombie.
+ */
+export const liveStartTime = (root: string, pid: number): number | undefined =>
+  readOrUndefined(root, pid, (dir) => {
+    const stat = readStat(dir);
+    return stat.state === 'Z' || stat.state === 'X' ? undefined : stat.startTime;
+  });
 
 /**
  * Whether the process that had `pid` and `startTime` still runs. Used after a snapshot's frame lookup:
@@ -75,19 +85,8 @@ export const stillRunning = (root: string, pid: number, startTime: number): bool
  * own though /proc does not list it. Undefined when it cannot be read (the caller then measures `id` as
  * given and reports why it could not).
  */
-export const threadGroupOf = (root: string, id: number): number | undefined => {
-  let dir: ProcessDir;
-  try {
-    dir = openProcessDir(root, id);
-  } catch {
-    return undefined;
-  }
-  try {
+export const threadGroupOf = (root: string, id: number): number | undefined =>
+  readOrUndefined(root, id, (dir) => {
     const tgid = Number(readStatus(dir).get('Tgid'));
     return Number.isInteger(tgid) && tgid > 0 ? tgid : undefined;
-  } catch {
-    return undefined;
-  } finally {
-    closeProcessDir(dir);
-  }
-};
+  });

@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Io } from '../../../src/cli/io.js';
 import { run } from '../../../src/cli/main.js';
+import { captureIo } from '../../helpers/capture-io.js';
 import { ProcTree, type WrittenTree } from '../../helpers/proc-tree.js';
 
 const HEAP = 0x5555_0000_0000;
@@ -16,23 +16,8 @@ const tree = (): WrittenTree => {
   return t.write();
 };
 
-const fakeIo = (isTTY: boolean) => {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    isTTY,
-    stderrIsTTY: false,
-    columns: 120,
-    env: { NO_COLOR: '1', MEMUSAGE_NO_NATIVE: '1' },
-  };
-  return { io, out: () => out, err: () => err };
-};
+const fakeIo = (isTTY: boolean) =>
+  captureIo({ isTTY, columns: 120, env: { NO_COLOR: '1', MEMUSAGE_NO_NATIVE: '1' } });
 
 describe('JSON and CSV on a terminal', () => {
   const written = tree();

@@ -7,9 +7,9 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Io } from '../../../src/cli/io.js';
 import { run } from '../../../src/cli/main.js';
 import { takeSnapshot } from '../../../src/index.js';
+import { captureIo } from '../../helpers/capture-io.js';
 import { KPF, PAGE, ProcTree, type WrittenTree } from '../../helpers/proc-tree.js';
 
 const HEAP = 0x5555_0000_0000;
@@ -36,22 +36,9 @@ const tree = (rollups: boolean): WrittenTree => {
 };
 
 const cli = async (args: string[], root: string) => {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    isTTY: false,
-    stderrIsTTY: false,
-    columns: 120,
-    env: { NO_COLOR: '1' },
-  };
-  const code = await run([...args, '--proc-root', root], io);
-  return { code, out, err };
+  const c = captureIo({ columns: 120 });
+  const code = await run([...args, '--proc-root', root], c.io);
+  return { code, out: c.out(), err: c.err() };
 };
 
 describe('top: %MEM and SWAPPSS', () => {

@@ -5,26 +5,10 @@
  * of the time of these tables.
  */
 import { describe, expect, it } from 'vitest';
-import type { Io } from '../../../src/cli/io.js';
 import { run } from '../../../src/cli/main.js';
+import { captureIo } from '../../helpers/capture-io.js';
 
-const capture = () => {
-  let out = '';
-  let err = '';
-  const io: Io = {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-    isTTY: false,
-    stderrIsTTY: false,
-    columns: 80,
-    env: { ...process.env, NO_COLOR: '1' },
-  };
-  return { io, out: () => out, err: () => err };
-};
+const capture = () => captureIo({ env: { ...process.env, NO_COLOR: '1' } });
 
 const CASES: [string[], RegExp][] = [
   // top
