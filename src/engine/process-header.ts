@@ -1,5 +1,5 @@
+import { PF_EXITING, PF_KTHREAD } from '../kernel/task-flags.js';
 import { hidesOtherPids } from '../parse/mountinfo.js';
-import { PF_EXITING, PF_KTHREAD } from '../parse/stat.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
 import { procHidepid } from '../procfs/probe.js';

@@ -1,19 +1,18 @@
+import {
+  PAGE_IS_FILE,
+  PAGE_IS_GUARD,
+  PAGE_IS_HUGE,
+  PAGE_IS_PFNZERO,
+  PAGE_IS_PRESENT,
+  PAGE_IS_SOFT_DIRTY,
+  PAGE_IS_SWAPPED,
+  PAGE_IS_WPALLOWED,
+  PAGE_IS_WRITTEN,
+} from '../kernel/pagemap-scan.js';
 import { toProcError } from '../procfs/errors.js';
 import { ADDON_PATH, isRecord, loadAddon } from './addon.js';
 
-// PAGEMAP_SCAN categories (include/uapi/linux/fs.h). Kernel ABI, so they are fixed; the addon exports the
-// values it was compiled with and loading fails if they differ, so the two copies cannot drift apart.
-export const PAGE_IS_WPALLOWED = 1 << 0;
-export const PAGE_IS_WRITTEN = 1 << 1;
-export const PAGE_IS_FILE = 1 << 2;
-export const PAGE_IS_PRESENT = 1 << 3;
-export const PAGE_IS_SWAPPED = 1 << 4;
-export const PAGE_IS_PFNZERO = 1 << 5;
-export const PAGE_IS_HUGE = 1 << 6;
-export const PAGE_IS_SOFT_DIRTY = 1 << 7;
-/** Linux 6.15+; older kernels answer EINVAL when it is in a mask. */
-export const PAGE_IS_GUARD = 1 << 8;
-
+// The addon exports the PAGE_IS values it was compiled with; loading fails if one differs from the kernel's.
 const EXPECTED_PAGE_IS: Readonly<Record<string, number>> = {
   WPALLOWED: PAGE_IS_WPALLOWED,
   WRITTEN: PAGE_IS_WRITTEN,

@@ -8,11 +8,6 @@ export interface ProcStat {
   readonly startTime: number;
 }
 
-/** PF_KTHREAD in task flags (include/linux/sched.h). */
-export const PF_KTHREAD = 0x0020_0000;
-/** PF_EXITING: the task is in do_exit(); its address space is being (or has been) torn down. */
-export const PF_EXITING = 0x0000_0004;
-
 /**
  * Parse /proc/PID/stat. The comm field is raw and may itself contain ')' and spaces, so the fixed fields
  * start after the last ')' (proc(5)).

@@ -2,13 +2,8 @@ import { type DecodeCounts, decodePagemap } from '../account/decode-pagemap.js';
 import { growableUint8, growableUint32 } from '../account/growable.js';
 import { ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
-import {
-  PAGE_IS_HUGE,
-  PAGE_IS_PFNZERO,
-  PAGE_IS_PRESENT,
-  PAGE_IS_SWAPPED,
-  type PagemapScanner,
-} from '../native/pagemap-scan.js';
+import { PAGE_IS_HUGE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED } from '../kernel/pagemap-scan.js';
+import type { PagemapScanner } from '../native/pagemap-scan.js';
 import { VMA_SLOTS } from '../native/proc-batch.js';
 import type { Vma } from '../parse/maps.js';
 import { ProcError } from './errors.js';

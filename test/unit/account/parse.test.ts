@@ -1,8 +1,9 @@
 /** The /proc text parsers (src/parse), on lines in the kernel's exact formats. */
 import { describe, expect, it } from 'vitest';
+import { PF_KTHREAD } from '../../../src/kernel/task-flags.js';
 import { parseMaps, parseMapsLine } from '../../../src/parse/maps.js';
 import { parseSmaps, parseSmapsRollup } from '../../../src/parse/smaps.js';
-import { PF_KTHREAD, parseStat } from '../../../src/parse/stat.js';
+import { parseStat } from '../../../src/parse/stat.js';
 import { parseStatus, statusBytes, statusEuid } from '../../../src/parse/status.js';
 
 describe('maps lines', () => {

@@ -4,12 +4,14 @@ import { release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
-  loadPagemapScanner,
   PAGE_IS_FILE,
   PAGE_IS_HUGE,
   PAGE_IS_PFNZERO,
   PAGE_IS_PRESENT,
   PAGE_IS_SWAPPED,
+} from '../../../src/kernel/pagemap-scan.js';
+import {
+  loadPagemapScanner,
   type PagemapScanner,
   pagemapScannerLoadError,
 } from '../../../src/native/pagemap-scan.js';
