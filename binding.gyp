@@ -1,8 +1,8 @@
 {
   "targets": [
     {
-      "target_name": "pagemap_scan",
-      "sources": ["native/pagemap_scan.c", "native/page_loops.c", "native/proc_batch.c"],
+      "target_name": "memusage_native",
+      "sources": ["native/addon.c", "native/pagemap_scan.c", "native/page_loops.c", "native/proc_batch.c"],
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra"],
       "ldflags": ["-pthread"]

@@ -1,4 +1,4 @@
-/* The per-page loops (page_loops.c), exported as `loops` by the same addon as PAGEMAP_SCAN. */
+/* The per-page loops (page_loops.c), exported as `loops`: one part of the memusage_native addon (addon.c). */
 #ifndef MEMUSAGE_PAGE_LOOPS_H
 #define MEMUSAGE_PAGE_LOOPS_H
 

@@ -2,8 +2,7 @@
  * PAGEMAP_SCAN (Linux 6.7+) for memusage: one ioctl on a /proc/PID/pagemap fd
  * lists the populated regions of a range by skipping empty page-table levels,
  * so a sparse 1 TiB mapping costs about a millisecond instead of the seconds a
- * plain pagemap read needs. Plain N-API (C ABI) so one build works across Node
- * versions.
+ * plain pagemap read needs. Registered by addon.c.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -15,8 +14,7 @@
 #include <linux/fs.h>
 #include <node_api.h>
 
-#include "page_loops.h"
-#include "proc_batch.h"
+#include "pagemap_scan.h"
 
 /* Distribution headers often predate 6.7 (Debian 12 ships 6.1); the ABI is fixed. */
 #ifndef PAGEMAP_SCAN
@@ -227,21 +225,20 @@ static int set_u32(napi_env env, napi_value object, const char *name, uint32_t v
   return napi_create_uint32(env, value, &v) == napi_ok && napi_set_named_property(env, object, name, v) == napi_ok;
 }
 
-NAPI_MODULE_INIT() {
+int register_pagemap_scan(napi_env env, napi_value exports) {
   napi_value fn, page_is;
-  CHECK(napi_create_function(env, "scan", NAPI_AUTO_LENGTH, scan, NULL, &fn));
-  CHECK(napi_set_named_property(env, exports, "scan", fn));
+  if (napi_create_function(env, "scan", NAPI_AUTO_LENGTH, scan, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "scan", fn) != napi_ok)
+    return 0;
 
   /* Exported so the TypeScript constants are checked against what this file was compiled with. */
-  CHECK(napi_create_object(env, &page_is));
+  if (napi_create_object(env, &page_is) != napi_ok) return 0;
   if (!set_u32(env, page_is, "WPALLOWED", PAGE_IS_WPALLOWED) || !set_u32(env, page_is, "WRITTEN", PAGE_IS_WRITTEN) ||
       !set_u32(env, page_is, "FILE", PAGE_IS_FILE) || !set_u32(env, page_is, "PRESENT", PAGE_IS_PRESENT) ||
       !set_u32(env, page_is, "SWAPPED", PAGE_IS_SWAPPED) || !set_u32(env, page_is, "PFNZERO", PAGE_IS_PFNZERO) ||
       !set_u32(env, page_is, "HUGE", PAGE_IS_HUGE) || !set_u32(env, page_is, "SOFT_DIRTY", PAGE_IS_SOFT_DIRTY) ||
       !set_u32(env, page_is, "GUARD", PAGE_IS_GUARD))
-    return NULL;
-  CHECK(napi_object_freeze(env, page_is));
-  CHECK(napi_set_named_property(env, exports, "PAGE_IS", page_is));
-  if (!register_page_loops(env, exports) || !register_proc_batch(env, exports)) return NULL;
-  return exports;
+    return 0;
+  return napi_object_freeze(env, page_is) == napi_ok &&
+         napi_set_named_property(env, exports, "PAGE_IS", page_is) == napi_ok;
 }

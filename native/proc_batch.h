@@ -1,4 +1,4 @@
-/* openProcesses (proc_batch.c), exported by the same addon as PAGEMAP_SCAN. */
+/* openProcesses and readFrames (proc_batch.c): one part of the memusage_native addon (addon.c). */
 #ifndef MEMUSAGE_PROC_BATCH_H
 #define MEMUSAGE_PROC_BATCH_H
 

@@ -1,5 +1,6 @@
-// Builds the optional PAGEMAP_SCAN addon (native/pagemap_scan.c) from package.json's "install" script.
-// The addon only makes sparse mappings fast, so there a failed build is one warning and exit 0, unless
+// Builds the optional native addon, build/Release/memusage_native.node (native/*.c: the PAGEMAP_SCAN ioctl,
+// the per-page loops and the batched /proc reads), from package.json's "install" script. Everything in it
+// has a TypeScript fallback, so there a failed build is one warning and exit 0, unless
 // MEMUSAGE_REQUIRE_NATIVE=1 (CI). Nothing is ever downloaded.
 import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, realpathSync } from 'node:fs';
@@ -9,7 +10,7 @@ import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const WARNING =
-  'memusage: native PAGEMAP_SCAN addon not built; sparse mappings will be read page by page (slower)';
+  'memusage: native addon not built; memusage works without it, slower (sparse mappings are read page by page)';
 const root = fileURLToPath(new URL('..', import.meta.url));
 // Where this Node is installed: bin/node's parent. Official tarballs, nvm, volta, n and Debian's package
 // (/usr) all keep the headers in <prefix>/include/node and npm in <prefix>/lib/node_modules/npm.
@@ -83,7 +84,7 @@ const build = (env) => {
   if (result.status !== 0) return `node-gyp rebuild failed (${result.status ?? result.signal})`;
   // A build that links but cannot be dlopen()ed would otherwise only show up at run time.
   try {
-    createRequire(import.meta.url)('../build/Release/pagemap_scan.node');
+    createRequire(import.meta.url)('../build/Release/memusage_native.node');
   } catch (error) {
     const [line] = (error instanceof Error ? error.message : String(error)).split('\n');
     return `built addon does not load: ${line}`;

@@ -2,12 +2,13 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The optional native addon (native/*.c): the PAGEMAP_SCAN ioctl and the per-page loops. Loaded once;
- * everything it offers has a TypeScript fallback, so a missing build only costs speed.
+ * The optional native addon, memusage_native (native/*.c): the PAGEMAP_SCAN ioctl, the per-page loops and
+ * the batched /proc reads. Loaded once; everything it offers has a TypeScript fallback, so a missing build
+ * only costs speed.
  */
 
 /** From this file: src/native/ under vitest, dist/native/ after tsc and dist/bundle/ all sit two levels below the package. */
-export const ADDON_PATH = fileURLToPath(new URL('../../build/Release/pagemap_scan.node', import.meta.url));
+export const ADDON_PATH = fileURLToPath(new URL('../../build/Release/memusage_native.node', import.meta.url));
 /** The package's own build script, by absolute path: the one command that builds the addon however the package was installed. */
 export const BUILD_SCRIPT = fileURLToPath(new URL('../../scripts/build-native.mjs', import.meta.url));
 

@@ -167,7 +167,7 @@ describe.skipIf(!requireRoot())('npm install -g of the packed tarball on an nvm-
     const installed = install(prefix, { ...env, MEMUSAGE_REQUIRE_NATIVE: '1' });
     expect(installed.status, installed.stdout + installed.stderr).toBe(0);
     expect(
-      existsSync(join(prefix, 'lib', 'node_modules', 'memusage', 'build', 'Release', 'pagemap_scan.node')),
+      existsSync(join(prefix, 'lib', 'node_modules', 'memusage', 'build', 'Release', 'memusage_native.node')),
     ).toBe(true);
     const top = topOnce(prefix, env);
     expect(top.status).toBe(0);
