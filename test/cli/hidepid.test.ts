@@ -1,40 +1,11 @@
 /**
- * What a new user meets in the first minutes, through the real bin/memusage: `help` with a wrong name,
- * a full disk behind stdout, and a PID that /proc's hidepid option hides.
+ * A PID that /proc's hidepid option hides, through the real bin/memusage run as nobody in a private mount of
+ * /proc: the error says the process may exist but be hidden.
  */
 import { spawnSync } from 'node:child_process';
 import { afterAll, describe, expect, it } from 'vitest';
-import { BIN, runCli, stderrLines } from '../helpers/cli.js';
 import { AS_NOBODY, nobodyBin, removeNobodyCopy } from '../helpers/nobody.js';
 import { requireRoot } from '../helpers/require-root.js';
-
-describe('memusage help', () => {
-  it('an unknown command is one line and exit 2; a known one prints its help, exit 0', () => {
-    const bogus = runCli(['help', 'bogus']);
-    expect(bogus.exitCode).toBe(2);
-    expect(bogus.stdout).toBe('');
-    expect(stderrLines(bogus)).toEqual([expect.stringMatching(/^memusage: unknown command 'bogus'/)]);
-    const pid = runCli(['help', 'pid']);
-    expect(pid.exitCode).toBe(0);
-    expect(pid.stdout).toMatch(/^Usage: memusage pid \[options\] <pid\.\.\.>/);
-    const main = runCli(['help']);
-    expect(main.exitCode).toBe(0);
-    expect(main.stdout).toMatch(/^Usage: memusage \[options\] \[command\]/);
-  });
-});
-
-describe('a failing stdout', () => {
-  it('disk full (/dev/full) is an I/O error: one line naming it, exit 1', () => {
-    const r = spawnSync('sh', ['-c', '"$0" system >/dev/full', BIN], {
-      encoding: 'utf8',
-      env: { ...process.env, NO_COLOR: '1' },
-    });
-    expect(r.status).toBe(1);
-    const errors = r.stderr.split('\n').filter((l) => l.startsWith('memusage: '));
-    expect(errors).toEqual(['memusage: cannot write to standard output: no space left on device (ENOSPC)']);
-    expect(r.stderr).not.toMatch(/internal error/);
-  });
-});
 
 describe.skipIf(!requireRoot())(
   'a PID hidden by hidepid=invisible (as nobody, in a private mount of /proc)',
