@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { BIN } from '../helpers/cli.js';
 import { requireRoot } from '../helpers/require-root.js';
 
@@ -46,7 +46,8 @@ const startTimeNow = (pid: number): number | undefined => {
 const startChurner = () => {
   const dir = mkdtempSync(join(tmpdir(), 'memusage-churn-'));
   const stopFile = join(dir, 'stop');
-  const script = `n=0; while [ ! -e '${stopFile}' ]; do for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.0$i & done; n=$((n+10)); wait; done; echo $n`;
+  // It also ends when this test's process is gone: a timed-out test never reaches its finally block.
+  const script = `n=0; while [ ! -e '${stopFile}' ] && kill -0 ${process.pid} 2>/dev/null; do for i in 1 2 3 4 5 6 7 8 9 10; do sleep 0.0$i & done; n=$((n+10)); wait; done; echo $n`;
   const child = spawn('sh', ['-c', script], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.setEncoding('utf8').on('data', (d: string) => {
@@ -69,6 +70,8 @@ const startChurner = () => {
 describe.skipIf(!requireRoot())('top under process churn (live, root)', () => {
   it(`${RUNS} top --once --json runs while processes start and exit throughout`, async () => {
     const churner = startChurner();
+    // Runs on a timeout too, when the body below is abandoned mid-await.
+    onTestFinished(() => churner.stop());
     let churnSeen = 0;
     let runs = 0;
     try {
