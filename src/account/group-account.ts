@@ -70,3 +70,104 @@ export class GroupAccountant {
     return { rss: distinct * PAGE_SIZE, uss };
   }
 }
+
+/**
+ * For every page of `lists` that counts as resident (rssFrame in the batch's `table`), add one to
+ * counter[toGlobal[frame]], appending the frame to `touched` (when given, from `ntouched` on) the first
+ * time its counter leaves 0. Returns the new number of touched frames. The twin of count_frames
+ * (native/page_loops.c).
+ */
+export const countFramesJs = (
+  lists: readonly Uint32Array[],
+  table: FrameTable,
+  toGlobal: Uint32Array,
+  counter: Uint32Array,
+  touched: Uint32Array | undefined,
+  ntouched: number,
+): number => {
+  for (const pfns of lists) {
+    for (let i = 0; i < pfns.length; i++) {
+      const frame = rssFrame(table, pfns[i]!);
+      if (frame < 0) continue;
+      const global = toGlobal[frame]!;
+      if (counter[global]++ === 0 && touched) touched[ntouched++] = global;
+    }
+  }
+  return ntouched;
+};
+
+/**
+ * Exact RSS and USS of a set of processes fed batch by batch (a streaming snapshot): one counter per frame
+ * of the snapshot's FrameStore counts the set's mappings of it. `touched` lists the frames met so that a
+ * group is closed in time proportional to its own frames; the machine totals (one set that lasts the whole
+ * snapshot) do without and scan every frame once at the end.
+ */
+export class FrameCounter {
+  private counter: Uint32Array = new Uint32Array(1 << 15);
+  private touched: Uint32Array | undefined;
+  private ntouched = 0;
+
+  constructor(
+    trackTouched: boolean,
+    private readonly loop: NativePageLoops | undefined = nativeLoops,
+  ) {
+    if (trackTouched) this.touched = new Uint32Array(1 << 15);
+  }
+
+  /** Count the pages of `lists` (one batch, `table` its batch table, `toGlobal` its dense frames in the store). */
+  add(lists: readonly Uint32Array[], table: FrameTable, toGlobal: Uint32Array, frames: number): void {
+    if (lists.length === 0) return;
+    if (frames > this.counter.length) this.counter = grownTo(this.counter, frames, this.counter.length);
+    if (this.touched && this.ntouched + table.counts.length > this.touched.length)
+      this.touched = grownTo(this.touched, this.ntouched + table.counts.length, this.ntouched);
+    const { index, counts, flagsLo } = table;
+    this.ntouched = this.loop
+      ? this.loop.countFrames(
+          lists,
+          index.bits,
+          index.rank,
+          index.limit,
+          counts,
+          flagsLo,
+          toGlobal,
+          this.counter,
+          this.touched,
+          this.ntouched,
+        )
+      : countFramesJs(lists, table, toGlobal, this.counter, this.touched, this.ntouched);
+  }
+
+  /** RSS and USS of what was counted (`counts`: the store's map counts), and start again from nothing. */
+  close(counts: Uint32Array): GroupFrames {
+    const counter = this.counter;
+    let distinct = 0;
+    let exclusive = 0;
+    if (this.touched) {
+      for (let k = 0; k < this.ntouched; k++) {
+        const frame = this.touched[k]!;
+        if (counter[frame] === counts[frame]) exclusive++;
+        counter[frame] = 0;
+      }
+      distinct = this.ntouched;
+      this.ntouched = 0;
+    } else {
+      for (let frame = 0; frame < counter.length; frame++) {
+        const n = counter[frame]!;
+        if (n === 0) continue;
+        distinct++;
+        if (n === counts[frame]) exclusive++;
+        counter[frame] = 0;
+      }
+    }
+    return { rss: distinct * PAGE_SIZE, uss: exclusive * PAGE_SIZE };
+  }
+}
+
+/** A copy at least `need` long (doubling), with the first `used` values. */
+const grownTo = (array: Uint32Array, need: number, used: number): Uint32Array => {
+  let length = Math.max(array.length, 1);
+  while (length < need) length *= 2;
+  const bigger = new Uint32Array(length);
+  bigger.set(array.subarray(0, used));
+  return bigger;
+};

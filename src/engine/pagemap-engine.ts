@@ -1,8 +1,9 @@
+import type { FrameTable } from '../account/frame-table.js';
 import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { ProcError } from '../procfs/errors.js';
-import { type FrameTable, readFrameTable } from '../procfs/kpage.js';
+import { readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
 import { PagemapReader } from '../procfs/pagemap.js';
 import type { ProcessDir } from '../procfs/process-dir.js';
