@@ -16,15 +16,18 @@ export interface GroupMemory {
   exact: boolean;
 }
 
+/** What a group key is made of: a measured process, or the header read before its pages. */
+export type GroupKeyFields = Pick<ProcessMemory, 'name' | 'cmdline' | 'user' | 'cgroup'>;
+
 /** ps_mem-style program name: the basename of argv[0] without a login shell's "-", else the comm. */
-export const programName = (p: ProcessMemory): string => {
+export const programName = (p: GroupKeyFields): string => {
   const arg0 = p.cmdline[0];
   if (arg0 === undefined || arg0 === '') return p.name;
   const base = arg0.split(' ')[0]!.replace(/^.*\//, '').replace(/^-/, '').replace(/:$/, '');
   return base === '' ? p.name : base;
 };
 
-export const groupKey = (p: ProcessMemory, by: GroupBy): string =>
+export const groupKey = (p: GroupKeyFields, by: GroupBy): string =>
   by === 'user' ? p.user : by === 'command' ? programName(p) : (p.cgroup ?? '?');
 
 /** Group processes; with frame-level detail, group RSS/USS are computed from the frames themselves. */
