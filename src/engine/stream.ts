@@ -263,3 +263,48 @@ export const runStream = (
     groups: groups?.result(),
   };
 };
+
+/**
+ * Exact RSS and USS of sets of processes after a streamed snapshot: its totals when the set is the one the
+ * totals covered, else the pages of just that set are taken again (a second, smaller stream: bounded by
+ * the set, and a little later than the snapshot). The groups counted during the snapshot come along.
+ */
+export interface ExactFrames {
+  groups: ReadonlyMap<string, StreamGroup> | undefined;
+  union(pids: readonly number[]): GroupFrames;
+}
+
+/** Results of union kept for the sets asked for last (a live view redraws the same rows on each key). */
+const UNION_CACHE = 8;
+
+export const exactFrames = (
+  frames: Pick<StreamResult, 'totals' | 'totalPids' | 'groups'>,
+  root: ProcRoot,
+  caps: Capabilities,
+  users: UserNames,
+): ExactFrames => {
+  const cache = new Map<string, GroupFrames>();
+  return {
+    groups: frames.groups,
+    union(pids) {
+      // Rows without frames (kernel threads with --all) add nothing.
+      const measured = [...new Set(pids)].filter((pid) => frames.totalPids.has(pid)).sort((a, b) => a - b);
+      if (frames.totals && measured.length === frames.totalPids.size) return frames.totals;
+      const key = measured.join(',');
+      const known = cache.get(key);
+      if (known) return known;
+      const again = runStream(
+        root,
+        measured,
+        false,
+        { flags: false, cgroups: false, totals: true },
+        caps,
+        users,
+      );
+      const result = again.totals!;
+      if (cache.size >= UNION_CACHE) cache.delete(cache.keys().next().value!);
+      cache.set(key, result);
+      return result;
+    },
+  };
+};
