@@ -130,16 +130,26 @@ export class FrameStore {
   flagsLo: Uint32Array | undefined;
   /** Dense frames of the zero page and huge zero page. */
   readonly zeroFrames = new Set<number>();
+  /** Per-batch arrays (lookup's dense frames, batchTable's counts and flags), reused batch after batch. */
+  private batchDense: Uint32Array = new Uint32Array(0);
+  private batchCounts: Uint32Array = new Uint32Array(0);
+  private batchFlags: Uint32Array = new Uint32Array(0);
 
   constructor(private readonly loop: FrameLookupLoop | undefined) {}
 
   /**
    * The dense frame of each member of `bits` (a batch's PfnIndex bitset, ascending), inserting new ones;
    * returns the dense number of the first new frame: frames [that, size) are new, in ascending PFN order.
+   * `dense` is valid until the next lookup.
    */
   lookup(bits: Uint32Array, members: number): { dense: Uint32Array; firstNew: number } {
     this.reserve(members);
-    const dense = new Uint32Array(members);
+    if (members > this.batchDense.length) {
+      this.batchDense = new Uint32Array(members);
+      this.batchCounts = new Uint32Array(members);
+      this.batchFlags = new Uint32Array(this.flagsLo ? members : 0);
+    }
+    const dense = this.batchDense.subarray(0, members);
     const firstNew = this.size;
     this.size = this.loop
       ? this.loop.frameLookup(bits, this.slots, this.pfnOf, this.size, dense)
@@ -184,11 +194,13 @@ export class FrameStore {
 
   /**
    * The batch's own frame table, indexed by the batch's dense numbers (`index`), gathered from this one:
-   * what the per-process accounting loops take.
+   * what the per-process accounting loops take. Valid until the next lookup.
    */
   batchTable(index: PfnIndex, dense: Uint32Array): FrameTable {
-    const counts = new Uint32Array(dense.length);
-    const flagsLo = this.flagsLo ? new Uint32Array(dense.length) : undefined;
+    const counts = this.batchCounts.subarray(0, dense.length);
+    if (this.flagsLo && this.batchFlags.length < dense.length)
+      this.batchFlags = new Uint32Array(this.batchDense.length);
+    const flagsLo = this.flagsLo ? this.batchFlags.subarray(0, dense.length) : undefined;
     const zeroFrames = new Set<number>();
     const all = this.counts;
     const zero = this.zeroFrames;

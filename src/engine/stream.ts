@@ -10,7 +10,7 @@
 import { FrameStore, type FrameTable } from '../account/frame-table.js';
 import { FrameCounter, type GroupFrames } from '../account/group-account.js';
 import { accountProcessesChecked } from '../account/page-account.js';
-import { PfnIndex } from '../account/pfn-index.js';
+import { PfnIndex, PfnIndexScratch } from '../account/pfn-index.js';
 import { nativeLoops } from '../native/page-loops.js';
 import { readFrameFlags, readFrameTable } from '../procfs/kpage.js';
 import { PagemapReader } from '../procfs/pagemap.js';
@@ -31,7 +31,7 @@ import { hugetlbBytes, measureProcesses, type ProcessHeader } from './process-he
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
-export const DEFAULT_PAGE_BUDGET = 4 * 1024 * 1024;
+export const DEFAULT_PAGE_BUDGET = 2 * 1024 * 1024;
 
 export interface StreamOptions {
   flags: boolean;
@@ -141,8 +141,14 @@ class GroupSink {
  * Read kpagecount (and kpageflags) of the frames [firstNew, size) of the store, which a batch met first:
  * they are in ascending PFN order, so a PfnIndex of them numbers them in the same order.
  */
-const readNewFrames = (root: ProcRoot, store: FrameStore, firstNew: number, flags: boolean): void => {
-  const fresh = PfnIndex.build([store.pfnOf.subarray(firstNew, store.size)]);
+const readNewFrames = (
+  root: ProcRoot,
+  store: FrameStore,
+  firstNew: number,
+  flags: boolean,
+  scratch: PfnIndexScratch,
+): void => {
+  const fresh = PfnIndex.build([store.pfnOf.subarray(firstNew, store.size)], undefined, scratch);
   const table = readFrameTable(root, fresh, flags);
   store.counts.set(table.counts, firstNew);
   if (flags) store.flagsLo!.set(table.flagsLo!, firstNew);
@@ -176,7 +182,8 @@ export const runStream = (
   caps: Capabilities,
   users: UserNames,
 ): StreamResult => {
-  const reader = new PagemapReader(caps.scanner, options.flags);
+  // The batch's pages are views of the reader's buffers, reused batch after batch (released in flush).
+  const reader = new PagemapReader(caps.scanner, options.flags).keepPages();
   const store = new FrameStore(nativeLoops);
   let flags = options.flags;
   if (flags) store.withFlags();
@@ -191,6 +198,10 @@ export const runStream = (
   let skippedEmptyVmas = false;
   let batch: CollectedProcess[] = [];
   let batchPages = 0;
+  // Each batch's indexes reuse the same buffers: per-batch arrays would pile up as garbage between the
+  // collections V8 runs for a heap this small.
+  const batchScratch = new PfnIndexScratch();
+  const freshScratch = new PfnIndexScratch();
 
   const flush = () => {
     if (batch.length === 0) return;
@@ -202,9 +213,10 @@ export const runStream = (
     const index = PfnIndex.build(
       batch.map((c) => c.pages.pfns),
       caps.frameCount,
+      batchScratch,
     );
     const { dense, firstNew } = store.lookup(index.bits, index.size);
-    if (store.size > firstNew) readNewFrames(root, store, firstNew, flags);
+    if (store.size > firstNew) readNewFrames(root, store, firstNew, flags, freshScratch);
     const table = store.batchTable(index, dense);
     const accounted = accountProcessesChecked(
       batch.map((c) => c.pages),
@@ -232,6 +244,7 @@ export const runStream = (
       store.size,
     );
     groups?.feed(counted, table, dense);
+    reader.release();
     batch = [];
     batchPages = 0;
   };
