@@ -464,14 +464,14 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
 }
 
 /*
- * countFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, toGlobal, counter, touched | null, ntouched)
- * -> ntouched. Twin of countFramesJs (src/account/group-account.ts): for every page of every list that counts
- * as resident (rss_frame in the batch's table), counter[toGlobal[frame]] is incremented; a frame met for the
- * first time (counter was 0) is appended to touched when given. The caller sizes touched for every frame of
- * the batch.
+ * countFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, toGlobal, counter, touched | null, ntouched,
+ * also | null) -> ntouched. Twin of countFramesJs (src/account/group-account.ts): for every page of every list
+ * that counts as resident (rss_frame in the batch's table), counter[toGlobal[frame]] (and also[...] when
+ * given: a second set fed the same pages, in the same walk) is incremented; a frame met for the first time
+ * (counter was 0) is appended to touched when given. The caller sizes touched for every frame of the batch.
  */
 static napi_value count_frames(napi_env env, napi_callback_info info) {
-  ARGS(10);
+  ARGS(11);
   bool is_array;
   uint32_t n, limit, ntouched;
   size_t nbits, nrank, ncounts, nflags = 0, nglobal, ncounter, ncap = 0;
@@ -504,7 +504,15 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
     if (!touched) return NULL;
   }
   if (!get_index(env, argv[9], &ntouched, "countFrames: bad touched count")) return NULL;
-  if (nrank < nbits || (flags_lo && nflags < ncounts) || nglobal < ncounts || (touched && ntouched > ncap)) {
+  uint32_t *also = NULL;
+  size_t nalso = 0;
+  CHECK(napi_typeof(env, argv[10], &type));
+  if (type != napi_null && type != napi_undefined) {
+    also = typed(env, argv[10], napi_uint32_array, &nalso, "countFrames: also must be a Uint32Array");
+    if (!also) return NULL;
+  }
+  if (nrank < nbits || (flags_lo && nflags < ncounts) || nglobal < ncounts || (touched && ntouched > ncap) ||
+      (also && nalso < ncounter)) {
     napi_throw_range_error(env, NULL, "countFrames: arrays and counts do not agree");
     return NULL;
   }
@@ -525,6 +533,7 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
         return NULL;
       }
       if (counter[global]++ == 0 && touched) touched[ntouched++] = global;
+      if (also) also[global]++;
     }
   }
   return number(env, ntouched);

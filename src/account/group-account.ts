@@ -74,8 +74,8 @@ export class GroupAccountant {
 /**
  * For every page of `lists` that counts as resident (rssFrame in the batch's `table`), add one to
  * counter[toGlobal[frame]], appending the frame to `touched` (when given, from `ntouched` on) the first
- * time its counter leaves 0. Returns the new number of touched frames. The twin of count_frames
- * (native/page_loops.c).
+ * time its counter leaves 0; `also`, when given, counts the same pages for a second set in the same walk.
+ * Returns the new number of touched frames. The twin of count_frames (native/page_loops.c).
  */
 export const countFramesJs = (
   lists: readonly Uint32Array[],
@@ -84,6 +84,7 @@ export const countFramesJs = (
   counter: Uint32Array,
   touched: Uint32Array | undefined,
   ntouched: number,
+  also?: Uint32Array,
 ): number => {
   for (const pfns of lists) {
     for (let i = 0; i < pfns.length; i++) {
@@ -91,6 +92,7 @@ export const countFramesJs = (
       if (frame < 0) continue;
       const global = toGlobal[frame]!;
       if (counter[global]++ === 0 && touched) touched[ntouched++] = global;
+      if (also) also[global]!++;
     }
   }
   return ntouched;
@@ -114,12 +116,24 @@ export class FrameCounter {
     if (trackTouched) this.touched = new Uint32Array(1 << 15);
   }
 
-  /** Count the pages of `lists` (one batch, `table` its batch table, `toGlobal` its dense frames in the store). */
-  add(lists: readonly Uint32Array[], table: FrameTable, toGlobal: Uint32Array, frames: number): void {
+  /**
+   * Count the pages of `lists` (one batch, `table` its batch table, `toGlobal` its dense frames in the store),
+   * and into `also` as well when given: one walk over the pages for two sets fed the same processes.
+   */
+  add(
+    lists: readonly Uint32Array[],
+    table: FrameTable,
+    toGlobal: Uint32Array,
+    frames: number,
+    also?: FrameCounter,
+  ): void {
     if (lists.length === 0) return;
-    if (frames > this.counter.length) this.counter = grownTo(this.counter, frames, this.counter.length);
-    if (this.touched && this.ntouched + table.counts.length > this.touched.length)
-      this.touched = grownTo(this.touched, this.ntouched + table.counts.length, this.ntouched);
+    this.fit(frames);
+    also?.fit(frames);
+    // Room for every frame this batch may touch first: no more than the batch's frames, nor the store's.
+    const mayTouch = Math.min(this.ntouched + table.counts.length, frames);
+    if (this.touched && mayTouch > this.touched.length)
+      this.touched = grownTo(this.touched, mayTouch, this.ntouched);
     const { index, counts, flagsLo } = table;
     this.ntouched = this.loop
       ? this.loop.countFrames(
@@ -133,8 +147,14 @@ export class FrameCounter {
           this.counter,
           this.touched,
           this.ntouched,
+          also?.counter,
         )
-      : countFramesJs(lists, table, toGlobal, this.counter, this.touched, this.ntouched);
+      : countFramesJs(lists, table, toGlobal, this.counter, this.touched, this.ntouched, also?.counter);
+  }
+
+  /** A counter for every one of `frames` frames. */
+  private fit(frames: number): void {
+    if (frames > this.counter.length) this.counter = grownTo(this.counter, frames, this.counter.length);
   }
 
   /** RSS and USS of what was counted (`counts`: the store's map counts), and start again from nothing. */

@@ -31,7 +31,7 @@ import { hugetlbBytes, measureProcesses, type ProcessHeader } from './process-he
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
-export const DEFAULT_PAGE_BUDGET = 2 * 1024 * 1024;
+export const DEFAULT_PAGE_BUDGET = 1024 * 1024;
 
 export interface StreamOptions {
   flags: boolean;
@@ -104,12 +104,20 @@ class GroupSink {
 
   constructor(private readonly store: FrameStore) {}
 
-  /** Count one batch's members, in feeding order with their keys. */
-  feed(members: readonly { key: string; pfns: Uint32Array }[], table: FrameTable, dense: Uint32Array): void {
+  /**
+   * Count one batch's members, in feeding order with their keys; into `totals` as well, in the same walk
+   * over their pages.
+   */
+  feed(
+    members: readonly { key: string; pfns: Uint32Array }[],
+    table: FrameTable,
+    dense: Uint32Array,
+    totals: FrameCounter | undefined,
+  ): void {
     let run: Uint32Array[] = [];
     for (const { key, pfns } of members) {
       if (key !== this.key) {
-        this.counter.add(run, table, dense, this.store.size);
+        this.counter.add(run, table, dense, this.store.size, totals);
         run = [];
         this.close();
         if (this.closed.has(key)) this.broken.add(key);
@@ -118,7 +126,7 @@ class GroupSink {
       run.push(pfns);
       this.members++;
     }
-    this.counter.add(run, table, dense, this.store.size);
+    this.counter.add(run, table, dense, this.store.size, totals);
   }
 
   /** Close the open group, if any. */
@@ -237,13 +245,14 @@ export const runStream = (
       totalPids.add(header.pid);
       counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns });
     }
-    totals?.add(
-      counted.map((c) => c.pfns),
-      table,
-      dense,
-      store.size,
-    );
-    groups?.feed(counted, table, dense);
+    if (groups) groups.feed(counted, table, dense, totals);
+    else
+      totals?.add(
+        counted.map((c) => c.pfns),
+        table,
+        dense,
+        store.size,
+      );
     reader.release();
     batch = [];
     batchPages = 0;

@@ -62,6 +62,7 @@ export interface NativePageLoops {
     counter: Uint32Array,
     touched: Uint32Array | undefined,
     ntouched: number,
+    also: Uint32Array | undefined,
   ): number;
 }
 

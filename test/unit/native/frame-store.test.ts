@@ -120,7 +120,10 @@ describe('countFrames', () => {
         const touchedJs = track ? new Uint32Array(index.size + 5) : undefined;
         const touchedC = track ? new Uint32Array(index.size + 5) : undefined;
         counterJs[7] = counterC[7] = 1; // already counted by an earlier batch: not touched again
-        const nJs = countFramesJs(lists, table, toGlobal, counterJs, touchedJs, 0);
+        // A second set fed the same pages: counted in the same walk, without touched frames.
+        const alsoJs = new Uint32Array(frames);
+        const alsoC = new Uint32Array(frames);
+        const nJs = countFramesJs(lists, table, toGlobal, counterJs, touchedJs, 0, alsoJs);
         const nC = loops.countFrames(
           lists,
           index.bits,
@@ -132,9 +135,14 @@ describe('countFrames', () => {
           counterC,
           touchedC,
           0,
+          alsoC,
         );
         expect(nC).toBe(nJs);
         expect(counterC).toEqual(counterJs);
+        expect(alsoC).toEqual(alsoJs);
+        // The second set starts from 0: it holds exactly what the first gained.
+        counterJs[7]! -= 1;
+        expect(alsoJs).toEqual(counterJs);
         expect(touchedC).toEqual(touchedJs);
         if (track) expect(nJs).toBeGreaterThan(1000);
       }
@@ -152,6 +160,8 @@ describe('countFrames', () => {
       const store = new FrameStore(loop);
       const counter = new FrameCounter(true, loop);
       const totals = new FrameCounter(false, loop);
+      const both = new FrameCounter(true, loop);
+      const alongside = new FrameCounter(false, loop);
       for (const list of lists) {
         const index = PfnIndex.buildJs([list]);
         const { dense, firstNew } = store.lookup(index.bits, index.size);
@@ -159,6 +169,8 @@ describe('countFrames', () => {
         const table = store.batchTable(index, dense);
         counter.add([list], table, dense, store.size);
         totals.add([list], table, dense, store.size);
+        // One walk for two sets: a group counter with the totals riding along.
+        both.add([list], table, dense, store.size, alongside);
       }
       // The reference: every mapping of the set counted on the whole index at once.
       const inSet = new Map<number, number>();
@@ -169,6 +181,8 @@ describe('countFrames', () => {
       expect(exclusive).toBeGreaterThan(100);
       expect(counter.close(store.counts)).toEqual(expected);
       expect(totals.close(store.counts)).toEqual(expected);
+      expect(both.close(store.counts)).toEqual(expected);
+      expect(alongside.close(store.counts)).toEqual(expected);
       // Closed: counting starts again from nothing.
       expect(counter.close(store.counts)).toEqual({ rss: 0, uss: 0 });
     }
