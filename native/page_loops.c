@@ -426,7 +426,7 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   if (!pfn_of || !get_index(env, argv[3], &size, "frameLookup: bad size")) return NULL;
   uint32_t *out = typed(env, argv[4], napi_uint32_array, &nout, "frameLookup: out must be a Uint32Array");
   if (!out) return NULL;
-  if (nslots < 2 || (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 31) || size > npfn) {
+  if (nslots < 32 || (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 31) || size > npfn) {
     napi_throw_range_error(env, NULL, "frameLookup: slots must be a power of two above the size");
     return NULL;
   }
@@ -443,7 +443,8 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
         napi_throw_range_error(env, NULL, "frameLookup: arrays too small for the batch");
         return NULL;
       }
-      uint32_t h = (pfn * 0x9e3779b1u) >> shift;
+      /* home slot: frameLookupJs's homeSlot (blocks of 16 PFNs spread, each PFN in its place in the block) */
+      uint32_t h = (((pfn >> 4) * 0x9e3779b1u) >> (shift + 4)) * 16u + (pfn & 15u);
       for (;;) {
         uint32_t slot = slots[h];
         if (slot == 0) {
@@ -517,24 +518,54 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
     return NULL;
   }
   struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, NULL, 0};
-  for (uint32_t p = 0; p < n; p++) {
+  /* Pages are counted per frame of the batch first (a small array, in the order the pages meet them), then
+     added to the snapshot-wide counters once per frame: one random access per frame instead of per page. */
+  uint32_t *local = calloc(ncounts ? ncounts : 1, sizeof(*local));
+  uint32_t *met = malloc((ncounts ? ncounts : 1) * sizeof(*met));
+  if (!local || !met) {
+    free(local);
+    free(met);
+    napi_throw_error(env, "ENOMEM", "countFrames: out of memory");
+    return NULL;
+  }
+  size_t nmet = 0;
+  const char *error = NULL;
+  for (uint32_t p = 0; p < n && !error; p++) {
     napi_value list;
     size_t np;
     const uint32_t *pfns = NULL;
     if (napi_get_element(env, argv[0], p, &list) == napi_ok)
       pfns = typed(env, list, napi_uint32_array, &np, "countFrames: pfns must hold Uint32Arrays");
-    if (!pfns) return NULL;
+    if (!pfns) {
+      error = "";
+      break;
+    }
     for (size_t i = 0; i < np; i++) {
       int64_t frame = rss_frame(&table, pfns[i]);
       if (frame == -1) continue;
-      uint32_t global = frame >= 0 ? to_global[frame] : 0;
-      if (frame == -2 || global >= ncounter || (touched && counter[global] == 0 && ntouched >= ncap)) {
-        napi_throw_range_error(env, NULL, "countFrames: a PFN is not in the index, or arrays too small");
-        return NULL;
+      if (frame == -2) {
+        error = "countFrames: a PFN is not in the index";
+        break;
       }
-      if (counter[global]++ == 0 && touched) touched[ntouched++] = global;
-      if (also) also[global]++;
+      if (local[frame]++ == 0) met[nmet++] = (uint32_t)frame;
     }
+  }
+  for (size_t k = 0; k < nmet && !error; k++) {
+    uint32_t frame = met[k];
+    uint32_t global = to_global[frame];
+    if (global >= ncounter || (touched && counter[global] == 0 && ntouched >= ncap)) {
+      error = "countFrames: arrays too small for the batch";
+      break;
+    }
+    if (counter[global] == 0 && touched) touched[ntouched++] = global;
+    counter[global] += local[frame];
+    if (also) also[global] += local[frame];
+  }
+  free(local);
+  free(met);
+  if (error) {
+    if (*error) napi_throw_range_error(env, NULL, error);
+    return NULL;
   }
   return number(env, ntouched);
 }

@@ -86,14 +86,21 @@ export const countFramesJs = (
   ntouched: number,
   also?: Uint32Array,
 ): number => {
+  // Per frame of the batch first, in the order the pages meet them; then once per frame into the
+  // snapshot-wide counters (the order native/page_loops.c keeps too).
+  const local = new Uint32Array(table.counts.length);
+  const met: number[] = [];
   for (const pfns of lists) {
     for (let i = 0; i < pfns.length; i++) {
       const frame = rssFrame(table, pfns[i]!);
-      if (frame < 0) continue;
-      const global = toGlobal[frame]!;
-      if (counter[global]++ === 0 && touched) touched[ntouched++] = global;
-      if (also) also[global]!++;
+      if (frame >= 0 && local[frame]!++ === 0) met.push(frame);
     }
+  }
+  for (const frame of met) {
+    const global = toGlobal[frame]!;
+    if (counter[global] === 0 && touched) touched[ntouched++] = global;
+    counter[global]! += local[frame]!;
+    if (also) also[global]! += local[frame]!;
   }
   return ntouched;
 };

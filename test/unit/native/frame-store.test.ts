@@ -64,7 +64,7 @@ describe('frameLookup', () => {
     const loops = requireLoops();
     const index = PfnIndex.buildJs([Uint32Array.of(1, 2, 3, 4)]);
     expect(() =>
-      loops.frameLookup(index.bits, new Uint32Array(4), new Uint32Array(2), 0, new Uint32Array(4)),
+      loops.frameLookup(index.bits, new Uint32Array(64), new Uint32Array(2), 0, new Uint32Array(4)),
     ).toThrow(RangeError);
   });
 });
