@@ -408,6 +408,168 @@ static napi_value group_frames(napi_env env, napi_callback_info info) {
   return out;
 }
 
+/*
+ * frameLookup(bits, slots, pfnOf, size, out) -> new size. Twin of frameLookupJs (src/account/frame-table.ts):
+ * every member of the batch bitset, ascending, is looked up in the open-addressing hash `slots` (dense + 1,
+ * 0 empty, power-of-two length) and inserted when new (its PFN at pfnOf[size++]); out[k] is the dense frame
+ * of the k-th member.
+ */
+static napi_value frame_lookup(napi_env env, napi_callback_info info) {
+  ARGS(5);
+  size_t nbits, nslots, npfn, nout;
+  uint32_t size;
+  const uint32_t *bits = typed(env, argv[0], napi_uint32_array, &nbits, "frameLookup: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  uint32_t *slots = typed(env, argv[1], napi_uint32_array, &nslots, "frameLookup: slots must be a Uint32Array");
+  if (!slots) return NULL;
+  uint32_t *pfn_of = typed(env, argv[2], napi_uint32_array, &npfn, "frameLookup: pfnOf must be a Uint32Array");
+  if (!pfn_of || !get_index(env, argv[3], &size, "frameLookup: bad size")) return NULL;
+  uint32_t *out = typed(env, argv[4], napi_uint32_array, &nout, "frameLookup: out must be a Uint32Array");
+  if (!out) return NULL;
+  if (nslots < 32 || (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 31) || size > npfn) {
+    napi_throw_range_error(env, NULL, "frameLookup: slots must be a power of two above the size");
+    return NULL;
+  }
+  unsigned shift = 32 - (unsigned)__builtin_ctzll((unsigned long long)nslots);
+  uint32_t mask = (uint32_t)nslots - 1;
+  size_t k = 0;
+  for (size_t w = 0; w < nbits; w++) {
+    uint32_t word = bits[w];
+    while (word) {
+      uint32_t pfn = (uint32_t)(w * 32 + (size_t)__builtin_ctz(word));
+      word &= word - 1;
+      if (k >= nout || (size_t)size + 1 >= nslots || size >= npfn) {
+        /* The caller reserves room for every member; running out means the arrays do not agree. */
+        napi_throw_range_error(env, NULL, "frameLookup: arrays too small for the batch");
+        return NULL;
+      }
+      /* home slot: frameLookupJs's homeSlot (blocks of 16 PFNs spread, each PFN in its place in the block) */
+      uint32_t h = (((pfn >> 4) * 0x9e3779b1u) >> (shift + 4)) * 16u + (pfn & 15u);
+      for (;;) {
+        uint32_t slot = slots[h];
+        if (slot == 0) {
+          slots[h] = size + 1;
+          pfn_of[size] = pfn;
+          out[k++] = size++;
+          break;
+        }
+        if (slot - 1 < npfn && pfn_of[slot - 1] == pfn) {
+          out[k++] = slot - 1;
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+    }
+  }
+  return number(env, size);
+}
+
+/*
+ * countFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, toGlobal, counter, touched | null, ntouched,
+ * also | null) -> ntouched. Twin of countFramesJs (src/account/group-account.ts): for every page of every list
+ * that counts as resident (rss_frame in the batch's table), counter[toGlobal[frame]] (and also[...] when
+ * given: a second set fed the same pages, in the same walk) is incremented; a frame met for the first time
+ * (counter was 0) is appended to touched when given. The caller sizes touched for every frame of the batch.
+ */
+static napi_value count_frames(napi_env env, napi_callback_info info) {
+  ARGS(11);
+  bool is_array;
+  uint32_t n, limit, ntouched;
+  size_t nbits, nrank, ncounts, nflags = 0, nglobal, ncounter, ncap = 0;
+  napi_valuetype type;
+  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
+      napi_get_array_length(env, argv[0], &n) != napi_ok) {
+    napi_throw_type_error(env, NULL, "countFrames: pfns must be an array");
+    return NULL;
+  }
+  const uint32_t *bits = typed(env, argv[1], napi_uint32_array, &nbits, "countFrames: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  const uint32_t *rank = typed(env, argv[2], napi_uint32_array, &nrank, "countFrames: rank must be a Uint32Array");
+  if (!rank || !get_index(env, argv[3], &limit, "countFrames: bad limit")) return NULL;
+  const uint32_t *counts = typed(env, argv[4], napi_uint32_array, &ncounts, "countFrames: counts must be a Uint32Array");
+  if (!counts) return NULL;
+  const uint32_t *flags_lo = NULL;
+  CHECK(napi_typeof(env, argv[5], &type));
+  if (type != napi_null && type != napi_undefined) {
+    flags_lo = typed(env, argv[5], napi_uint32_array, &nflags, "countFrames: flagsLo must be a Uint32Array");
+    if (!flags_lo) return NULL;
+  }
+  const uint32_t *to_global = typed(env, argv[6], napi_uint32_array, &nglobal, "countFrames: toGlobal must be a Uint32Array");
+  if (!to_global) return NULL;
+  uint32_t *counter = typed(env, argv[7], napi_uint32_array, &ncounter, "countFrames: counter must be a Uint32Array");
+  if (!counter) return NULL;
+  uint32_t *touched = NULL;
+  CHECK(napi_typeof(env, argv[8], &type));
+  if (type != napi_null && type != napi_undefined) {
+    touched = typed(env, argv[8], napi_uint32_array, &ncap, "countFrames: touched must be a Uint32Array");
+    if (!touched) return NULL;
+  }
+  if (!get_index(env, argv[9], &ntouched, "countFrames: bad touched count")) return NULL;
+  uint32_t *also = NULL;
+  size_t nalso = 0;
+  CHECK(napi_typeof(env, argv[10], &type));
+  if (type != napi_null && type != napi_undefined) {
+    also = typed(env, argv[10], napi_uint32_array, &nalso, "countFrames: also must be a Uint32Array");
+    if (!also) return NULL;
+  }
+  if (nrank < nbits || (flags_lo && nflags < ncounts) || nglobal < ncounts || (touched && ntouched > ncap) ||
+      (also && nalso < ncounter)) {
+    napi_throw_range_error(env, NULL, "countFrames: arrays and counts do not agree");
+    return NULL;
+  }
+  struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, NULL, 0};
+  /* Pages are counted per frame of the batch first (a small array, in the order the pages meet them), then
+     added to the snapshot-wide counters once per frame: one random access per frame instead of per page. */
+  uint32_t *local = calloc(ncounts ? ncounts : 1, sizeof(*local));
+  uint32_t *met = malloc((ncounts ? ncounts : 1) * sizeof(*met));
+  if (!local || !met) {
+    free(local);
+    free(met);
+    napi_throw_error(env, "ENOMEM", "countFrames: out of memory");
+    return NULL;
+  }
+  size_t nmet = 0;
+  const char *error = NULL;
+  for (uint32_t p = 0; p < n && !error; p++) {
+    napi_value list;
+    size_t np;
+    const uint32_t *pfns = NULL;
+    if (napi_get_element(env, argv[0], p, &list) == napi_ok)
+      pfns = typed(env, list, napi_uint32_array, &np, "countFrames: pfns must hold Uint32Arrays");
+    if (!pfns) {
+      error = "";
+      break;
+    }
+    for (size_t i = 0; i < np; i++) {
+      int64_t frame = rss_frame(&table, pfns[i]);
+      if (frame == -1) continue;
+      if (frame == -2) {
+        error = "countFrames: a PFN is not in the index";
+        break;
+      }
+      if (local[frame]++ == 0) met[nmet++] = (uint32_t)frame;
+    }
+  }
+  for (size_t k = 0; k < nmet && !error; k++) {
+    uint32_t frame = met[k];
+    uint32_t global = to_global[frame];
+    if (global >= ncounter || (touched && counter[global] == 0 && ntouched >= ncap)) {
+      error = "countFrames: arrays too small for the batch";
+      break;
+    }
+    if (counter[global] == 0 && touched) touched[ntouched++] = global;
+    counter[global] += local[frame];
+    if (also) also[global] += local[frame];
+  }
+  free(local);
+  free(met);
+  if (error) {
+    if (*error) napi_throw_range_error(env, NULL, error);
+    return NULL;
+  }
+  return number(env, ntouched);
+}
+
 /* maxBelow(pfns, limit) -> the largest PFN below limit, or 0. Twin of the first loop of PfnIndex.build. */
 static napi_value max_below(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -537,7 +699,7 @@ int register_page_loops(napi_env env, napi_value exports) {
   } fns[] = {
       {"decodePagemap", decode_pagemap}, {"accountProcesses", account_processes}, {"maxBelow", max_below},
       {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
-      {"groupFrames", group_frames},
+      {"groupFrames", group_frames},     {"frameLookup", frame_lookup},   {"countFrames", count_frames},
   };
   napi_value loops, fn;
   if (napi_create_object(env, &loops) != napi_ok) return 0;

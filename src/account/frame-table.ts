@@ -58,3 +58,180 @@ export const gatherFramesJs = (
   }
   return next;
 };
+
+/** Multiplicative hash constant (2^32 / golden ratio). */
+const HASH_MULTIPLIER = 0x9e37_79b1;
+/** PFNs hashed in blocks of 16: a block's frames sit in adjacent slots (and, met together, adjacent dense numbers). */
+const BLOCK_BITS = 4;
+const BLOCK_MASK = (1 << BLOCK_BITS) - 1;
+
+/**
+ * The home slot of a PFN in a table of 2^(32 - shift) slots: the block of 16 PFNs is spread by a
+ * multiplicative hash, the PFN keeps its place inside the block. Consecutive PFNs (a batch is looked up in
+ * ascending order) then share cache lines instead of missing once each. Twin of home_slot in page_loops.c.
+ */
+const homeSlot = (pfn: number, shift: number): number =>
+  (Math.imul(pfn >>> BLOCK_BITS, HASH_MULTIPLIER) >>> (shift + BLOCK_BITS)) * (BLOCK_MASK + 1) +
+  (pfn & BLOCK_MASK);
+
+/**
+ * Look every frame of a batch up in an open-addressing hash (linear probing), inserting the ones not seen
+ * before: `bits` is the batch's PfnIndex bitset, visited in ascending PFN order; `out[k]` receives the
+ * dense frame of the batch's k-th frame. `slots` holds dense + 1 (0: empty) and has a power-of-two length
+ * with room for every insertion; `pfnOf` receives the PFN of each new dense frame. Returns the new number
+ * of frames. The twin of frame_lookup (native/page_loops.c).
+ */
+export const frameLookupJs = (
+  bits: Uint32Array,
+  slots: Uint32Array,
+  pfnOf: Uint32Array,
+  size: number,
+  out: Uint32Array,
+): number => {
+  const shift = 32 - Math.log2(slots.length);
+  const mask = slots.length - 1;
+  let k = 0;
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      word ^= low;
+      const pfn = w * 32 + (31 - Math.clz32(low));
+      let h = homeSlot(pfn, shift);
+      for (;;) {
+        const slot = slots[h]!;
+        if (slot === 0) {
+          slots[h] = size + 1;
+          pfnOf[size] = pfn;
+          out[k++] = size++;
+          break;
+        }
+        if (pfnOf[slot - 1] === pfn) {
+          out[k++] = slot - 1;
+          break;
+        }
+        h = (h + 1) & mask;
+      }
+    }
+  }
+  return size;
+};
+
+/** What frameLookup needs from the native addon (a subset of NativePageLoops). */
+export interface FrameLookupLoop {
+  frameLookup(
+    bits: Uint32Array,
+    slots: Uint32Array,
+    pfnOf: Uint32Array,
+    size: number,
+    out: Uint32Array,
+  ): number;
+}
+
+/**
+ * The frames of a streaming snapshot: an append-only table from PFN to a dense frame number given in
+ * first-seen order, with the map count (and flags when the snapshot needs them) of each frame, read once
+ * when the frame is first met. About 20 bytes per distinct frame (hash slots at most half full: 8; PFN 4;
+ * count 4; flags 4), whatever the number of mappings of each frame.
+ */
+export class FrameStore {
+  size = 0;
+  private slots: Uint32Array = new Uint32Array(1 << 16);
+  pfnOf: Uint32Array = new Uint32Array(1 << 15);
+  counts: Uint32Array = new Uint32Array(1 << 15);
+  flagsLo: Uint32Array | undefined;
+  /** Dense frames of the zero page and huge zero page. */
+  readonly zeroFrames = new Set<number>();
+  /** Per-batch arrays (lookup's dense frames, batchTable's counts and flags), reused batch after batch. */
+  private batchDense: Uint32Array = new Uint32Array(0);
+  private batchCounts: Uint32Array = new Uint32Array(0);
+  private batchFlags: Uint32Array = new Uint32Array(0);
+
+  constructor(private readonly loop: FrameLookupLoop | undefined) {}
+
+  /**
+   * The dense frame of each member of `bits` (a batch's PfnIndex bitset, ascending), inserting new ones;
+   * returns the dense number of the first new frame: frames [that, size) are new, in ascending PFN order.
+   * `dense` is valid until the next lookup.
+   */
+  lookup(bits: Uint32Array, members: number): { dense: Uint32Array; firstNew: number } {
+    this.reserve(members);
+    if (members > this.batchDense.length) {
+      this.batchDense = new Uint32Array(members);
+      this.batchCounts = new Uint32Array(members);
+      this.batchFlags = new Uint32Array(this.flagsLo ? members : 0);
+    }
+    const dense = this.batchDense.subarray(0, members);
+    const firstNew = this.size;
+    this.size = this.loop
+      ? this.loop.frameLookup(bits, this.slots, this.pfnOf, this.size, dense)
+      : frameLookupJs(bits, this.slots, this.pfnOf, this.size, dense);
+    return { dense, firstNew };
+  }
+
+  /** Room for `extra` more frames in every array, the hash kept at most half full. */
+  private reserve(extra: number): void {
+    const need = this.size + extra;
+    if (need > this.pfnOf.length) {
+      let length = this.pfnOf.length;
+      while (length < need) length *= 2;
+      this.pfnOf = grown(this.pfnOf, length, this.size);
+      this.counts = grown(this.counts, length, this.size);
+      if (this.flagsLo) this.flagsLo = grown(this.flagsLo, length, this.size);
+    }
+    if (need * 2 > this.slots.length) {
+      let length = this.slots.length;
+      while (length < need * 2) length *= 2;
+      this.rehash(length);
+    }
+  }
+
+  private rehash(length: number): void {
+    const slots = new Uint32Array(length);
+    const shift = 32 - Math.log2(length);
+    const mask = length - 1;
+    for (let dense = 0; dense < this.size; dense++) {
+      let h = homeSlot(this.pfnOf[dense]!, shift);
+      while (slots[h] !== 0) h = (h + 1) & mask;
+      slots[h] = dense + 1;
+    }
+    this.slots = slots;
+  }
+
+  /** Start keeping flags: the caller fills them for frames already in the table. */
+  withFlags(): Uint32Array {
+    if (!this.flagsLo) this.flagsLo = new Uint32Array(this.pfnOf.length);
+    return this.flagsLo;
+  }
+
+  /**
+   * The batch's own frame table, indexed by the batch's dense numbers (`index`), gathered from this one:
+   * what the per-process accounting loops take. Valid until the next lookup.
+   */
+  batchTable(index: PfnIndex, dense: Uint32Array): FrameTable {
+    const counts = this.batchCounts.subarray(0, dense.length);
+    if (this.flagsLo && this.batchFlags.length < dense.length)
+      this.batchFlags = new Uint32Array(this.batchDense.length);
+    const flagsLo = this.flagsLo ? this.batchFlags.subarray(0, dense.length) : undefined;
+    const zeroFrames = new Set<number>();
+    const all = this.counts;
+    const zero = this.zeroFrames;
+    for (let k = 0; k < dense.length; k++) {
+      const frame = dense[k]!;
+      const count = all[frame]!;
+      counts[k] = count;
+      if (count === 0 && zero.has(frame)) zeroFrames.add(k);
+    }
+    if (flagsLo) {
+      const flags = this.flagsLo!;
+      for (let k = 0; k < dense.length; k++) flagsLo[k] = flags[dense[k]!]!;
+    }
+    return { index, counts, flagsLo, flagsHi: undefined, zeroFrames };
+  }
+}
+
+const grown = (array: Uint32Array, length: number, used: number): Uint32Array => {
+  const bigger = new Uint32Array(length);
+  bigger.set(array.subarray(0, used));
+  return bigger;
+};

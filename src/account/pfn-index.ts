@@ -13,6 +13,26 @@ const popcount = (v: number): number => {
   return Math.imul((v + (v >>> 4)) & 0x0f0f_0f0f, 0x0101_0101) >>> 24;
 };
 
+/**
+ * Buffers for a PfnIndex rebuilt again and again (a streamed snapshot builds one per batch): the bitset and
+ * ranks are views of these, zeroed and reused, so batches leave no garbage behind. An index built over a
+ * scratch is valid until the scratch is used again.
+ */
+export class PfnIndexScratch {
+  private bits = new Uint32Array(0);
+  private rank = new Uint32Array(0);
+
+  /** Zeroed bits and a rank array of `words` words. */
+  take(words: number): { bits: Uint32Array; rank: Uint32Array } {
+    if (words > this.bits.length) {
+      this.bits = new Uint32Array(words);
+      this.rank = new Uint32Array(words);
+      return { bits: this.bits.subarray(0, words), rank: this.rank.subarray(0, words) };
+    }
+    return { bits: this.bits.subarray(0, words).fill(0), rank: this.rank.subarray(0, words) };
+  }
+}
+
 export class PfnIndex {
   /** Number of distinct frames. */
   readonly size: number;
@@ -25,8 +45,9 @@ export class PfnIndex {
     /** Frames at or above this are not RAM (device memory): they are left out of the index. */
     readonly limit: number,
     loops: NativePageLoops | undefined,
+    rank?: Uint32Array,
   ) {
-    this.rank = new Uint32Array(bits.length);
+    this.rank = rank ?? new Uint32Array(bits.length);
     if (loops) {
       this.size = loops.rankWords(bits, this.rank);
       return;
@@ -44,8 +65,14 @@ export class PfnIndex {
    * /proc/kpagecount) are device memory, e.g. a PCI BAR mapped with VM_PFNMAP: no page frame, not in
    * smaps Rss, so they are left out; without the limit one such frame would size the bitset.
    */
-  static build(lists: readonly Uint32Array[], limit: number = MAX_SUPPORTED_PFN): PfnIndex {
-    return nativeLoops ? PfnIndex.buildNative(nativeLoops, lists, limit) : PfnIndex.buildJs(lists, limit);
+  static build(
+    lists: readonly Uint32Array[],
+    limit: number = MAX_SUPPORTED_PFN,
+    scratch?: PfnIndexScratch,
+  ): PfnIndex {
+    return nativeLoops
+      ? PfnIndex.buildNative(nativeLoops, lists, limit, scratch)
+      : PfnIndex.buildJs(lists, limit, scratch);
   }
 
   /** build() with the loops of native/page_loops.c. */
@@ -53,15 +80,16 @@ export class PfnIndex {
     native: NativePageLoops,
     lists: readonly Uint32Array[],
     limit: number = MAX_SUPPORTED_PFN,
+    scratch?: PfnIndexScratch,
   ): PfnIndex {
     // PFNs are below 2^32; a limit beyond that excludes nothing.
     const below = Math.min(limit, 0xffff_ffff);
     let maxPfn = 0;
     for (const list of lists) maxPfn = Math.max(maxPfn, native.maxBelow(list, below));
     PfnIndex.checkSupported(maxPfn);
-    const bits = new Uint32Array((maxPfn >>> 5) + 1);
+    const { bits, rank } = PfnIndex.arrays((maxPfn >>> 5) + 1, scratch);
     for (const list of lists) native.setBits(bits, list, below);
-    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN), native);
+    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN), native, rank);
   }
 
   private static checkSupported(maxPfn: number): void {
@@ -72,8 +100,19 @@ export class PfnIndex {
     }
   }
 
+  private static arrays(
+    words: number,
+    scratch: PfnIndexScratch | undefined,
+  ): { bits: Uint32Array; rank: Uint32Array | undefined } {
+    return scratch ? scratch.take(words) : { bits: new Uint32Array(words), rank: undefined };
+  }
+
   /** build() in TypeScript: the reference for the native twin, and the fallback. */
-  static buildJs(lists: readonly Uint32Array[], limit: number = MAX_SUPPORTED_PFN): PfnIndex {
+  static buildJs(
+    lists: readonly Uint32Array[],
+    limit: number = MAX_SUPPORTED_PFN,
+    scratch?: PfnIndexScratch,
+  ): PfnIndex {
     let maxPfn = 0;
     for (const list of lists) {
       for (let i = 0; i < list.length; i++) {
@@ -82,14 +121,14 @@ export class PfnIndex {
       }
     }
     PfnIndex.checkSupported(maxPfn);
-    const bits = new Uint32Array((maxPfn >>> 5) + 1);
+    const { bits, rank } = PfnIndex.arrays((maxPfn >>> 5) + 1, scratch);
     for (const list of lists) {
       for (let i = 0; i < list.length; i++) {
         const pfn = list[i]!;
         if (pfn < limit) bits[pfn >>> 5]! |= 1 << (pfn & 31);
       }
     }
-    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN), undefined);
+    return new PfnIndex(bits, maxPfn, Math.min(limit, MAX_SUPPORTED_PFN), undefined, rank);
   }
 
   /** Dense index of a frame that is in the set. */

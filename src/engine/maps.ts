@@ -1,7 +1,7 @@
+import type { FrameTable } from '../account/frame-table.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import type { MemUsage } from '../account/usage.js';
 import { accountRows, countPageStates, type PageStates, pageStatesOf } from '../account/vma-account.js';
-import type { FrameTable } from '../procfs/kpage.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';

@@ -1,8 +1,9 @@
+import type { FrameTable } from '../account/frame-table.js';
 import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { ProcError } from '../procfs/errors.js';
-import { type FrameTable, readFrameTable } from '../procfs/kpage.js';
+import { readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
 import { PagemapReader } from '../procfs/pagemap.js';
 import type { ProcessDir } from '../procfs/process-dir.js';
@@ -69,10 +70,36 @@ const rollupSwapPss = (dir: ProcessDir): number | null => {
   }
 };
 
+/** The files the pagemap engine reads with each process's directory (see measureProcesses). */
+export const pagemapNeed = (reader: PagemapReader) => ({
+  files: ['maps'],
+  openFirst: 'pagemap',
+  pagemapBelow: reader.prefetchBelow,
+});
+
 /**
- * Collect the pages of every process. pagemap is opened before maps is read (see PagemapReader.read), and
+ * Collect the pages of one process. pagemap is opened before maps is read (see PagemapReader.read), and
  * both with the process's directory.
  */
+export const collectProcess = (
+  dir: ProcessDir,
+  header: ProcessHeader,
+  reader: PagemapReader,
+  swapPss: boolean,
+): CollectedProcess => {
+  const pages = reader.read(
+    dir,
+    () => readMaps(dir),
+    (vmas) => emptyVmaTest(dir, vmas),
+  );
+  if (!swapPss) return { header, pages };
+  // No swap entry in its page tables (pagemap, same walk): SwapPss is exactly 0, and the second walk
+  // smaps_rollup costs is paid only by processes that have swap.
+  const swapped = pages.swapPages.some((n) => n > 0);
+  return { header, pages, swapPss: swapped ? rollupSwapPss(dir) : 0 };
+};
+
+/** Collect the pages of every process. */
 const collectAll = (
   root: ProcRoot,
   pids: readonly number[],
@@ -80,28 +107,8 @@ const collectAll = (
   users: UserNames,
   options: { explicit: boolean; cgroup: boolean; swapPss: boolean },
 ): (CollectedProcess | Skipped)[] =>
-  measureProcesses(
-    root,
-    pids,
-    users,
-    options,
-    {
-      files: ['maps'],
-      openFirst: 'pagemap',
-      pagemapBelow: reader.prefetchBelow,
-    },
-    (dir, header) => {
-      const pages = reader.read(
-        dir,
-        () => readMaps(dir),
-        (vmas) => emptyVmaTest(dir, vmas),
-      );
-      if (!options.swapPss) return { header, pages };
-      // No swap entry in its page tables (pagemap, same walk): SwapPss is exactly 0, and the second walk
-      // smaps_rollup costs is paid only by processes that have swap.
-      const swapped = pages.swapPages.some((n) => n > 0);
-      return { header, pages, swapPss: swapped ? rollupSwapPss(dir) : 0 };
-    },
+  measureProcesses(root, pids, users, options, pagemapNeed(reader), (dir, header) =>
+    collectProcess(dir, header, reader, options.swapPss),
   );
 
 /**
@@ -110,7 +117,7 @@ const collectAll = (
  * after its maps were read always does: on an fd whose mm was torn down, PAGEMAP_SCAN reports zero regions
  * on some kernels (6.18) where others fail with ESRCH. Such an answer must be re-checked, not shown as 0 B.
  */
-const answeredNothing = (pages: ProcessPages): boolean =>
+export const answeredNothing = (pages: ProcessPages): boolean =>
   pages.vmas.length > 0 &&
   pages.pfns.length === 0 &&
   pages.markerPages === 0 &&
@@ -153,29 +160,48 @@ export const runPagemapEngine = (
     const { usage, vanished } = accounted[i]!;
     const { status: _status, ...rest } = header;
     if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
-      skipped.push({
-        pid: header.pid,
-        name: header.name,
-        ppid: header.ppid,
-        startTime: header.startTime,
-        reason: 'gone',
-        message: `${header.pid} exited while it was being measured`,
-      });
+      skipped.push(goneWhileMeasured(header));
       continue;
     }
     if (swapPss !== undefined) usage.swapPss = swapPss;
     processes.push({ ...rest, usage, source: 'pagemap' });
   }
+  const notes = pagemapNotes(
+    reader,
+    caps,
+    needFlags,
+    collected.some((c) => c.pages.skippedEmptyVmas),
+  );
+  return { processes, skipped, notes, detail: { collected, table } };
+};
+
+/** A process whose frames vanished (or whose pagemap answered nothing) and that no longer runs. */
+export const goneWhileMeasured = (header: ProcessHeader): Skipped => ({
+  pid: header.pid,
+  name: header.name,
+  ppid: header.ppid,
+  startTime: header.startTime,
+  reason: 'gone',
+  message: `${header.pid} exited while it was being measured`,
+});
+
+/** The caveats of a pagemap snapshot, from how its pages were read. */
+export const pagemapNotes = (
+  reader: PagemapReader,
+  caps: Capabilities,
+  flags: boolean,
+  skippedEmptyVmas: boolean,
+): string[] => {
   const notes: string[] = [];
   if (!reader.usesScan) {
     const why = reader.scanUnsupported?.message ?? caps.scannerReason ?? 'not available';
     notes.push(
       `PAGEMAP_SCAN unavailable (${why}): large sparse mappings are read page by page and may be slow`,
     );
-    if (needFlags) notes.push('THP counts whole huge folios, whether mapped by PMD or PTE (no PAGEMAP_SCAN)');
+    if (flags) notes.push('THP counts whole huge folios, whether mapped by PMD or PTE (no PAGEMAP_SCAN)');
   }
-  if (collected.some((c) => c.pages.skippedEmptyVmas)) {
+  if (skippedEmptyVmas) {
     notes.push('mappings that smaps showed empty were not read: their zero-page mappings are not counted');
   }
-  return { processes, skipped, notes, detail: { collected, table } };
+  return notes;
 };

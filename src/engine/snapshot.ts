@@ -1,14 +1,15 @@
 import { ProcError } from '../procfs/errors.js';
 import { readMeminfo } from '../procfs/meminfo.js';
 import { listPids } from '../procfs/process-dir.js';
-import { DEFAULT_PROC_ROOT } from '../procfs/root.js';
+import { DEFAULT_PROC_ROOT, type ProcRoot } from '../procfs/root.js';
 import { UserNames } from '../procfs/users.js';
 import { type Capabilities, probeCapabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
 import { type PagemapDetail, runPagemapEngine } from './pagemap-engine.js';
 import { resolveRequestedPids, threadNote } from './requested-pids.js';
 import { runRollupEngine } from './rollup-engine.js';
-import type { Snapshot, SnapshotOptions } from './types.js';
+import { runStream, type StreamOptions, type StreamResult } from './stream.js';
+import type { ProcessMemory, Skipped, Snapshot, SnapshotOptions } from './types.js';
 
 export interface DetailedSnapshot {
   snapshot: Snapshot;
@@ -19,12 +20,24 @@ export interface DetailedSnapshot {
 const ROLLUP_MISSING =
   'smaps_rollup cannot show zero-page mappings, and shows only processes you may trace (your own, as non-root)';
 
-/** Measure processes, choosing the engine from what the machine allows and recording why. */
-export const takeDetailedSnapshot = (
-  options: SnapshotOptions = {},
-  caps: Capabilities = probeCapabilities(options.procRoot ?? DEFAULT_PROC_ROOT),
-  users: UserNames = new UserNames(),
-): DetailedSnapshot => {
+/** What the pagemap engine gave, whichever shape ran it. */
+interface PagemapRun<T> {
+  processes: ProcessMemory[];
+  skipped: Skipped[];
+  notes: string[];
+  extra: T;
+}
+
+/**
+ * Measure processes, choosing the engine from what the machine allows and recording why; `pagemap` runs
+ * the pagemap engine in the shape the caller needs (streamed, or keeping every page).
+ */
+const takeWith = <T>(
+  options: SnapshotOptions,
+  caps: Capabilities,
+  users: UserNames,
+  pagemap: (root: ProcRoot, pids: readonly number[], explicit: boolean) => PagemapRun<T>,
+): { snapshot: Snapshot; extra: T | undefined } => {
   const root = options.procRoot ?? DEFAULT_PROC_ROOT;
   const choice = options.engine ?? 'auto';
   const explicit = options.pids !== undefined;
@@ -37,14 +50,7 @@ export const takeDetailedSnapshot = (
     throw new EngineUnavailableError(`the pagemap engine cannot run: ${caps.framesReason}`);
   }
   if (choice !== 'smaps' && caps.frames) {
-    const result = runPagemapEngine(
-      root,
-      pids,
-      explicit,
-      { flags: options.flags ?? true, cgroups: options.cgroups ?? false, swapPss: options.swapPss ?? false },
-      caps,
-      users,
-    );
+    const result = pagemap(root, pids, explicit);
     return {
       snapshot: {
         takenAt,
@@ -56,7 +62,7 @@ export const takeDetailedSnapshot = (
         ...threads,
         ...memTotalOf(root, options),
       },
-      detail: result.detail,
+      extra: result.extra,
     };
   }
   const result = runRollupEngine(root, pids, explicit, users, options.cgroups ?? false);
@@ -75,8 +81,54 @@ export const takeDetailedSnapshot = (
       ...threads,
       ...memTotalOf(root, options),
     },
-    detail: undefined,
+    extra: undefined,
   };
+};
+
+const engineOptions = (options: SnapshotOptions) => ({
+  flags: options.flags ?? true,
+  cgroups: options.cgroups ?? false,
+  swapPss: options.swapPss ?? false,
+});
+
+/**
+ * A snapshot that keeps every process's pages for views that need them after it (maps, libs, shared,
+ * run's exact tree snapshots): memory grows with the sum of the processes' mapped pages.
+ */
+export const takeDetailedSnapshot = (
+  options: SnapshotOptions = {},
+  caps: Capabilities = probeCapabilities(options.procRoot ?? DEFAULT_PROC_ROOT),
+  users: UserNames = new UserNames(),
+): DetailedSnapshot => {
+  const { snapshot, extra } = takeWith(options, caps, users, (root, pids, explicit) => {
+    const result = runPagemapEngine(root, pids, explicit, engineOptions(options), caps, users);
+    return { ...result, extra: result.detail };
+  });
+  return { snapshot, detail: extra };
+};
+
+/** Sinks a streamed snapshot feeds besides each process's usage (see engine/stream.ts). */
+export type StreamSinks = Pick<StreamOptions, 'totals' | 'groupBy' | 'member' | 'pageBudget'>;
+
+export interface StreamedSnapshot {
+  snapshot: Snapshot;
+  /** The sinks' results: undefined for the smaps_rollup engine, which has no frames. */
+  frames: Pick<StreamResult, 'totals' | 'totalPids' | 'groups'> | undefined;
+}
+
+/** A snapshot streamed batch by batch: memory bounded by distinct frames plus one batch. */
+export const takeStreamedSnapshot = (
+  options: SnapshotOptions = {},
+  sinks: StreamSinks = {},
+  caps: Capabilities = probeCapabilities(options.procRoot ?? DEFAULT_PROC_ROOT),
+  users: UserNames = new UserNames(),
+): StreamedSnapshot => {
+  const { snapshot, extra } = takeWith(options, caps, users, (root, pids, explicit) => {
+    const result = runStream(root, pids, explicit, { ...engineOptions(options), ...sinks }, caps, users);
+    const { totals, totalPids, groups } = result;
+    return { ...result, extra: { totals, totalPids, groups } };
+  });
+  return { snapshot, frames: extra };
 };
 
 /** MemTotal, read after the processes (for %MEM), when asked for; absent when meminfo lacks it. */
@@ -92,6 +144,6 @@ const memTotalOf = (root: string, options: SnapshotOptions): { memTotal?: number
   }
 };
 
-/** Measure processes (all, or `pids`): the library's main entry point. */
+/** Measure processes (all, or `pids`): the library's main entry point, streamed. */
 export const takeSnapshot = (options: SnapshotOptions = {}): Snapshot =>
-  takeDetailedSnapshot(options).snapshot;
+  takeStreamedSnapshot(options).snapshot;

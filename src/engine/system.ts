@@ -4,7 +4,7 @@ import { ProcError } from '../procfs/errors.js';
 import { readMeminfo } from '../procfs/meminfo.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
-import { takeDetailedSnapshot } from './snapshot.js';
+import { takeStreamedSnapshot } from './snapshot.js';
 import type { EngineChoice, ProcessMemory, Snapshot } from './types.js';
 
 export interface SystemResult {
@@ -40,8 +40,9 @@ export const measureSystem = (
   caps: Capabilities,
   users: UserNames,
 ): SystemResult => {
-  const { snapshot } = takeDetailedSnapshot(
+  const { snapshot } = takeStreamedSnapshot(
     { procRoot: o.procRoot, engine: o.engine ?? 'auto', flags: true },
+    {},
     caps,
     users,
   );

@@ -42,6 +42,28 @@ export interface NativePageLoops {
     flagsLo: Uint32Array | undefined,
     inGroup: Uint32Array,
   ): [number, number];
+  /** Twin of frameLookupJs (src/account/frame-table.ts). */
+  frameLookup(
+    bits: Uint32Array,
+    slots: Uint32Array,
+    pfnOf: Uint32Array,
+    size: number,
+    out: Uint32Array,
+  ): number;
+  /** Twin of countFramesJs (src/account/group-account.ts); returns the new number of touched frames. */
+  countFrames(
+    pfns: readonly Uint32Array[],
+    bits: Uint32Array,
+    rank: Uint32Array,
+    limit: number,
+    counts: Uint32Array,
+    flagsLo: Uint32Array | undefined,
+    toGlobal: Uint32Array,
+    counter: Uint32Array,
+    touched: Uint32Array | undefined,
+    ntouched: number,
+    also: Uint32Array | undefined,
+  ): number;
 }
 
 const NAMES: readonly (keyof NativePageLoops)[] = [
@@ -52,6 +74,8 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'rankWords',
   'frameRuns',
   'groupFrames',
+  'frameLookup',
+  'countFrames',
 ];
 
 const isLoops = (value: unknown): value is NativePageLoops =>

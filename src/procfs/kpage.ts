@@ -19,8 +19,6 @@ const MAX_GAP = 8;
  * Number of entries in /proc/kpagecount: max_pfn rounded up to a memory section. procfs reports size 0,
  * so find the end by probing 8-byte reads (about 40 preads); a regular file (fixture) has a real size.
  */
-export type { FrameTable };
-
 export const kpagecountEntries = (root: ProcRoot): number => {
   const path = `${root}/kpagecount`;
   const fd = openProc(path);
@@ -130,6 +128,13 @@ const zeroFramesOf = (root: ProcRoot, index: PfnIndex, counts: Uint32Array): Set
     closeQuietly(fd);
   }
   return zeroFrames;
+};
+
+/** kpageflags bits 0..31 of every frame in the index, in dense order. */
+export const readFrameFlags = (root: ProcRoot, index: PfnIndex): Uint32Array => {
+  const flagsLo = new Uint32Array(index.size);
+  readFrameFile(`${root}/kpageflags`, index, index.runs(MAX_GAP), flagsLo, undefined);
+  return flagsLo;
 };
 
 /** Look every frame of the snapshot up in /proc/kpagecount and, when asked, /proc/kpageflags. */

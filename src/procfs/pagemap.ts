@@ -30,6 +30,12 @@ export class PagemapReader {
   private readonly words = new Uint32Array(this.buffer.buffer, this.buffer.byteOffset, BATCH_ENTRIES * 2);
   private readonly pfns = growableUint32();
   private readonly attrs = growableUint8();
+  /**
+   * Pages read since the last release() stay in the reader's buffers and read() returns views of them
+   * instead of copies: a streamed snapshot reuses the same buffers for every batch (release() after each),
+   * where copies would leave a batch's worth of garbage behind each time.
+   */
+  private keep = false;
   /** Set when the kernel or file refused PAGEMAP_SCAN (before 6.7, or a fixture file): fall back for good. */
   scanUnsupported: ProcError | undefined;
 
@@ -41,6 +47,18 @@ export class PagemapReader {
     private readonly scanner: PagemapScanner | undefined,
     private readonly exactThp = true,
   ) {}
+
+  /** Keep pages until release() (see `keep`). */
+  keepPages(): this {
+    this.keep = true;
+    return this;
+  }
+
+  /** Drop the pages kept since the last release: the views read() returned must no longer be used. */
+  release(): void {
+    this.pfns.length = 0;
+    this.attrs.length = 0;
+  }
 
   get usesScan(): boolean {
     return this.scanner !== undefined && this.scanUnsupported === undefined;
@@ -75,14 +93,27 @@ export class PagemapReader {
       if (pages) return pages;
     }
     const fd = openInDir(dir, 'pagemap');
+    const base = this.pfns.length;
+    let done = false;
     try {
       const vmas = listVmas();
       const regions = this.scan(fd, vmas, path);
-      return this.collect(fd, path, vmas, regions, regions === undefined ? emptyTest?.(vmas) : undefined);
+      const pages = this.collect(
+        fd,
+        path,
+        vmas,
+        regions,
+        regions === undefined ? emptyTest?.(vmas) : undefined,
+      );
+      done = true;
+      return pages;
     } finally {
       closeQuietly(fd);
-      this.pfns.length = 0;
-      this.attrs.length = 0;
+      // Kept pages stay for the caller; a read that failed leaves nothing behind.
+      if (!this.keep || !done) {
+        this.pfns.length = base;
+        this.attrs.length = base;
+      }
     }
   }
 
@@ -107,6 +138,7 @@ export class PagemapReader {
     regions: Float64Array | undefined,
     isEmpty: ((v: number) => boolean) | undefined,
   ): ProcessPages {
+    const base = this.pfns.length;
     const vmaFirst = new Uint32Array(vmas.length + 1);
     const swapPages = new Uint32Array(vmas.length);
     const zeroPagesUnread = new Uint32Array(vmas.length);
@@ -116,7 +148,7 @@ export class PagemapReader {
     let skipped = false;
     for (let v = 0; v < vmas.length; v++) {
       const vma = vmas[v]!;
-      vmaFirst[v] = this.pfns.length;
+      vmaFirst[v] = this.pfns.length - base;
       counts.swap = 0;
       if (regions) {
         // Regions are sorted and never overlap; walk them alongside the VMAs.
@@ -140,11 +172,11 @@ export class PagemapReader {
       markers += counts.markers;
       counts.markers = 0;
     }
-    vmaFirst[vmas.length] = this.pfns.length;
+    vmaFirst[vmas.length] = this.pfns.length - base;
     return {
       vmas,
-      pfns: this.pfns.take(),
-      attrs: this.attrs.take(),
+      pfns: this.keep ? this.pfns.view().subarray(base) : this.pfns.view().slice(base),
+      attrs: this.keep ? this.attrs.view().subarray(base) : this.attrs.view().slice(base),
       vmaFirst,
       swapPages,
       zeroPagesUnread,

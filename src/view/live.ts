@@ -1,4 +1,4 @@
-import type { PagemapDetail } from '../engine/pagemap-engine.js';
+import type { ExactFrames } from '../engine/stream.js';
 import type { ProcessMemory, Snapshot } from '../engine/types.js';
 import type { Column } from './columns.js';
 import { clampFirst, HELP_LINES, type LiveView, rowMatches } from './live-state.js';
@@ -133,7 +133,8 @@ export const composeScreen = (
 export interface LiveFrame {
   snapshot: Snapshot;
   processes: readonly ProcessMemory[];
-  detail: PagemapDetail | undefined;
+  /** Exact RSS/USS of sets of processes (pagemap engine), for the TOTAL of the rows shown. */
+  exact: ExactFrames | undefined;
   /** With the sort column and direction the keys chose. */
   selection: TopSelection;
   /** Scroll position, filter and help screen (the view's sort and reverse are in `selection`). */
@@ -161,7 +162,7 @@ export interface LiveDrawn {
  * as many as fit (totals over those rows); or the help screen.
  */
 export const liveScreen = (f: LiveFrame): LiveDrawn => {
-  const matched = selectRows(f.processes, f.detail, f.selection, f.snapshot.memTotal).rows.filter((row) =>
+  const matched = selectRows(f.processes, f.exact, f.selection, f.snapshot.memTotal).rows.filter((row) =>
     rowMatches(row, f.view.filter),
   );
   const status: LiveStatus = {
@@ -188,7 +189,7 @@ export const liveScreen = (f: LiveFrame): LiveDrawn => {
   );
   const table = f.view.help
     ? `${HELP_LINES.join('\n')}\n`
-    : renderTopTable(columns, rows, totalsOf(rows, f.detail), {
+    : renderTopTable(columns, rows, totalsOf(rows, f.exact), {
         ...f.table,
         width: f.size.columns,
         color: f.color,

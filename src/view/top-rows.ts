@@ -1,6 +1,6 @@
 import { addUsage, type MemUsage, zeroUsage } from '../account/usage.js';
-import { type GroupBy, type GroupMemory, groupProcesses, unionFrames } from '../engine/groups.js';
-import type { PagemapDetail } from '../engine/pagemap-engine.js';
+import { type GroupBy, type GroupMemory, groupProcesses } from '../engine/groups.js';
+import type { ExactFrames } from '../engine/stream.js';
 import type { ProcessMemory } from '../engine/types.js';
 import { type Column, columnById, type Row } from './columns.js';
 
@@ -31,7 +31,11 @@ export const DEFAULT_GROUP_COLUMNS: Record<GroupBy, string[]> = {
   cgroup: ['count', 'swap', 'uss', 'pss', 'rss', 'cgroup'],
 };
 
-const matchesFilters = (p: ProcessMemory, s: TopSelection): boolean => {
+/** The -u and --process filters: known before measuring, so the engine's totals and groups can use them. */
+export const matchesFilters = (
+  p: Pick<ProcessMemory, 'user' | 'uid' | 'name' | 'cmdline'>,
+  s: Pick<TopSelection, 'users' | 'process'>,
+): boolean => {
   if (s.users && !s.users.names.has(p.user) && !s.users.uids.has(p.uid)) return false;
   if (s.process && !s.process.test(p.name) && !s.process.test(p.cmdline.join(' '))) return false;
   return true;
@@ -48,7 +52,7 @@ const compareCells = (a: number | string | null, b: number | string | null): num
 /** Filter, group, sort and limit: pure, so every option combination is a one-line test. */
 export const selectRows = (
   processes: readonly ProcessMemory[],
-  detail: PagemapDetail | undefined,
+  exact: ExactFrames | undefined,
   s: TopSelection,
   memTotal?: number,
 ): { rows: Row[]; groups: GroupMemory[] | undefined } => {
@@ -57,7 +61,7 @@ export const selectRows = (
   let rows: Row[];
   let groups: GroupMemory[] | undefined;
   if (s.by) {
-    groups = groupProcesses(kept, s.by, detail);
+    groups = groupProcesses(kept, s.by, exact?.groups);
     rows = groups.map((group) => ({ kind: 'group', group, by: s.by!, ...machine }) as Row);
   } else {
     rows = kept.map((process) => ({ kind: 'process', process, ...machine }) as Row);
@@ -92,7 +96,7 @@ export type Totals = Omit<MemUsage, 'rss' | 'uss'> & {
   exact: boolean;
 };
 
-export const totalsOf = (rows: readonly Row[], detail: PagemapDetail | undefined): Totals => {
+export const totalsOf = (rows: readonly Row[], exact: ExactFrames | undefined): Totals => {
   let usage = zeroUsage();
   let processes = 0;
   const pids: number[] = [];
@@ -102,6 +106,6 @@ export const totalsOf = (rows: readonly Row[], detail: PagemapDetail | undefined
     if (row.kind === 'process') pids.push(row.process.pid);
     else pids.push(...row.group.pids);
   }
-  const frames = detail ? unionFrames(pids, detail) : { rss: null, uss: null };
-  return { ...usage, ...frames, processes, exact: detail !== undefined };
+  const frames = exact ? exact.union(pids) : { rss: null, uss: null };
+  return { ...usage, ...frames, processes, exact: exact !== undefined };
 };

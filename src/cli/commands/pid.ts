@@ -1,6 +1,6 @@
 import { USAGE_KEYS } from '../../account/usage.js';
 import { measuredPid } from '../../engine/requested-pids.js';
-import { takeDetailedSnapshot } from '../../engine/snapshot.js';
+import { takeStreamedSnapshot } from '../../engine/snapshot.js';
 import type { EngineChoice } from '../../engine/types.js';
 import { toCsv } from '../../view/csv.js';
 import { renderPidReport } from '../../view/pid-report.js';
@@ -45,8 +45,9 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
   // Flags are only read when the report shows the file/shmem split. The engine measures each process once,
   // a thread's ID as its process (see resolveRequestedPids).
   const flags = only.length === 0;
-  const { snapshot } = takeDetailedSnapshot(
+  const { snapshot } = takeStreamedSnapshot(
     { procRoot: ctx.procRoot, pids, engine: options.engine, flags, swapPss: flags },
+    {},
     ctx.capabilities(),
     ctx.users(),
   );

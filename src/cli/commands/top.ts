@@ -1,15 +1,21 @@
 import { zeroUsage } from '../../account/usage.js';
-import { takeDetailedSnapshot } from '../../engine/snapshot.js';
+import { takeStreamedSnapshot } from '../../engine/snapshot.js';
+import { exactFrames } from '../../engine/stream.js';
 import type { Snapshot } from '../../engine/types.js';
 import type { UserNames } from '../../procfs/users.js';
 import { renderTopCsv, renderTopJson, renderTopTable } from '../../view/top-render.js';
-import { selectRows, type TopSelection, totalsOf } from '../../view/top-rows.js';
+import { matchesFilters, selectRows, type TopSelection, totalsOf } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, EXIT_PARTIAL } from '../errors.js';
 import { tableWidth, useColor, writeData } from '../io.js';
 import type { TopOptions } from '../top-options.js';
 
-/** One measurement of `top`: the snapshot, the processes to show (kernel threads with --all) and frame detail. */
+/**
+ * One measurement of `top`: the snapshot, the processes to show (kernel threads with --all) and the exact
+ * frames of sets of them. The snapshot streams: the TOTAL of every process the filters keep, and each
+ * group of --by, are counted while it runs; the TOTAL of fewer rows (-n, --min, a live window) takes the
+ * pages of just those processes again.
+ */
 export const measureTop = (
   ctx: CommandContext,
   selection: TopSelection,
@@ -20,7 +26,9 @@ export const measureTop = (
   const asked = [...selection.columns, selection.sort];
   const json = options.json === true;
   const needsFlags = json || asked.some((c) => c.needsFlags);
-  const { snapshot, detail } = takeDetailedSnapshot(
+  const procRoot = ctx.procRoot;
+  const caps = ctx.capabilities();
+  const { snapshot, frames } = takeStreamedSnapshot(
     {
       procRoot: ctx.procRoot,
       ...(selection.pids ? { pids: selection.pids } : {}),
@@ -31,13 +39,19 @@ export const measureTop = (
       swapPss: json || asked.some((c) => c.needsSwapPss === true),
       memTotal: json || asked.some((c) => c.needsMemTotal === true),
     },
-    ctx.capabilities(),
+    {
+      totals: true,
+      ...(selection.by ? { groupBy: selection.by } : {}),
+      member: (header) => matchesFilters(header, selection),
+    },
+    caps,
     users,
   );
+  const exact = frames ? exactFrames(frames, procRoot, caps, users) : undefined;
   const processes = selection.all
     ? [...snapshot.processes, ...kernelThreadRows(snapshot)]
     : snapshot.processes;
-  return { snapshot, detail, processes };
+  return { snapshot, exact, processes };
 };
 
 export type TopMeasurement = ReturnType<typeof measureTop>;
@@ -49,9 +63,9 @@ export const topFrame = (
   options: TopOptions,
   users: UserNames,
 ) => {
-  const { snapshot, detail, processes } = measureTop(ctx, selection, options, users);
-  const { rows, groups } = selectRows(processes, detail, selection, snapshot.memTotal);
-  const totals = totalsOf(rows, detail);
+  const { snapshot, exact, processes } = measureTop(ctx, selection, options, users);
+  const { rows, groups } = selectRows(processes, exact, selection, snapshot.memTotal);
+  const totals = totalsOf(rows, exact);
   let text: string;
   if (options.json) text = renderTopJson(snapshot, rows, totals, groups, selection.by);
   else if (options.csv) text = renderTopCsv(selection.columns, rows);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import type { FrameTable } from '../../../src/account/frame-table.js';
 import {
   accountProcess,
   accountProcessesChecked,
@@ -8,7 +9,6 @@ import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../../../src/account/process-pages.js';
 import type { MemUsage } from '../../../src/account/usage.js';
 import type { Vma } from '../../../src/parse/maps.js';
-import type { FrameTable } from '../../../src/procfs/kpage.js';
 import { KPF } from '../../helpers/proc-tree.js';
 
 const PAGE = 4096;

@@ -5,13 +5,13 @@
  */
 import { describe, expect, it } from 'vitest';
 import { decodePagemapJs, decodePagemapNative } from '../../../src/account/decode-pagemap.js';
+import type { FrameTable } from '../../../src/account/frame-table.js';
 import { GroupAccountant } from '../../../src/account/group-account.js';
 import { growableUint8, growableUint32 } from '../../../src/account/growable.js';
 import { accountRangeJs, accountRangeNative, newAccumulator } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../../../src/account/process-pages.js';
 import { loadPageLoops, type NativePageLoops, nativeLoops } from '../../../src/native/page-loops.js';
-import type { FrameTable } from '../../../src/procfs/kpage.js';
 import { KPF } from '../../helpers/proc-tree.js';
 
 /** The loops, or a failing test: `npm ci` builds the addon, and a skip would report green. */

@@ -105,7 +105,7 @@ const frame = (
   return {
     snapshot,
     processes,
-    detail: undefined,
+    exact: undefined,
     selection: {
       columns: ['pid', 'command', 'pss'].map(col),
       sort: col('pss'),

@@ -1,0 +1,332 @@
+/**
+ * The streaming pagemap engine: the one place that orders a snapshot's work. Processes are read in
+ * batches bounded by a page budget (and by the open-directory batch of measureProcesses); each batch's
+ * frames are looked up in an append-only FrameStore, where only frames never met before in this snapshot
+ * have kpagecount (and kpageflags) read, in sorted runs; each process of the batch is accounted at once
+ * into the sinks the command asked for (its own usage, the machine totals, its group); then the batch's
+ * pages are dropped. Memory grows with the distinct frames plus one batch, never with the sum of all
+ * processes' mapped pages.
+ */
+import { FrameStore, type FrameTable } from '../account/frame-table.js';
+import { FrameCounter, type GroupFrames } from '../account/group-account.js';
+import { accountProcessesChecked } from '../account/page-account.js';
+import { PfnIndex, PfnIndexScratch } from '../account/pfn-index.js';
+import { nativeLoops } from '../native/page-loops.js';
+import { readFrameFlags, readFrameTable } from '../procfs/kpage.js';
+import { PagemapReader } from '../procfs/pagemap.js';
+import { stillRunning } from '../procfs/process-info.js';
+import type { ProcRoot } from '../procfs/root.js';
+import type { UserNames } from '../procfs/users.js';
+import type { Capabilities } from './capabilities.js';
+import { type GroupBy, groupKey } from './groups.js';
+import {
+  answeredNothing,
+  type CollectedProcess,
+  collectProcess,
+  goneWhileMeasured,
+  pagemapNeed,
+  pagemapNotes,
+} from './pagemap-engine.js';
+import { hugetlbBytes, measureProcesses, type ProcessHeader } from './process-header.js';
+import type { ProcessMemory, Skipped } from './types.js';
+
+/** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
+export const DEFAULT_PAGE_BUDGET = 1024 * 1024;
+
+export interface StreamOptions {
+  flags: boolean;
+  cgroups: boolean;
+  swapPss?: boolean;
+  /** Pages per batch; a process larger than this is a batch of its own. */
+  pageBudget?: number;
+  /** Exact RSS and USS of every measured process that `member` accepts, taken together (the TOTAL row). */
+  totals?: boolean;
+  /** Exact RSS and USS of each group of the processes `member` accepts. */
+  groupBy?: GroupBy;
+  /** The processes the totals and groups cover; all measured ones when absent. */
+  member?: (header: ProcessHeader) => boolean;
+}
+
+/** A group's exact frames, and how many processes they were counted over. */
+export interface StreamGroup extends GroupFrames {
+  members: number;
+}
+
+export interface StreamResult {
+  processes: ProcessMemory[];
+  skipped: Skipped[];
+  notes: string[];
+  /** With StreamOptions.totals: the exact frames of `totalPids` taken together. */
+  totals: GroupFrames | undefined;
+  totalPids: ReadonlySet<number>;
+  /** With StreamOptions.groupBy: exact frames by group key, for groups fed without interruption. */
+  groups: ReadonlyMap<string, StreamGroup> | undefined;
+}
+
+/**
+ * With groups, processes are fed group by group so one per-frame counter serves every group: read the
+ * headers first (stat, status, cmdline: small files) and order the PIDs by group key, PID order within a
+ * group. PIDs whose header cannot be read now go last; the measuring pass says why.
+ */
+const orderByGroup = (
+  root: ProcRoot,
+  pids: readonly number[],
+  by: GroupBy,
+  users: UserNames,
+  explicit: boolean,
+): number[] => {
+  const keys = measureProcesses(
+    root,
+    pids,
+    users,
+    { explicit, cgroup: by === 'cgroup' },
+    { files: [] },
+    (_dir, header) => groupKey(header, by),
+  );
+  const keyed: { pid: number; key: string; at: number }[] = [];
+  const rest: number[] = [];
+  keys.forEach((key, at) => {
+    if (typeof key === 'string') keyed.push({ pid: pids[at]!, key, at });
+    else rest.push(pids[at]!);
+  });
+  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.at - b.at));
+  return [...keyed.map((k) => k.pid), ...rest];
+};
+
+/** The group sink: one counter, a group closed when the next key begins. */
+class GroupSink {
+  private readonly counter = new FrameCounter(true, nativeLoops);
+  private key: string | undefined;
+  private members = 0;
+  private readonly closed = new Map<string, StreamGroup>();
+  /** Keys met in more than one run (a process whose key changed between the two reads): not exact. */
+  private readonly broken = new Set<string>();
+
+  constructor(private readonly store: FrameStore) {}
+
+  /**
+   * Count one batch's members, in feeding order with their keys; into `totals` as well, in the same walk
+   * over their pages.
+   */
+  feed(
+    members: readonly { key: string; pfns: Uint32Array }[],
+    table: FrameTable,
+    dense: Uint32Array,
+    totals: FrameCounter | undefined,
+  ): void {
+    let run: Uint32Array[] = [];
+    for (const { key, pfns } of members) {
+      if (key !== this.key) {
+        this.counter.add(run, table, dense, this.store.size, totals);
+        run = [];
+        this.close();
+        if (this.closed.has(key)) this.broken.add(key);
+        this.key = key;
+      }
+      run.push(pfns);
+      this.members++;
+    }
+    this.counter.add(run, table, dense, this.store.size, totals);
+  }
+
+  /** Close the open group, if any. */
+  close(): void {
+    if (this.key === undefined) return;
+    const frames = this.counter.close(this.store.counts);
+    this.closed.set(this.key, { ...frames, members: this.members });
+    this.key = undefined;
+    this.members = 0;
+  }
+
+  result(): ReadonlyMap<string, StreamGroup> {
+    this.close();
+    for (const key of this.broken) this.closed.delete(key);
+    return this.closed;
+  }
+}
+
+/**
+ * Read kpagecount (and kpageflags) of the frames [firstNew, size) of the store, which a batch met first:
+ * they are in ascending PFN order, so a PfnIndex of them numbers them in the same order.
+ */
+const readNewFrames = (
+  root: ProcRoot,
+  store: FrameStore,
+  firstNew: number,
+  flags: boolean,
+  scratch: PfnIndexScratch,
+): void => {
+  const fresh = PfnIndex.build([store.pfnOf.subarray(firstNew, store.size)], undefined, scratch);
+  const table = readFrameTable(root, fresh, flags);
+  store.counts.set(table.counts, firstNew);
+  if (flags) store.flagsLo!.set(table.flagsLo!, firstNew);
+  for (const frame of table.zeroFrames) store.zeroFrames.add(firstNew + frame);
+};
+
+/**
+ * Start reading flags in the middle of a snapshot (a batch holds hugetlb pages, which only kpageflags can
+ * keep out of RSS): read them once for the frames already in the store.
+ */
+const startFlags = (root: ProcRoot, store: FrameStore): void => {
+  const flagsLo = store.withFlags();
+  if (store.size === 0) return;
+  const known = store.pfnOf.subarray(0, store.size);
+  const sorted = PfnIndex.build([known]);
+  const flags = readFrameFlags(root, sorted);
+  for (let dense = 0; dense < known.length; dense++) flagsLo[dense] = flags[sorted.indexOf(known[dense]!)]!;
+};
+
+/**
+ * One streaming snapshot of `pids`. Kernel threads, zombies and processes that cannot be read are
+ * skipped as measureProcesses says; a process whose frames vanished, or whose pagemap answered nothing,
+ * is re-checked and skipped as gone when it no longer runs, as in runPagemapEngine. Results are in the
+ * order of `pids`.
+ */
+export const runStream = (
+  root: ProcRoot,
+  pids: readonly number[],
+  explicit: boolean,
+  options: StreamOptions,
+  caps: Capabilities,
+  users: UserNames,
+): StreamResult => {
+  // The batch's pages are views of the reader's buffers, reused batch after batch (released in flush).
+  const reader = new PagemapReader(caps.scanner, options.flags).keepPages();
+  const store = new FrameStore(nativeLoops);
+  let flags = options.flags;
+  if (flags) store.withFlags();
+  const budget = options.pageBudget ?? DEFAULT_PAGE_BUDGET;
+  const by = options.groupBy;
+  const member = options.member ?? (() => true);
+  const totals = options.totals ? new FrameCounter(false, nativeLoops) : undefined;
+  const groups = by ? new GroupSink(store) : undefined;
+  const totalPids = new Set<number>();
+  const processes: ProcessMemory[] = [];
+  const gone: Skipped[] = [];
+  let skippedEmptyVmas = false;
+  let batch: CollectedProcess[] = [];
+  let batchPages = 0;
+  // Each batch's indexes reuse the same buffers: per-batch arrays would pile up as garbage between the
+  // collections V8 runs for a heap this small.
+  const batchScratch = new PfnIndexScratch();
+  const freshScratch = new PfnIndexScratch();
+
+  const flush = () => {
+    if (batch.length === 0) return;
+    // hugetlb pages sit in pagemap like any other; only kpageflags can keep them out of RSS.
+    if (!flags && batch.some((c) => hugetlbBytes(c.header) > 0)) {
+      startFlags(root, store);
+      flags = true;
+    }
+    const index = PfnIndex.build(
+      batch.map((c) => c.pages.pfns),
+      caps.frameCount,
+      batchScratch,
+    );
+    const { dense, firstNew } = store.lookup(index.bits, index.size);
+    if (store.size > firstNew) readNewFrames(root, store, firstNew, flags, freshScratch);
+    const table = store.batchTable(index, dense);
+    const accounted = accountProcessesChecked(
+      batch.map((c) => c.pages),
+      table,
+    );
+    const counted: { key: string; pfns: Uint32Array }[] = [];
+    for (const [i, { header, pages, swapPss }] of batch.entries()) {
+      const { usage, vanished } = accounted[i]!;
+      if (pages.skippedEmptyVmas) skippedEmptyVmas = true;
+      if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
+        gone.push(goneWhileMeasured(header));
+        continue;
+      }
+      if (swapPss !== undefined) usage.swapPss = swapPss;
+      const { status: _status, ...rest } = header;
+      processes.push({ ...rest, usage, source: 'pagemap' });
+      if (!member(header)) continue;
+      totalPids.add(header.pid);
+      counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns });
+    }
+    if (groups) groups.feed(counted, table, dense, totals);
+    else
+      totals?.add(
+        counted.map((c) => c.pfns),
+        table,
+        dense,
+        store.size,
+      );
+    reader.release();
+    batch = [];
+    batchPages = 0;
+  };
+
+  const order = by ? orderByGroup(root, pids, by, users, explicit) : pids;
+  const collectOptions = { explicit, cgroup: options.cgroups };
+  const swapPss = options.swapPss === true;
+  const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
+    const collected = collectProcess(dir, header, reader, swapPss);
+    batch.push(collected);
+    batchPages += collected.pages.pfns.length;
+    if (batchPages >= budget) flush();
+    return true;
+  });
+  flush();
+  const skipped = results.filter((r): r is Skipped => r !== true);
+  if (by) {
+    // Fed in group order; shown in the order of `pids`, as a snapshot always is.
+    const at = new Map(pids.map((pid, i) => [pid, i]));
+    processes.sort((a, b) => at.get(a.pid)! - at.get(b.pid)!);
+    skipped.sort((a, b) => at.get(a.pid)! - at.get(b.pid)!);
+  }
+  return {
+    processes,
+    skipped: [...skipped, ...gone],
+    notes: pagemapNotes(reader, caps, flags, skippedEmptyVmas),
+    totals: totals?.close(store.counts),
+    totalPids,
+    groups: groups?.result(),
+  };
+};
+
+/**
+ * Exact RSS and USS of sets of processes after a streamed snapshot: its totals when the set is the one the
+ * totals covered, else the pages of just that set are taken again (a second, smaller stream: bounded by
+ * the set, and a little later than the snapshot). The groups counted during the snapshot come along.
+ */
+export interface ExactFrames {
+  groups: ReadonlyMap<string, StreamGroup> | undefined;
+  union(pids: readonly number[]): GroupFrames;
+}
+
+/** Results of union kept for the sets asked for last (a live view redraws the same rows on each key). */
+const UNION_CACHE = 8;
+
+export const exactFrames = (
+  frames: Pick<StreamResult, 'totals' | 'totalPids' | 'groups'>,
+  root: ProcRoot,
+  caps: Capabilities,
+  users: UserNames,
+): ExactFrames => {
+  const cache = new Map<string, GroupFrames>();
+  return {
+    groups: frames.groups,
+    union(pids) {
+      // Rows without frames (kernel threads with --all) add nothing.
+      const measured = [...new Set(pids)].filter((pid) => frames.totalPids.has(pid)).sort((a, b) => a - b);
+      if (frames.totals && measured.length === frames.totalPids.size) return frames.totals;
+      const key = measured.join(',');
+      const known = cache.get(key);
+      if (known) return known;
+      const again = runStream(
+        root,
+        measured,
+        false,
+        { flags: false, cgroups: false, totals: true },
+        caps,
+        users,
+      );
+      const result = again.totals!;
+      if (cache.size >= UNION_CACHE) cache.delete(cache.keys().next().value!);
+      cache.set(key, result);
+      return result;
+    },
+  };
+};

@@ -1,0 +1,66 @@
+/**
+ * The streaming engine on a database-like population (live, root): one MAP_SHARED region filled by a
+ * parent and faulted in by its children, as a database's shared buffers are by its backends. The group's
+ * USS is the region plus every member's private pages, which no per-process sum gives (each process's own
+ * USS leaves the region out); fed over many batches (a page budget far below one member) it must be
+ * exactly what one batch gives.
+ */
+import { describe, expect } from 'vitest';
+import { probeCapabilities } from '../../src/engine/capabilities.js';
+import { groupKey } from '../../src/engine/groups.js';
+import { takeStreamedSnapshot } from '../../src/engine/snapshot.js';
+import { UserNames } from '../../src/procfs/users.js';
+import { stableKernelReadings, ussKb } from '../helpers/kernel.js';
+import { memhogTest } from '../helpers/memhog.js';
+import { requireRoot } from '../helpers/require-root.js';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+/** What a memhog has besides its region (binary text, stack, heap): measured < 1 MiB (see pid-engine.test.ts). */
+const SLACK = 1 * MiB;
+
+describe.skipIf(!requireRoot())('streamed groups on a database-like population (live, root)', () => {
+  memhogTest(
+    'group RSS and USS: the shared region once, plus private pages, over any batching',
+    async ({ memhog }) => {
+      const LEN = 64 * MiB;
+      const hog = await memhog(['shared', '64', '8']);
+      const pids = hog.pids;
+      expect(pids).toHaveLength(9);
+      const caps = probeCapabilities('/proc');
+      const measure = (pageBudget: number) =>
+        takeStreamedSnapshot(
+          { procRoot: '/proc', pids, engine: 'pagemap', flags: false },
+          { totals: true, groupBy: 'command', pageBudget },
+          caps,
+          new UserNames(),
+        );
+      const { before, result } = stableKernelReadings(pids, () => ({
+        // 4096 pages (16 MiB): each member's 16 384 pages of the region alone span four batches.
+        many: measure(4096),
+        one: measure(1 << 30),
+      }));
+      const { many, one } = result;
+      expect(many.snapshot.processes.map((p) => p.pid).sort()).toEqual([...pids].sort());
+      // Parent and children run the same binary: one group, whatever the binary is called.
+      const key = groupKey(many.snapshot.processes[0]!, 'command');
+      const group = many.frames?.groups?.get(key);
+      expect(group?.members).toBe(9);
+      // The same population, still while measured: one batch and many give the same frames.
+      expect(one.frames?.groups?.get(key)).toEqual(group);
+      expect(one.frames?.totals).toEqual(many.frames?.totals);
+
+      // The kernel's view of each member: its RSS holds the region, its USS does not.
+      const ussSum = pids.reduce((sum, pid) => sum + ussKb(before.get(pid)!.rollup) * KiB, 0);
+      for (const pid of pids) expect(before.get(pid)!.rollup.Rss! * KiB).toBeGreaterThanOrEqual(LEN);
+      expect(ussSum).toBeLessThan(pids.length * SLACK);
+      // The group: the region once; USS the region (mapped only inside the group) plus the private pages.
+      expect(group!.rss).toBeGreaterThanOrEqual(LEN);
+      expect(group!.rss).toBeLessThan(LEN + pids.length * SLACK);
+      expect(group!.uss).toBeGreaterThanOrEqual(LEN + ussSum);
+      expect(group!.uss).toBeLessThanOrEqual(group!.rss);
+      // The whole set is the group: the totals say the same.
+      expect(many.frames?.totals).toEqual({ rss: group!.rss, uss: group!.uss });
+    },
+  );
+});

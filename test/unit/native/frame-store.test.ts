@@ -1,0 +1,190 @@
+/**
+ * The streaming snapshot's frame loops (frameLookup, countFrames in native/page_loops.c) against their
+ * TypeScript twins on random batches, and the FrameStore built on them: dense numbers in first-seen order,
+ * each PFN once whatever the number of batches.
+ */
+import { describe, expect, it } from 'vitest';
+import { FrameStore, type FrameTable, frameLookupJs } from '../../../src/account/frame-table.js';
+import { countFramesJs, FrameCounter } from '../../../src/account/group-account.js';
+import { PfnIndex } from '../../../src/account/pfn-index.js';
+import { loadPageLoops, type NativePageLoops } from '../../../src/native/page-loops.js';
+import { KPF } from '../../helpers/proc-tree.js';
+
+const requireLoops = (): NativePageLoops => {
+  const loops = loadPageLoops({});
+  if (!loops) throw new Error('the native addon did not load; run: node scripts/build-native.mjs');
+  return loops;
+};
+
+/** mulberry32, so a failure reproduces. */
+const rng = (seed: number) => () => {
+  seed = (seed + 0x6d2b79f5) | 0;
+  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
+};
+
+/** Random batches of PFNs: dense runs, scattered frames, repeats within and across batches. */
+const batches = (seed: number, count: number, pages: number): Uint32Array[] => {
+  const random = rng(seed);
+  return Array.from({ length: count }, () =>
+    Uint32Array.from({ length: pages }, () =>
+      random() < 0.5 ? 1000 + Math.floor(random() * 5000) : Math.floor(random() * 3_000_000),
+    ),
+  );
+};
+
+describe('frameLookup', () => {
+  it('native and TypeScript insert and find the same frames, batch after batch', () => {
+    const loops = requireLoops();
+    const slotsJs = new Uint32Array(1 << 18);
+    const slotsC = new Uint32Array(1 << 18);
+    const pfnJs = new Uint32Array(1 << 17);
+    const pfnC = new Uint32Array(1 << 17);
+    let sizeJs = 0;
+    let sizeC = 0;
+    for (const batch of batches(3, 6, 15_000)) {
+      const index = PfnIndex.buildJs([batch]);
+      const outJs = new Uint32Array(index.size);
+      const outC = new Uint32Array(index.size);
+      sizeJs = frameLookupJs(index.bits, slotsJs, pfnJs, sizeJs, outJs);
+      sizeC = loops.frameLookup(index.bits, slotsC, pfnC, sizeC, outC);
+      expect(outC).toEqual(outJs);
+      // Each frame's dense number leads back to its PFN.
+      const back = Array.from(outJs, (d) => pfnJs[d]);
+      expect(back).toEqual(Array.from({ length: index.size }, (_, k) => index.pfnAt(k)));
+    }
+    expect(sizeC).toBe(sizeJs);
+    expect(slotsC).toEqual(slotsJs);
+    expect(pfnC).toEqual(pfnJs);
+    expect(new Set(pfnJs.subarray(0, sizeJs)).size).toBe(sizeJs);
+  });
+
+  it('refuses arrays too small for the batch instead of writing past them', () => {
+    const loops = requireLoops();
+    const index = PfnIndex.buildJs([Uint32Array.of(1, 2, 3, 4)]);
+    expect(() =>
+      loops.frameLookup(index.bits, new Uint32Array(64), new Uint32Array(2), 0, new Uint32Array(4)),
+    ).toThrow(RangeError);
+  });
+});
+
+describe('FrameStore', () => {
+  for (const [name, loop] of [
+    ['TypeScript', undefined],
+    ['native', requireLoops()],
+  ] as const) {
+    it(`${name}: first-seen dense order, growth across rehashes, each PFN once`, () => {
+      const store = new FrameStore(loop);
+      const seen = new Map<number, number>();
+      for (const batch of batches(4, 8, 40_000)) {
+        const index = PfnIndex.buildJs([batch]);
+        const { dense, firstNew } = store.lookup(index.bits, index.size);
+        let expectedNew = firstNew;
+        const expected = new Uint32Array(index.size);
+        for (let k = 0; k < index.size; k++) {
+          const pfn = index.pfnAt(k);
+          const known = seen.get(pfn);
+          // New frames get the next numbers, in ascending PFN order within the batch.
+          expected[k] = known ?? expectedNew++;
+          if (known === undefined) seen.set(pfn, expected[k]!);
+        }
+        expect(dense).toEqual(expected);
+        expect(store.size).toBe(expectedNew);
+      }
+      expect(store.size).toBe(seen.size);
+      expect(store.size).toBeGreaterThan(1 << 16); // grew past the first arrays and rehashed
+    });
+  }
+});
+
+describe('countFrames', () => {
+  it('native and TypeScript count the same mappings, skip the same frames, list the same touched frames', () => {
+    const loops = requireLoops();
+    const random = rng(5);
+    const lists = batches(6, 4, 20_000);
+    lists[0]![0] = 0xffff_ffff; // device frame: beyond the limit
+    const index = PfnIndex.buildJs(lists, 3_000_000);
+    const counts = Uint32Array.from({ length: index.size }, () => Math.floor(random() * 4));
+    const flagsLo = Uint32Array.from({ length: index.size }, () =>
+      random() < 0.05 ? KPF.HUGE : random() < 0.05 ? KPF.ZERO_PAGE : 0,
+    );
+    // The batch's frames sit somewhere in a larger store.
+    const toGlobal = Uint32Array.from({ length: index.size }, (_, k) => k * 3 + 7);
+    const frames = index.size * 3 + 8;
+    for (const flags of [undefined, flagsLo]) {
+      const table: FrameTable = { index, counts, flagsLo: flags, flagsHi: undefined, zeroFrames: new Set() };
+      for (const track of [false, true]) {
+        const counterJs = new Uint32Array(frames);
+        const counterC = new Uint32Array(frames);
+        const touchedJs = track ? new Uint32Array(index.size + 5) : undefined;
+        const touchedC = track ? new Uint32Array(index.size + 5) : undefined;
+        counterJs[7] = counterC[7] = 1; // already counted by an earlier batch: not touched again
+        // A second set fed the same pages: counted in the same walk, without touched frames.
+        const alsoJs = new Uint32Array(frames);
+        const alsoC = new Uint32Array(frames);
+        const nJs = countFramesJs(lists, table, toGlobal, counterJs, touchedJs, 0, alsoJs);
+        const nC = loops.countFrames(
+          lists,
+          index.bits,
+          index.rank,
+          index.limit,
+          counts,
+          flags,
+          toGlobal,
+          counterC,
+          touchedC,
+          0,
+          alsoC,
+        );
+        expect(nC).toBe(nJs);
+        expect(counterC).toEqual(counterJs);
+        expect(alsoC).toEqual(alsoJs);
+        // The second set starts from 0: it holds exactly what the first gained.
+        counterJs[7]! -= 1;
+        expect(alsoJs).toEqual(counterJs);
+        expect(touchedC).toEqual(touchedJs);
+        if (track) expect(nJs).toBeGreaterThan(1000);
+      }
+    }
+  });
+
+  it('FrameCounter: a set counted over several batches equals the set counted at once', () => {
+    const lists = batches(7, 6, 5000);
+    const whole = PfnIndex.buildJs(lists);
+    const random = rng(8);
+    // Map counts 1..3, the same frame whatever batch meets it.
+    const countOf = new Map<number, number>();
+    for (let k = 0; k < whole.size; k++) countOf.set(whole.pfnAt(k), 1 + Math.floor(random() * 3));
+    for (const loop of [undefined, requireLoops()]) {
+      const store = new FrameStore(loop);
+      const counter = new FrameCounter(true, loop);
+      const totals = new FrameCounter(false, loop);
+      const both = new FrameCounter(true, loop);
+      const alongside = new FrameCounter(false, loop);
+      for (const list of lists) {
+        const index = PfnIndex.buildJs([list]);
+        const { dense, firstNew } = store.lookup(index.bits, index.size);
+        for (let d = firstNew; d < store.size; d++) store.counts[d] = countOf.get(store.pfnOf[d]!)!;
+        const table = store.batchTable(index, dense);
+        counter.add([list], table, dense, store.size);
+        totals.add([list], table, dense, store.size);
+        // One walk for two sets: a group counter with the totals riding along.
+        both.add([list], table, dense, store.size, alongside);
+      }
+      // The reference: every mapping of the set counted on the whole index at once.
+      const inSet = new Map<number, number>();
+      for (const list of lists) for (const pfn of list) inSet.set(pfn, (inSet.get(pfn) ?? 0) + 1);
+      let exclusive = 0;
+      for (const [pfn, n] of inSet) if (n === countOf.get(pfn)) exclusive++;
+      const expected = { rss: inSet.size * 4096, uss: exclusive * 4096 };
+      expect(exclusive).toBeGreaterThan(100);
+      expect(counter.close(store.counts)).toEqual(expected);
+      expect(totals.close(store.counts)).toEqual(expected);
+      expect(both.close(store.counts)).toEqual(expected);
+      expect(alongside.close(store.counts)).toEqual(expected);
+      // Closed: counting starts again from nothing.
+      expect(counter.close(store.counts)).toEqual({ rss: 0, uss: 0 });
+    }
+  });
+});
