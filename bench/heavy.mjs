@@ -158,15 +158,15 @@ export const heavyVerdicts = (sections) => {
     });
   }
   if (db200) {
-    // Against the 50 M-page figure of this run when there is one, else against its target.
+    // Against the 50 M-page figure of this run when there is one (capped at its own target), else the target.
     for (const name of [TOP, TOP_BY]) {
-      const base = db50 ? peakMib(db50, name) : HEAVY_TARGET.db50PeakRssMib;
+      const base = Math.min(db50 ? peakMib(db50, name) : Infinity, HEAVY_TARGET.db50PeakRssMib);
       const limit = base + HEAVY_TARGET.db200PeakRssOverDb50Mib;
       out.push({
         what: `issue 10: peak RSS of ${name}, 200 M-page db population`,
         value: peakMib(db200, name),
         unit: 'MiB',
-        target: `<= ${limit.toFixed(1)} MiB (${db50 ? '50 M-page figure' : 'its target'} + ${HEAVY_TARGET.db200PeakRssOverDb50Mib})`,
+        target: `<= ${limit.toFixed(1)} MiB (50 M-page figure, at most ${HEAVY_TARGET.db50PeakRssMib}, + ${HEAVY_TARGET.db200PeakRssOverDb50Mib})`,
         pass: peakMib(db200, name) <= limit,
       });
     }
