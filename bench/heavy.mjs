@@ -15,7 +15,7 @@ import {
   startSleepers,
 } from './heavy-populations.mjs';
 import { killGroup } from './population.mjs';
-import { timeCommands } from './timing.mjs';
+import { timeCommandsYielding } from './timing.mjs';
 
 export const HEAVY_KINDS = [...Object.keys(DB_POPULATIONS), 'many'];
 
@@ -56,7 +56,7 @@ export const measureHeavy = async (kind, { cli, runs, flatMinutes, smem, procCou
   try {
     section.procEntries = procCount();
     const memusage = (name, args) => ({ name, file: cli, args, okCodes: [0, 3] });
-    section.timing = timeCommands(
+    section.timing = await timeCommandsYielding(
       [
         {
           name: ROLLUP,

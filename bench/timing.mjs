@@ -45,29 +45,59 @@ export const median = (values) => {
  * Time each command `runs` times after `warmup` rounds, alternating. Returns name → {median, min, max,
  * samples} in ms; with `peakRss` (GNU time needed) also peakKib, the largest peak RSS of all runs.
  */
-export const timeCommands = (commands, { runs = 5, warmup = 1, peakRss = false } = {}) => {
+export const timeCommands = (commands, options = {}) => {
+  const rounds = timeRounds(commands, options);
+  for (let step = rounds.next(); !step.done; step = rounds.next()) {
+    // Nothing to wait for: run straight through.
+  }
+  return rounds.result();
+};
+
+/**
+ * timeCommands for long runs: it gives the event loop a turn between commands, so a SIGTERM or SIGINT
+ * sent to the bench alone runs its handlers (and tears populations down) within one command's time,
+ * not after every round.
+ */
+export const timeCommandsYielding = async (commands, options = {}) => {
+  const rounds = timeRounds(commands, options);
+  for (let step = rounds.next(); !step.done; step = rounds.next()) {
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  }
+  return rounds.result();
+};
+
+/** The rounds of timeCommands, one command per next(); result() once done. */
+const timeRounds = (commands, { runs = 5, warmup = 1, peakRss = false } = {}) => {
   if (peakRss && !hasGnuTime()) throw new Error('peak RSS needs GNU time (/usr/bin/time -f %M)');
   const samples = new Map(commands.map((c) => [c.name, []]));
   const peaks = new Map(commands.map((c) => [c.name, 0]));
-  for (let round = 0; round < warmup + runs; round++) {
-    for (const command of commands) {
-      const got = timeOnce(command, peakRss);
-      // The peak counts the warm-up round too: a cold run may well be the largest.
-      if (peakRss) peaks.set(command.name, Math.max(peaks.get(command.name), got.kib));
-      if (round >= warmup) samples.get(command.name).push(peakRss ? got.ms : got);
+  const total = (warmup + runs) * commands.length;
+  let k = 0;
+  const next = () => {
+    if (k === total) return { done: true };
+    const round = Math.floor(k / commands.length);
+    const command = commands[k % commands.length];
+    k++;
+    const got = timeOnce(command, peakRss);
+    // The peak counts the warm-up round too: a cold run may well be the largest.
+    if (peakRss) peaks.set(command.name, Math.max(peaks.get(command.name), got.kib));
+    if (round >= warmup) samples.get(command.name).push(peakRss ? got.ms : got);
+    return { done: false };
+  };
+  const result = () => {
+    const out = {};
+    for (const [name, values] of samples) {
+      out[name] = {
+        median: median(values),
+        min: Math.min(...values),
+        max: Math.max(...values),
+        samples: values,
+        ...(peakRss ? { peakKib: peaks.get(name) } : {}),
+      };
     }
-  }
-  const out = {};
-  for (const [name, values] of samples) {
-    out[name] = {
-      median: median(values),
-      min: Math.min(...values),
-      max: Math.max(...values),
-      samples: values,
-      ...(peakRss ? { peakKib: peaks.get(name) } : {}),
-    };
-  }
-  return out;
+    return out;
+  };
+  return { next, result };
 };
 
 export const hasGnuTime = () =>
