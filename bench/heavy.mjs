@@ -79,7 +79,8 @@ export const measureHeavy = async (kind, { cli, runs, flatMinutes, smem, procCou
 };
 
 /**
- * A live `top --watch 1` (same refresh path as the live view, without a terminal) for `minutes`: its
+ * A live `top --watch 1` (each table from measureTop, as the live view's, without a terminal; the live
+ * view also keeps its last measurement for its keys, so it may hold one more) for `minutes`: its
  * RSS after the first table, the largest, and the last; then `endPopulation()` and about 20 s more,
  * for what the view keeps once the processes it measured have exited.
  */
@@ -109,7 +110,6 @@ const flatMemory = async (cli, minutes, endPopulation) => {
       await sleep(100);
     }
     const start = tables[0].kib;
-    const tablesBefore = tables.length;
     await sampleFor(minutes * 60_000);
     const withPopulation = {
       tables: tables.length,
@@ -125,7 +125,6 @@ const flatMemory = async (cli, minutes, endPopulation) => {
       ...withPopulation,
       tablesAfterExit: tables.length - withPopulation.tables,
       afterExitKib: samples.at(-1),
-      firstTables: tablesBefore,
     };
   } finally {
     killGroup(child.pid);
