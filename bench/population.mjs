@@ -10,7 +10,6 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const REPO_ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
-const SOURCE = join(REPO_ROOT, 'test', 'helpers', 'memhog.c');
 /** On the repository's disk, never tmpfs: the file readers must map page cache, not shmem. */
 export const BENCH_CACHE_DIR = join(REPO_ROOT, 'node_modules', '.cache', 'memusage-bench');
 const READY_TIMEOUT_MS = 20_000;
@@ -31,18 +30,22 @@ export const SCENARIOS = [
   [2, ['sparse', '1024', '64']], // 1 TiB reservation with 64 touched pages
 ];
 
-/** Compile memhog.c once per source version with the flags the tests use (static when libc.a exists). */
-export const buildMemhog = () => {
-  const source = readFileSync(SOURCE);
+/**
+ * Compile test/helpers/NAME.c once per source version with the flags the tests use (static when libc.a
+ * exists), into the bench cache; returns the binary's path.
+ */
+export const buildHelper = (name) => {
+  const sourcePath = join(REPO_ROOT, 'test', 'helpers', `${name}.c`);
+  const source = readFileSync(sourcePath);
   const hash = createHash('sha256').update(source).digest('hex').slice(0, 16);
   mkdirSync(BENCH_CACHE_DIR, { recursive: true });
   const errors = [];
   for (const flags of [['-O2', '-static'], ['-O2']]) {
-    const path = join(BENCH_CACHE_DIR, `memhog-${hash}${flags.length === 2 ? '-static' : ''}`);
+    const path = join(BENCH_CACHE_DIR, `${name}-${hash}${flags.length === 2 ? '-static' : ''}`);
     if (existsSync(path)) return path;
     const tmp = `${path}.${process.pid}.tmp`;
     try {
-      execFileSync('cc', [...flags, '-Wall', '-o', tmp, SOURCE], { stdio: ['ignore', 'ignore', 'pipe'] });
+      execFileSync('cc', [...flags, '-Wall', '-o', tmp, sourcePath], { stdio: ['ignore', 'ignore', 'pipe'] });
       renameSync(tmp, path);
       return path;
     } catch (error) {
@@ -50,8 +53,10 @@ export const buildMemhog = () => {
       errors.push(error instanceof Error ? error.message : String(error));
     }
   }
-  throw new Error(`cannot compile ${SOURCE}:\n${errors.join('\n')}`);
+  throw new Error(`cannot compile ${sourcePath}:\n${errors.join('\n')}`);
 };
+
+export const buildMemhog = () => buildHelper('memhog');
 
 /** A data file for the file readers, written once (non-zero bytes, so no page is special). */
 const dataFile = (mib) => {
@@ -99,7 +104,7 @@ const startOne = (binary, args) =>
     });
   });
 
-const killGroup = (pgid) => {
+export const killGroup = (pgid) => {
   if (pgid === undefined) return;
   try {
     process.kill(-pgid, 'SIGKILL');

@@ -24,6 +24,7 @@ export type {
 } from './engine/types.js';
 export type { MappingWss, WssMethod, WssMethodChoice, WssScope } from './engine/wss.js';
 export type { Meminfo } from './parse/meminfo.js';
+export { DescriptorLimitError } from './procfs/descriptors.js';
 export { ProcError, type ProcErrorKind } from './procfs/errors.js';
 export type { ExitInfo, RunRecord, WssRecord, WssSampleRecord } from './sample/record.js';
 export type { Peak, ProcessPeak, RunSummary, SeriesStats } from './sample/summary.js';

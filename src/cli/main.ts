@@ -1,5 +1,6 @@
 import { CommanderError } from '@commander-js/extra-typings';
 import { EngineUnavailableError } from '../engine/errors.js';
+import { DescriptorLimitError } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputError, UsageError } from './errors.js';
 import { type Io, processIo } from './io.js';
@@ -22,7 +23,12 @@ export const exitCodeFor = (error: unknown, io: Io): number => {
     io.err(`memusage: ${error.message}\n`);
     return EXIT_USAGE;
   }
-  if (error instanceof EngineUnavailableError || error instanceof ProcError || error instanceof OutputError) {
+  if (
+    error instanceof EngineUnavailableError ||
+    error instanceof ProcError ||
+    error instanceof OutputError ||
+    error instanceof DescriptorLimitError
+  ) {
     io.err(`memusage: ${error.message}\n`);
     return EXIT_FAILURE;
   }

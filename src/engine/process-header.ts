@@ -1,6 +1,12 @@
 import { PF_EXITING, PF_KTHREAD } from '../kernel/task-flags.js';
 import { hidesOtherPids } from '../parse/mountinfo.js';
 import { type StatusFields, statusBytes, statusEuid } from '../parse/status.js';
+import {
+  descriptorShortage,
+  isDescriptorShortage,
+  processBatchSize,
+  readDescriptorBudget,
+} from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
 import { procHidepid } from '../procfs/probe.js';
 import {
@@ -77,9 +83,13 @@ const hiddenHint = (root: ProcRoot): string => {
     : '';
 };
 
-/** Turn a per-process I/O failure into a Skipped entry; anything else is a bug and propagates. */
+/**
+ * Turn a per-process I/O failure into a Skipped entry; anything else is a bug and propagates. Running out
+ * of descriptors is memusage's limit, not the process's: it stops the snapshot (DescriptorLimitError).
+ */
 export const skipFor = (pid: number, error: unknown, neverSeen: boolean, root: ProcRoot): Skipped => {
   if (!(error instanceof ProcError)) throw error;
+  if (isDescriptorShortage(error.errno)) throw descriptorShortage(pid, error.errno!);
   switch (error.kind) {
     case 'gone':
       return neverSeen
@@ -97,9 +107,6 @@ export const skipFor = (pid: number, error: unknown, neverSeen: boolean, root: P
 };
 
 export const isSkipped = (value: ProcessHeader | Skipped): value is Skipped => 'reason' in value;
-
-/** Processes opened at once: each holds its directory (and pagemap) open until it is measured. */
-const BATCH = 128;
 
 /** The files the header needs, read with the directory. */
 const HEADER_FILES = ['stat', 'status', 'cmdline'];
@@ -121,8 +128,12 @@ export const measureProcesses = <T>(
 ): (T | Skipped)[] => {
   const files = [...HEADER_FILES, ...need.files, ...(options.cgroup ? ['cgroup'] : [])];
   const out: (T | Skipped)[] = [];
-  for (let start = 0; start < pids.length; start += BATCH) {
-    const chunk = pids.slice(start, start + BATCH);
+  // Processes opened at once: each holds its directory (and openFirst) until it is measured, so a batch
+  // is as large as the free descriptors allow (at most 128).
+  const batch =
+    pids.length === 0 ? 0 : processBatchSize(need.openFirst === undefined ? 1 : 2, readDescriptorBudget());
+  for (let start = 0; start < pids.length; start += batch) {
+    const chunk = pids.slice(start, start + batch);
     const dirs = openProcessDirs(root, chunk, files, need);
     let i = 0;
     try {

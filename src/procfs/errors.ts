@@ -47,6 +47,9 @@ const procErrorFor = (code: string, path: string, message: string): ProcError =>
     case 'EINVAL':
     case 'EOPNOTSUPP':
       return new ProcError('unsupported', path, `${path}: not supported by this kernel (${code})`, code);
+    // Out of descriptors: the caller decides (a snapshot stops, see DescriptorLimitError); say what helps.
+    case 'EMFILE':
+      return new ProcError('malformed', path, `${path}: too many open files (EMFILE, ulimit -n)`, code);
     default:
       return new ProcError('malformed', path, `${path}: ${message}`, code);
   }
