@@ -62,7 +62,10 @@ const startChurner = () => {
   return {
     pid: child.pid!,
     done,
-    stop: () => writeFileSync(stopFile, ''),
+    // Once it has exited its directory is gone: stopping again is a no-op.
+    stop: () => {
+      if (child.exitCode === null && child.signalCode === null) writeFileSync(stopFile, '');
+    },
     running: () => child.exitCode === null && child.signalCode === null,
   };
 };
