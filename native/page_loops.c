@@ -6,6 +6,7 @@
  * kernel's own work. No I/O here: the TypeScript side reads /proc and passes typed arrays in and out.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -326,6 +327,45 @@ static inline int64_t rss_frame(const struct frame_table *t, uint32_t pfn) {
 }
 
 /*
+ * bits, rank, limit, counts and flagsLo | null at argv[0..4], the frame table the group loops read, checked
+ * against each other; 0 with an exception thrown otherwise. `fn` names the function in the messages.
+ */
+static int frame_table_args(napi_env env, napi_value *argv, const char *fn, struct frame_table *t) {
+  char what[96];
+  size_t nbits, nrank, ncounts, nflags = 0;
+  uint32_t limit;
+  napi_valuetype type;
+  snprintf(what, sizeof what, "%s: bits must be a Uint32Array", fn);
+  const uint32_t *bits = typed(env, argv[0], napi_uint32_array, &nbits, what);
+  if (!bits) return 0;
+  snprintf(what, sizeof what, "%s: rank must be a Uint32Array", fn);
+  const uint32_t *rank = typed(env, argv[1], napi_uint32_array, &nrank, what);
+  if (!rank) return 0;
+  snprintf(what, sizeof what, "%s: bad limit", fn);
+  if (!get_index(env, argv[2], &limit, what)) return 0;
+  snprintf(what, sizeof what, "%s: counts must be a Uint32Array", fn);
+  const uint32_t *counts = typed(env, argv[3], napi_uint32_array, &ncounts, what);
+  if (!counts) return 0;
+  const uint32_t *flags_lo = NULL;
+  if (napi_typeof(env, argv[4], &type) != napi_ok) {
+    throw_if_none(env, "page loops: napi_typeof failed");
+    return 0;
+  }
+  if (type != napi_null && type != napi_undefined) {
+    snprintf(what, sizeof what, "%s: flagsLo must be a Uint32Array", fn);
+    flags_lo = typed(env, argv[4], napi_uint32_array, &nflags, what);
+    if (!flags_lo) return 0;
+  }
+  if (nrank < nbits || (flags_lo && nflags < ncounts)) {
+    snprintf(what, sizeof what, "%s: arrays and counts do not agree", fn);
+    napi_throw_range_error(env, NULL, what);
+    return 0;
+  }
+  *t = (struct frame_table){bits, nbits, rank, limit, counts, ncounts, flags_lo, NULL, 0};
+  return 1;
+}
+
+/*
  * groupFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, inGroup) -> [distinct, exclusive]: the loop
  * of GroupAccountant.accountJs (src/account/group-account.ts). inGroup is a zeroed Uint32Array of one slot per
  * frame of the index, left zeroed again: each frame's mappings inside the group are counted there, the
@@ -335,33 +375,23 @@ static inline int64_t rss_frame(const struct frame_table *t, uint32_t pfn) {
 static napi_value group_frames(napi_env env, napi_callback_info info) {
   ARGS(7);
   bool is_array;
-  uint32_t n, limit;
-  size_t nbits, nrank, ncounts, nflags = 0, nslots;
-  napi_valuetype flags_type;
+  uint32_t n;
+  size_t nslots;
+  struct frame_table table;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
       napi_get_array_length(env, argv[0], &n) != napi_ok) {
     napi_throw_type_error(env, NULL, "groupFrames: pfns must be an array");
     return NULL;
   }
-  const uint32_t *bits = typed(env, argv[1], napi_uint32_array, &nbits, "groupFrames: bits must be a Uint32Array");
-  if (!bits) return NULL;
-  const uint32_t *rank = typed(env, argv[2], napi_uint32_array, &nrank, "groupFrames: rank must be a Uint32Array");
-  if (!rank || !get_index(env, argv[3], &limit, "groupFrames: bad limit")) return NULL;
-  const uint32_t *counts = typed(env, argv[4], napi_uint32_array, &ncounts, "groupFrames: counts must be a Uint32Array");
-  if (!counts) return NULL;
-  const uint32_t *flags_lo = NULL;
-  CHECK(napi_typeof(env, argv[5], &flags_type));
-  if (flags_type != napi_null && flags_type != napi_undefined) {
-    flags_lo = typed(env, argv[5], napi_uint32_array, &nflags, "groupFrames: flagsLo must be a Uint32Array");
-    if (!flags_lo) return NULL;
-  }
+  if (!frame_table_args(env, argv + 1, "groupFrames", &table)) return NULL;
+  const uint32_t *counts = table.counts;
+  size_t ncounts = table.ncounts;
   uint32_t *in_group = typed(env, argv[6], napi_uint32_array, &nslots, "groupFrames: inGroup must be a Uint32Array");
   if (!in_group) return NULL;
-  if (nrank < nbits || (flags_lo && nflags < ncounts) || nslots < ncounts) {
+  if (nslots < ncounts) {
     napi_throw_range_error(env, NULL, "groupFrames: arrays and counts do not agree");
     return NULL;
   }
-  struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, NULL, 0};
   /* The frames met, each once: at most one per frame of the index. */
   uint32_t *touched = malloc((ncounts ? ncounts : 1) * sizeof(*touched));
   if (!touched) {
@@ -474,26 +504,17 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
 static napi_value count_frames(napi_env env, napi_callback_info info) {
   ARGS(11);
   bool is_array;
-  uint32_t n, limit, ntouched;
-  size_t nbits, nrank, ncounts, nflags = 0, nglobal, ncounter, ncap = 0;
+  uint32_t n, ntouched;
+  size_t nglobal, ncounter, ncap = 0;
   napi_valuetype type;
+  struct frame_table table;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
       napi_get_array_length(env, argv[0], &n) != napi_ok) {
     napi_throw_type_error(env, NULL, "countFrames: pfns must be an array");
     return NULL;
   }
-  const uint32_t *bits = typed(env, argv[1], napi_uint32_array, &nbits, "countFrames: bits must be a Uint32Array");
-  if (!bits) return NULL;
-  const uint32_t *rank = typed(env, argv[2], napi_uint32_array, &nrank, "countFrames: rank must be a Uint32Array");
-  if (!rank || !get_index(env, argv[3], &limit, "countFrames: bad limit")) return NULL;
-  const uint32_t *counts = typed(env, argv[4], napi_uint32_array, &ncounts, "countFrames: counts must be a Uint32Array");
-  if (!counts) return NULL;
-  const uint32_t *flags_lo = NULL;
-  CHECK(napi_typeof(env, argv[5], &type));
-  if (type != napi_null && type != napi_undefined) {
-    flags_lo = typed(env, argv[5], napi_uint32_array, &nflags, "countFrames: flagsLo must be a Uint32Array");
-    if (!flags_lo) return NULL;
-  }
+  if (!frame_table_args(env, argv + 1, "countFrames", &table)) return NULL;
+  size_t ncounts = table.ncounts;
   const uint32_t *to_global = typed(env, argv[6], napi_uint32_array, &nglobal, "countFrames: toGlobal must be a Uint32Array");
   if (!to_global) return NULL;
   uint32_t *counter = typed(env, argv[7], napi_uint32_array, &ncounter, "countFrames: counter must be a Uint32Array");
@@ -512,12 +533,10 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
     also = typed(env, argv[10], napi_uint32_array, &nalso, "countFrames: also must be a Uint32Array");
     if (!also) return NULL;
   }
-  if (nrank < nbits || (flags_lo && nflags < ncounts) || nglobal < ncounts || (touched && ntouched > ncap) ||
-      (also && nalso < ncounter)) {
+  if (nglobal < ncounts || (touched && ntouched > ncap) || (also && nalso < ncounter)) {
     napi_throw_range_error(env, NULL, "countFrames: arrays and counts do not agree");
     return NULL;
   }
-  struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, NULL, 0};
   /* Pages are counted per frame of the batch first (a small array, in the order the pages meet them), then
      added to the snapshot-wide counters once per frame: one random access per frame instead of per page. */
   uint32_t *local = calloc(ncounts ? ncounts : 1, sizeof(*local));
