@@ -1,4 +1,5 @@
 import { KPF_HUGE, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
+import type { NativePageLoops } from '../native/page-loops.js';
 import type { PfnIndex } from './pfn-index.js';
 
 /** Map counts and flags of every frame in a PfnIndex, indexed by the index's dense frame number. */
@@ -117,16 +118,8 @@ export const frameLookupJs = (
   return size;
 };
 
-/** What frameLookup needs from the native addon (a subset of NativePageLoops). */
-export interface FrameLookupLoop {
-  frameLookup(
-    bits: Uint32Array,
-    slots: Uint32Array,
-    pfnOf: Uint32Array,
-    size: number,
-    out: Uint32Array,
-  ): number;
-}
+/** What frameLookup needs from the native addon. */
+export type FrameLookupLoop = Pick<NativePageLoops, 'frameLookup'>;
 
 /**
  * The frames of a streaming snapshot: an append-only table from PFN to a dense frame number given in

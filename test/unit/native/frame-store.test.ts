@@ -7,22 +7,8 @@ import { describe, expect, it } from 'vitest';
 import { FrameStore, type FrameTable, frameLookupJs } from '../../../src/account/frame-table.js';
 import { countFramesJs, FrameCounter } from '../../../src/account/group-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
-import { loadPageLoops, type NativePageLoops } from '../../../src/native/page-loops.js';
+import { requireLoops, rng } from '../../helpers/native.js';
 import { KPF } from '../../helpers/proc-tree.js';
-
-const requireLoops = (): NativePageLoops => {
-  const loops = loadPageLoops({});
-  if (!loops) throw new Error('the native addon did not load; run: node scripts/build-native.mjs');
-  return loops;
-};
-
-/** mulberry32, so a failure reproduces. */
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-};
 
 /** Random batches of PFNs: dense runs, scattered frames, repeats within and across batches. */
 const batches = (seed: number, count: number, pages: number): Uint32Array[] => {

@@ -11,23 +11,9 @@ import { growableUint8, growableUint32 } from '../../../src/account/growable.js'
 import { accountRangeJs, accountRangeNative, newAccumulator } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../../../src/account/process-pages.js';
-import { loadPageLoops, type NativePageLoops, nativeLoops } from '../../../src/native/page-loops.js';
+import { nativeLoops } from '../../../src/native/page-loops.js';
+import { requireLoops, rng } from '../../helpers/native.js';
 import { KPF } from '../../helpers/proc-tree.js';
-
-/** The loops, or a failing test: `npm ci` builds the addon, and a skip would report green. */
-const requireLoops = (): NativePageLoops => {
-  const loops = loadPageLoops({});
-  if (!loops) throw new Error('the native addon did not load; run: node scripts/build-native.mjs');
-  return loops;
-};
-
-/** A small deterministic PRNG (mulberry32), so a failure reproduces. */
-const rng = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-};
 
 describe('native page loops', () => {
   it('are what the hot paths use when the addon is built', () => {
