@@ -159,12 +159,14 @@ export interface LiveDrawn {
 
 /**
  * The whole screen for one frame: header, then the rows that match the filter from the scroll position,
- * as many as fit (totals over those rows); or the help screen.
+ * as many as fit (TOTAL over every row that matches); or the help screen.
  */
 export const liveScreen = (f: LiveFrame): LiveDrawn => {
-  const matched = selectRows(f.processes, f.exact, f.selection, f.snapshot.memTotal).rows.filter((row) =>
-    rowMatches(row, f.view.filter),
-  );
+  const selected = selectRows(f.processes, f.exact, f.selection, f.snapshot.memTotal);
+  const matched = selected.rows.filter((row) => rowMatches(row, f.view.filter));
+  // TOTAL: every row the options and the name filter keep, not just the window (scrolling changes nothing;
+  // without a name filter it is what the snapshot counted, with one its processes' pages are read again).
+  const totalled = selected.all.filter((row) => rowMatches(row, f.view.filter));
   const status: LiveStatus = {
     takenAt: f.snapshot.takenAt,
     engine: f.snapshot.engine,
@@ -189,7 +191,7 @@ export const liveScreen = (f: LiveFrame): LiveDrawn => {
   );
   const table = f.view.help
     ? `${HELP_LINES.join('\n')}\n`
-    : renderTopTable(columns, rows, totalsOf(rows, f.exact), {
+    : renderTopTable(columns, rows, totalsOf(totalled, f.exact), {
         ...f.table,
         width: f.size.columns,
         color: f.color,

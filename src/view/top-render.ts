@@ -64,8 +64,16 @@ export const renderTopTable = (
     cells,
     { width: o.width, header: o.header, color: o.color },
   );
-  const legend = o.legend && o.totals && rows.length > 0 ? totalsLegend(columns, totals.exact) : undefined;
-  return legend ? `${table}${legend}\n` : table;
+  if (!o.legend || !o.totals || rows.length === 0) return table;
+  const shown = rows.reduce((n, row) => n + (row.kind === 'process' ? 1 : row.group.members), 0);
+  const lines = [
+    // -n or --min left rows out: TOTAL is still over all that the filters keep.
+    shown < totals.processes
+      ? `TOTAL: all ${totals.processes} processes, not only the ${shown} in the rows shown`
+      : undefined,
+    totalsLegend(columns, totals.exact),
+  ].filter((l) => l !== undefined);
+  return lines.length > 0 ? `${table}${lines.join('\n')}\n` : table;
 };
 
 /**

@@ -55,7 +55,7 @@ export const selectRows = (
   exact: ExactFrames | undefined,
   s: TopSelection,
   memTotal?: number,
-): { rows: Row[]; groups: GroupMemory[] | undefined } => {
+): { rows: Row[]; all: Row[]; groups: GroupMemory[] | undefined } => {
   const machine = memTotal === undefined ? {} : { memTotal };
   const kept = processes.filter((p) => matchesFilters(p, s));
   let rows: Row[];
@@ -66,6 +66,8 @@ export const selectRows = (
   } else {
     rows = kept.map((process) => ({ kind: 'process', process, ...machine }) as Row);
   }
+  // TOTAL covers these: every process the filters keep, whatever --min and -n leave on screen.
+  const all = rows;
   const minColumn = s.sort.kind === 'bytes' ? s.sort : columnById('pss')!;
   if (s.min !== undefined) {
     const min = s.min;
@@ -79,11 +81,13 @@ export const selectRows = (
   rows.sort((a, b) => compareCells(s.sort.get(a), s.sort.get(b)) || pidOf(a) - pidOf(b));
   if (s.reverse) rows.reverse();
   if (s.limit !== undefined) rows = rows.slice(0, s.limit);
-  return { rows, groups };
+  return { rows, all, groups };
 };
 
 /**
- * The TOTAL of the shown rows. RSS and USS are those of the shown processes taken together (each page once;
+ * The TOTAL of `rows` (top passes every row the filters keep, not only those --min and -n show, so that
+ * TOTAL is what the snapshot counted and never needs the pages again). RSS and USS are those of the
+ * processes taken together (each page once;
  * pages mapped only by them), which only frames can tell: null without them (smaps_rollup engine), where a
  * sum would over-count RSS and under-count USS. Every other field is the sum of the rows (a null anywhere
  * leaves that total unknown).

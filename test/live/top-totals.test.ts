@@ -157,6 +157,18 @@ describe.skipIf(!requireRoot())('top records and TOTAL vs the kernel (live, root
       expect(Number(uss)).toBeGreaterThanOrEqual(LEN);
       expect(Number(pss)).toBe(sum(rows.map((c) => c[3]!)));
 
+      // -n 2 shows two rows; TOTAL still covers the five (what the snapshot counted, no second read), and
+      // a line says so: the region once, and USS the region since no process outside the five maps it.
+      const limited = runCli(['top', '--once', '--bytes', '-c', 'pid,rss,uss,pss', '-n', '2', '-p', list]);
+      expect(limited.exitCode, limited.stderr).toBe(0);
+      const limitedLines = limited.stdout.trimEnd().split('\n');
+      expect(limitedLines.slice(1, -3)).toHaveLength(2);
+      expect(limitedLines.at(-2)).toBe('TOTAL: all 5 processes, not only the 2 in the rows shown');
+      const [, rssN, ussN] = limitedLines.at(-3)!.trim().split(/\s+/);
+      expect(Number(rssN)).toBeGreaterThanOrEqual(LEN);
+      expect(Number(rssN)).toBeLessThan(LEN + 5 * SLACK);
+      expect(Number(ussN)).toBeGreaterThanOrEqual(LEN);
+
       // Grouped by command: one group (memhog) whose row and TOTAL both count the region once.
       const by = parse(runCli(['top', '--json', '--by', 'command', '-p', list])) as Doc & {
         groups: (Sizes & { members: number })[];

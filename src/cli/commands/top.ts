@@ -64,8 +64,8 @@ export const topFrame = (
   users: UserNames,
 ) => {
   const { snapshot, exact, processes } = measureTop(ctx, selection, options, users);
-  const { rows, groups } = selectRows(processes, exact, selection, snapshot.memTotal);
-  const totals = totalsOf(rows, exact);
+  const { rows, all, groups } = selectRows(processes, exact, selection, snapshot.memTotal);
+  const totals = totalsOf(all, exact);
   let text: string;
   if (options.json) text = renderTopJson(snapshot, rows, totals, groups, selection.by);
   else if (options.csv) text = renderTopCsv(selection.columns, rows);

@@ -158,8 +158,9 @@ describe('the live screen: scrolling, filter, help, sort marker', () => {
     const lines = linesOf(scrolled.screen);
     expect(pids(lines)).toEqual([23, 22, 21, 20, 19]);
     expect(lines[1]).toMatch(/^showing 8-12 of 30 rows/);
-    // TOTAL sums the rows on screen: 23 + 22 + 21 + 20 + 19 = 105 MiB.
-    expect(lines.at(-1)).toMatch(/^\s+TOTAL\s+105\.0M$/);
+    // TOTAL covers every row, not only those on screen: 1 + 2 + ... + 30 = 465 MiB, wherever it scrolled.
+    expect(lines.at(-1)).toMatch(/^\s+TOTAL\s+465\.0M$/);
+    expect(linesOf(top.screen).at(-1)).toBe(lines.at(-1));
 
     // Past the end (the list shrank since the key was pressed): the last full screen.
     const end = liveScreen(frame(30, { first: 1000 }));
@@ -173,6 +174,8 @@ describe('the live screen: scrolling, filter, help, sort marker', () => {
     const lines = linesOf(drawn.screen);
     expect(pids(lines)).toEqual([29, 28, 27, 26, 25]);
     expect(lines[1]).toMatch(/^showing 1-5 of 11 rows {2}filter "CMD-2" {2}keys:/);
+    // TOTAL covers the rows that match: 2 + 20 + 21 + ... + 29 = 247 MiB.
+    expect(lines.at(-1)).toMatch(/^\s+TOTAL\s+247\.0M$/);
 
     const none = linesOf(liveScreen(frame(30, { filter: 'nginx' })).screen);
     expect(pids(none)).toEqual([]);
