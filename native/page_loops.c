@@ -365,6 +365,32 @@ static int frame_table_args(napi_env env, napi_value *argv, const char *fn, stru
   return 1;
 }
 
+#define PAGES_NOT_INDEXED "a PFN is not in the index"
+
+/*
+ * The walk groupFrames and countFrames share: every resident page (rss_frame) of the Uint32Arrays in the
+ * array `lists` adds one to slots[frame], and a frame met for the first time (its slot was 0) is appended
+ * to met. NULL, or what went wrong: PAGES_NOT_INDEXED, or "" when a JavaScript exception is pending.
+ */
+static const char *count_pages(napi_env env, napi_value lists, uint32_t n, const struct frame_table *t,
+                               uint32_t *slots, uint32_t *met, size_t *nmet, const char *not_typed) {
+  for (uint32_t p = 0; p < n; p++) {
+    napi_value list;
+    size_t np;
+    const uint32_t *pfns = NULL;
+    if (napi_get_element(env, lists, p, &list) == napi_ok)
+      pfns = typed(env, list, napi_uint32_array, &np, not_typed);
+    if (!pfns) return "";
+    for (size_t i = 0; i < np; i++) {
+      int64_t frame = rss_frame(t, pfns[i]);
+      if (frame == -1) continue;
+      if (frame == -2) return PAGES_NOT_INDEXED;
+      if (slots[frame]++ == 0) met[(*nmet)++] = (uint32_t)frame;
+    }
+  }
+  return NULL;
+}
+
 /*
  * groupFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, inGroup) -> [distinct, exclusive]: the loop
  * of GroupAccountant.accountJs (src/account/group-account.ts). inGroup is a zeroed Uint32Array of one slot per
@@ -399,26 +425,8 @@ static napi_value group_frames(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t ntouched = 0;
-  const char *error = NULL;
-  for (uint32_t p = 0; p < n && !error; p++) {
-    napi_value list;
-    size_t np;
-    const uint32_t *pfns = NULL;
-    if (napi_get_element(env, argv[0], p, &list) == napi_ok)
-      pfns = typed(env, list, napi_uint32_array, &np, "groupFrames: pfns must hold Uint32Arrays");
-    if (!pfns) {
-      error = "";
-      break;
-    }
-    for (size_t i = 0; i < np; i++) {
-      int64_t frame = rss_frame(&table, pfns[i]);
-      if (frame == -2) {
-        error = "groupFrames: a PFN is not in the index";
-        break;
-      }
-      if (frame >= 0 && in_group[frame]++ == 0) touched[ntouched++] = (uint32_t)frame;
-    }
-  }
+  const char *error =
+      count_pages(env, argv[0], n, &table, in_group, touched, &ntouched, "groupFrames: pfns must hold Uint32Arrays");
   double exclusive = 0;
   for (size_t k = 0; k < ntouched; k++) {
     uint32_t frame = touched[k];
@@ -427,7 +435,7 @@ static napi_value group_frames(napi_env env, napi_callback_info info) {
   }
   free(touched);
   if (error) {
-    if (*error) napi_throw_range_error(env, NULL, error);
+    if (*error) napi_throw_range_error(env, NULL, "groupFrames: " PAGES_NOT_INDEXED);
     return NULL;
   }
   double distinct = (double)ntouched;
@@ -548,27 +556,9 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
     return NULL;
   }
   size_t nmet = 0;
-  const char *error = NULL;
-  for (uint32_t p = 0; p < n && !error; p++) {
-    napi_value list;
-    size_t np;
-    const uint32_t *pfns = NULL;
-    if (napi_get_element(env, argv[0], p, &list) == napi_ok)
-      pfns = typed(env, list, napi_uint32_array, &np, "countFrames: pfns must hold Uint32Arrays");
-    if (!pfns) {
-      error = "";
-      break;
-    }
-    for (size_t i = 0; i < np; i++) {
-      int64_t frame = rss_frame(&table, pfns[i]);
-      if (frame == -1) continue;
-      if (frame == -2) {
-        error = "countFrames: a PFN is not in the index";
-        break;
-      }
-      if (local[frame]++ == 0) met[nmet++] = (uint32_t)frame;
-    }
-  }
+  const char *error =
+      count_pages(env, argv[0], n, &table, local, met, &nmet, "countFrames: pfns must hold Uint32Arrays");
+  if (error && *error) error = "countFrames: " PAGES_NOT_INDEXED;
   for (size_t k = 0; k < nmet && !error; k++) {
     uint32_t frame = met[k];
     uint32_t global = to_global[frame];
