@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import { buildHelper, killGroup } from './population.mjs';
+import { buildHelper, firstLine, killGroup } from './population.mjs';
 
 /** The database-like populations of issue 10: shared MiB, children, private MiB each. */
 export const DB_POPULATIONS = {
@@ -58,36 +58,6 @@ const registerGroup = (pgid, pidsOf) => {
   live.add(teardown);
   return teardown;
 };
-
-/** Resolves with the first stdout line of a detached child, or rejects on exit, error or timeout. */
-const firstLine = (child, what, timeoutMs) =>
-  new Promise((resolve, reject) => {
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(
-      () => reject(new Error(`${what}: not ready in ${timeoutMs} ms; ${stderr}`)),
-      timeoutMs,
-    );
-    child.stderr.on('data', (d) => {
-      stderr += d;
-    });
-    child.once('error', (error) => {
-      clearTimeout(timer);
-      reject(error);
-    });
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer);
-      reject(new Error(`${what} exited (${signal ?? code}) before it was ready: ${stderr}`));
-    });
-    child.stdout.on('data', (d) => {
-      stdout += d;
-      const nl = stdout.indexOf('\n');
-      if (nl < 0) return;
-      clearTimeout(timer);
-      child.removeAllListeners('exit');
-      resolve(stdout.slice(0, nl));
-    });
-  });
 
 /**
  * Start dbhog SHARED CHILDREN PRIVATE. Returns {pids, pages, built, teardown}: `pages` is the sum of

@@ -68,16 +68,15 @@ const dataFile = (mib) => {
   return path;
 };
 
-/** Start one memhog; resolves with its parsed JSON line ({scenario, pids, ...}) and the child. */
-const startOne = (binary, args) =>
+/** Resolves with the first stdout line of a detached child, or rejects on exit, error or timeout. */
+export const firstLine = (child, what, timeoutMs) =>
   new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    const timer = setTimeout(() => {
-      killGroup(child.pid);
-      reject(new Error(`memhog ${args.join(' ')}: not ready in ${READY_TIMEOUT_MS} ms; ${stderr}`));
-    }, READY_TIMEOUT_MS);
+    const timer = setTimeout(
+      () => reject(new Error(`${what}: not ready in ${timeoutMs} ms; ${stderr}`)),
+      timeoutMs,
+    );
     child.stderr.on('data', (d) => {
       stderr += d;
     });
@@ -87,7 +86,7 @@ const startOne = (binary, args) =>
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`memhog ${args.join(' ')} exited (${signal ?? code}) before ready: ${stderr}`));
+      reject(new Error(`${what} exited (${signal ?? code}) before it was ready: ${stderr}`));
     });
     child.stdout.on('data', (d) => {
       stdout += d;
@@ -95,14 +94,20 @@ const startOne = (binary, args) =>
       if (nl < 0) return;
       clearTimeout(timer);
       child.removeAllListeners('exit');
-      try {
-        resolve({ ...JSON.parse(stdout.slice(0, nl)), child });
-      } catch (error) {
-        killGroup(child.pid);
-        reject(error);
-      }
+      resolve(stdout.slice(0, nl));
     });
   });
+
+/** Start one memhog; resolves with its parsed JSON line ({scenario, pids, ...}) and the child. */
+const startOne = async (binary, args) => {
+  const child = spawn(binary, args, { detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+  try {
+    return { ...JSON.parse(await firstLine(child, `memhog ${args.join(' ')}`, READY_TIMEOUT_MS)), child };
+  } catch (error) {
+    killGroup(child.pid);
+    throw error;
+  }
+};
 
 export const killGroup = (pgid) => {
   if (pgid === undefined) return;
