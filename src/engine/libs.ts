@@ -3,7 +3,7 @@ import { accountRange, newAccumulator, usageFromAccumulator } from '../account/p
 import { listPids } from '../procfs/process-dir.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
-import { measureProcesses } from './process-header.js';
+import { measureProcesses } from './process-batch.js';
 import { readSmapsProcess, SMAPS_NOTES, type SmapsMapping, smapsEngineReason } from './smaps-rows.js';
 import { takeDetailedSnapshot } from './snapshot.js';
 import type { ProcessMemory, Skipped, Snapshot } from './types.js';

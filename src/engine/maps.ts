@@ -5,7 +5,7 @@ import { accountRows, countPageStates, type PageStates, pageStatesOf } from '../
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
-import { measureProcesses } from './process-header.js';
+import { measureProcesses } from './process-batch.js';
 import {
   type RowUsage,
   readSmapsProcess,

@@ -12,7 +12,8 @@ import type { ProcRoot } from '../procfs/root.js';
 import { readSmaps, readSmapsRollup } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
-import { hugetlbBytes, measureProcesses, type ProcessHeader } from './process-header.js';
+import { measureProcesses } from './process-batch.js';
+import { hugetlbBytes, type ProcessHeader } from './process-header.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Without PAGEMAP_SCAN, a mapping this large is only read if smaps says it holds something. */

@@ -4,7 +4,8 @@ import { statusBytes } from '../parse/status.js';
 import type { ProcRoot } from '../procfs/root.js';
 import { readSmapsRollup } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
-import { measureProcesses, type ProcessHeader } from './process-header.js';
+import { measureProcesses } from './process-batch.js';
+import type { ProcessHeader } from './process-header.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 const kb = (fields: KbFields, key: string): number => (fields[key] ?? 0) * 1024;

@@ -27,7 +27,8 @@ import {
   pagemapNeed,
   pagemapNotes,
 } from './pagemap-engine.js';
-import { hugetlbBytes, measureProcesses, type ProcessHeader } from './process-header.js';
+import { measureProcesses } from './process-batch.js';
+import { hugetlbBytes, type ProcessHeader } from './process-header.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
