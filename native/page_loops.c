@@ -717,5 +717,24 @@ int register_page_loops(napi_env env, napi_value exports) {
         napi_set_named_property(env, loops, fns[i].name, fn) != napi_ok)
       return 0;
   }
-  return napi_object_freeze(env, loops) == napi_ok && napi_set_named_property(env, exports, "loops", loops) == napi_ok;
+  /* The kernel ABI values compiled in, checked against src/kernel/ when the loops are loaded (as PAGE_IS is). */
+  static const struct {
+    const char *name;
+    uint32_t value;
+  } abi[] = {
+      {"PM_PRESENT_HI", PM_PRESENT_HI}, {"PM_SWAP_HI", PM_SWAP_HI},         {"PM_FILE_HI", PM_FILE_HI},
+      {"PM_GUARD_HI", PM_GUARD_HI},     {"PM_PFN_HI_MASK", PM_PFN_HI_MASK}, {"PM_SWAP_TYPE_MASK", PM_SWAP_TYPE_MASK},
+      {"FIRST_NON_SWAP_TYPE", FIRST_NON_SWAP_TYPE}, {"KPF_ANON", KPF_ANON}, {"KPF_SWAPBACKED", KPF_SWAPBACKED},
+      {"KPF_HUGE", KPF_HUGE},           {"KPF_KSM", KPF_KSM},               {"KPF_THP", KPF_THP},
+      {"KPF_ZERO_PAGE", KPF_ZERO_PAGE},
+  };
+  napi_value values, value;
+  if (napi_create_object(env, &values) != napi_ok) return 0;
+  for (size_t i = 0; i < sizeof(abi) / sizeof(abi[0]); i++) {
+    if (napi_create_uint32(env, abi[i].value, &value) != napi_ok ||
+        napi_set_named_property(env, values, abi[i].name, value) != napi_ok)
+      return 0;
+  }
+  return napi_object_freeze(env, values) == napi_ok && napi_set_named_property(env, loops, "ABI", values) == napi_ok &&
+         napi_object_freeze(env, loops) == napi_ok && napi_set_named_property(env, exports, "loops", loops) == napi_ok;
 }

@@ -1,3 +1,13 @@
+import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
+import {
+  FIRST_NON_SWAP_TYPE,
+  PM_FILE_HI,
+  PM_GUARD_HI,
+  PM_PFN_HI_MASK,
+  PM_PRESENT_HI,
+  PM_SWAP_HI,
+  PM_SWAP_TYPE_MASK,
+} from '../kernel/pagemap-bits.js';
 import { isRecord, loadAddon } from './addon.js';
 
 /**
@@ -78,14 +88,36 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'countFrames',
 ];
 
+/** The kernel ABI values the C loops were compiled with must be the ones src/kernel/ names. */
+const EXPECTED_ABI: Readonly<Record<string, number>> = {
+  PM_PRESENT_HI,
+  PM_SWAP_HI,
+  PM_FILE_HI,
+  PM_GUARD_HI,
+  PM_PFN_HI_MASK,
+  PM_SWAP_TYPE_MASK,
+  FIRST_NON_SWAP_TYPE,
+  KPF_ANON,
+  KPF_SWAPBACKED,
+  KPF_HUGE,
+  KPF_KSM,
+  KPF_THP,
+  KPF_ZERO_PAGE,
+};
+
+/** Whether the loops' compiled-in kernel values agree with src/kernel/ (>>> 0: PM_PRESENT_HI is 2^31). */
+export const abiAgrees = (abi: unknown): boolean =>
+  isRecord(abi) && Object.entries(EXPECTED_ABI).every(([name, value]) => abi[name] === value >>> 0);
+
 const isLoops = (value: unknown): value is NativePageLoops =>
-  isRecord(value) && NAMES.every((name) => typeof value[name] === 'function');
+  isRecord(value) && NAMES.every((name) => typeof value[name] === 'function') && abiAgrees(value.ABI);
 
 /** The native loops, or undefined (no addon, an addon without them, or MEMUSAGE_NO_NATIVE=1). */
 export const loadPageLoops = (env: NodeJS.ProcessEnv = process.env): NativePageLoops | undefined => {
   const { addon } = loadAddon(env);
   if (!addon) return undefined;
-  // An addon built from older sources has no loops: the TypeScript ones give the same answers, slower.
+  // An addon built from older sources has no loops, or loops compiled with other kernel values: the
+  // TypeScript ones give the same answers, slower.
   return isLoops(addon.loops) ? addon.loops : undefined;
 };
 

@@ -11,7 +11,7 @@ import { growableUint8, growableUint32 } from '../../../src/account/growable.js'
 import { accountRangeJs, accountRangeNative, newAccumulator } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../../../src/account/process-pages.js';
-import { nativeLoops } from '../../../src/native/page-loops.js';
+import { abiAgrees, type NativePageLoops, nativeLoops } from '../../../src/native/page-loops.js';
 import { requireLoops, rng } from '../../helpers/native.js';
 import { KPF } from '../../helpers/proc-tree.js';
 
@@ -133,6 +133,17 @@ describe('native page loops', () => {
         expect(Array.from(accs.subarray(k * 14, (k + 1) * 14))).toEqual(Array.from(one));
       });
     }
+  });
+
+  it('carry the kernel values they were compiled with, and are refused when one differs from src/kernel/', () => {
+    const loops = requireLoops() as NativePageLoops & { ABI: Record<string, number> };
+    expect(abiAgrees(loops.ABI)).toBe(true);
+    // Values from the kernel headers (include/linux/kernel-page-flags.h, fs/proc/task_mmu.c), written out here.
+    expect(loops.ABI).toMatchObject({ PM_PRESENT_HI: 2 ** 31, KPF_HUGE: 1 << 17, KPF_ZERO_PAGE: 1 << 24 });
+    expect(abiAgrees({ ...loops.ABI, KPF_THP: 1 << 23 })).toBe(false);
+    const { KPF_KSM: _missing, ...without } = loops.ABI;
+    expect(abiAgrees(without)).toBe(false);
+    expect(abiAgrees(undefined)).toBe(false);
   });
 
   it('groupFrames: distinct and group-only frames, the same as GroupAccountant.accountJs, scratch left zeroed', () => {
