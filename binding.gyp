@@ -6,6 +6,12 @@
       "defines": ["NAPI_VERSION=8"],
       "cflags_c": ["-std=gnu11", "-Wall", "-Wextra"],
       "ldflags": ["-pthread"]
+    },
+    {
+      "target_name": "memusage-launch",
+      "type": "executable",
+      "sources": ["native/launcher.c"],
+      "cflags_c": ["-std=gnu11", "-Wall", "-Wextra", "-O2"]
     }
   ]
 }

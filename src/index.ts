@@ -26,7 +26,9 @@ export type { MappingWss, WssMethod, WssMethodChoice, WssScope } from './engine/
 export type { Meminfo } from './parse/meminfo.js';
 export { DescriptorLimitError } from './procfs/descriptors.js';
 export { ProcError, type ProcErrorKind } from './procfs/errors.js';
-export type { ExitInfo, RunRecord, WssRecord, WssSampleRecord } from './sample/record.js';
+export type { PeakSource } from './sample/process-ledger.js';
+export type { ExitInfo, RunRecord, TracingInfo, WssRecord, WssSampleRecord } from './sample/record.js';
+export type { RunsRecord, RunsStats, Spread } from './sample/runs.js';
 export type { Peak, ProcessPeak, RunSummary, SeriesStats } from './sample/summary.js';
 export type { ProcessSample, SeriesInfo, TreeSample } from './sample/types.js';
 export type { ProcessRecord, SnapshotDocument } from './view/records.js';

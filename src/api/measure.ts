@@ -2,10 +2,14 @@ import { constants } from 'node:os';
 import { execa } from 'execa';
 import type { EngineChoice } from '../engine/types.js';
 import { chooseWssMethod, type WssMethodChoice, type WssScope } from '../engine/wss.js';
+import { BUILD_SCRIPT } from '../native/addon.js';
 import { UserNames } from '../procfs/users.js';
 import { type Clock, systemClock } from '../sample/clock.js';
 import { treeMemory } from '../sample/exact.js';
-import { type ExitInfo, type RunRecord, runRecord } from '../sample/record.js';
+import { launch, launcherAvailable } from '../sample/launcher.js';
+import { ProcessLedger } from '../sample/process-ledger.js';
+import { type ExitInfo, type RunRecord, runRecord, type TracingInfo } from '../sample/record.js';
+import { type RunsRecord, runsRecord } from '../sample/runs.js';
 import { sampleUntil, TreeSampler } from '../sample/sampler.js';
 import { type RootOptions, resolveRoots } from './options.js';
 
@@ -34,6 +38,19 @@ export interface MeasureOptions extends RootOptions {
   /** Called once the command is started, with its PID. */
   onStart?: (pid: number) => void;
   clock?: Clock;
+  /**
+   * Trace the command's tree with memusage-launch (ptrace; default true), so that every process is seen to
+   * start and end and its peak is read as it exits. false: sample only (no ptrace stops; set-user-ID
+   * programs keep their privileges). Without the launcher built, or when ptrace is refused, the tree is
+   * sampled and `tracing` says why.
+   */
+  trace?: boolean;
+  /** Run the command this many times and return min/median/max of each peak with every run (RunsRecord). */
+  runs?: number;
+  /** Runs made before the measured ones, not measured (default 0 with `runs`). */
+  warmup?: number;
+  /** With runs/warmup: called after each run (warm-ups too), e.g. for progress. */
+  onRun?: (record: RunRecord, run: { index: number; warmup: boolean }) => void;
 }
 
 /** The command could not be started (not found, not executable). `code` is the errno name. */
@@ -53,11 +70,17 @@ export class CommandStartError extends Error {
   }
 }
 
-const NOTES = (intervalMs: number): string[] => [
+const SAMPLING_NOTES = (intervalMs: number): string[] => [
   `processes that start and exit between two samples (${intervalMs} ms apart) are not seen`,
   'tree PSS, USS and RSS come from exact snapshots: a peak shorter than the time between two of them can be missed',
   "per-process peak RSS is the kernel's VmHWM at the last sample the process was alive: growth after that sample is missed",
   'descendants still running when the command exits are not measured after that',
+];
+
+const TRACING_NOTES = [
+  'tree PSS, USS and RSS come from exact snapshots: a peak shorter than the time between two of them can be missed',
+  "per-process peak RSS is the kernel's VmHWM read as each process exited (of its last image: an image replaced by exec counts only as far as samples saw it)",
+  'descendants still running when the command exits: their VmHWM at that moment; they are not measured after that',
 ];
 
 /** Σ VmRSS (every sample) peaked well above what it was at any exact snapshot: say the exact peak may be low. */
@@ -78,11 +101,152 @@ const exitOf = (code: number | undefined, signal: string | undefined): ExitInfo 
   };
 };
 
+const PTRACE_REFUSED =
+  'in a container without CAP_SYS_PTRACE, under Yama ptrace_scope 3, or when memusage itself is traced (strace, gdb)';
+
+/** What runs the command: memusage-launch (traced or not), or Node directly when the launcher is not built. */
+interface Started {
+  pid: number;
+  /** Root of the sampled tree: the launcher (left out of the tree) or the command. */
+  walkRoot: number;
+  excludeRoot: boolean;
+  /** Time zero on the sampler's clock. */
+  t0: number;
+  tracing: TracingInfo;
+  /** The command's exit once it and the launcher are done, and the launcher's ledger. */
+  done: Promise<{ exit: ExitInfo; ledger?: ProcessLedger }>;
+  kill: (signal: NodeJS.Signals) => void;
+}
+
+const startCommand = async (
+  command: readonly string[],
+  options: MeasureOptions,
+  clock: Clock,
+): Promise<Started> => {
+  const [file, ...args] = command;
+  if (file === undefined) throw new CommandStartError('', 'ENOENT');
+  const stdio = options.stdio ?? 'inherit';
+  const trace = options.trace ?? true;
+  if (launcherAvailable()) {
+    const launched = await launch(command, { trace, stdio });
+    const { start } = launched;
+    if (start.kind === 'execfail') {
+      await launched.finished.catch(() => undefined);
+      throw new CommandStartError(file, start.errno);
+    }
+    const ledger = new ProcessLedger(start.t, start.pid);
+    const done = launched.finished.then(() => {
+      for (const event of launched.events) ledger.apply(event);
+      const root = ledger.entries.find((e) => e.pid === start.pid);
+      if (root && root.argv === null) root.argv = [...command];
+      tracing.launcherCpuMs = ledger.launcherCpuMs;
+      tracing.stops = start.kind === 'trace' ? ledger.stops : null;
+      return { exit: ledger.rootExit() ?? exitOf(undefined, undefined), ledger };
+    });
+    const tracing: TracingInfo =
+      start.kind === 'trace'
+        ? {
+            method: 'ptrace',
+            reason: 'memusage-launch traced the tree: a ptrace stop at every fork, exec and exit',
+            launcherCpuMs: null,
+            stops: null,
+          }
+        : {
+            method: 'sampling',
+            reason: trace
+              ? `ptrace refused (${start.reason}): ${PTRACE_REFUSED}`
+              : 'tracing turned off (--no-trace): the tree is sampled',
+            launcherCpuMs: null,
+            stops: null,
+          };
+    return {
+      pid: start.pid,
+      walkRoot: launched.launcherPid,
+      excludeRoot: true,
+      t0: clock.fromMonotonic ? clock.fromMonotonic(start.t) : clock.now(),
+      tracing,
+      done,
+      kill: (signal) => launched.kill(signal),
+    };
+  }
+  const t0 = clock.now();
+  const child = execa(file, args, {
+    stdio: stdio === 'stdout-to-stderr' ? ['inherit', 2, 'inherit'] : stdio,
+    reject: false,
+  });
+  if (child.pid === undefined) {
+    const result = await child;
+    throw new CommandStartError(file, result.code ?? 'ENOENT');
+  }
+  return {
+    pid: child.pid,
+    walkRoot: child.pid,
+    excludeRoot: false,
+    t0,
+    tracing: {
+      method: 'sampling',
+      reason: `memusage-launch not built (node ${BUILD_SCRIPT} builds it): the tree is sampled`,
+      launcherCpuMs: null,
+      stops: null,
+    },
+    done: child.then((r) => ({ exit: exitOf(r.exitCode, r.signal) })),
+    kill: (signal) => child.kill(signal),
+  };
+};
+
 /**
  * Measure a command (started here, with every process it starts) or a running process tree, sampling
- * every `intervalMs` until it exits. Returns the document `memusage run --json` writes.
+ * every `intervalMs` until it exits. Returns the document `memusage run --json` writes; with `runs` or
+ * `warmup`, the command is run that many times and the document of `run --runs N --json` is returned.
  */
-export const measure = async (target: MeasureTarget, options: MeasureOptions = {}): Promise<RunRecord> => {
+export function measure(
+  target: { command: readonly string[] },
+  options: MeasureOptions & ({ runs: number } | { warmup: number }),
+): Promise<RunsRecord>;
+export function measure(
+  target: MeasureTarget,
+  options?: MeasureOptions & { runs?: undefined; warmup?: undefined },
+): Promise<RunRecord>;
+export function measure(target: MeasureTarget, options?: MeasureOptions): Promise<RunRecord | RunsRecord>;
+export function measure(
+  target: MeasureTarget,
+  options: MeasureOptions = {},
+): Promise<RunRecord | RunsRecord> {
+  if (options.runs === undefined && options.warmup === undefined) return measureOnce(target, options);
+  if (!('command' in target))
+    throw new RangeError('runs and warmup repeat a command; an existing process runs once');
+  return measureRuns(target.command, options);
+}
+
+const measureRuns = async (command: readonly string[], options: MeasureOptions): Promise<RunsRecord> => {
+  const runs = options.runs ?? 1;
+  const warmup = options.warmup ?? 0;
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be an integer >= 1, not ${runs}`);
+  if (!Number.isInteger(warmup) || warmup < 0)
+    throw new RangeError(`warmup must be an integer >= 0, not ${warmup}`);
+  const measured: RunRecord[] = [];
+  let exit: ExitInfo | null = null;
+  let stopped: string | null = null;
+  for (let i = 0; i < warmup + runs; i++) {
+    const record = await measureOnce({ command }, options);
+    exit = record.exit;
+    const label = i < warmup ? `warm-up run ${i + 1}` : `run ${i - warmup + 1}`;
+    if (i >= warmup) measured.push(record);
+    options.onRun?.(record, { index: i - warmup, warmup: i < warmup });
+    // A failing command measures nothing worth comparing: stop there, as hyperfine does.
+    if (record.exit && record.exit.status !== 0) {
+      stopped = `${label} of ${warmup + runs} exited with status ${record.exit.status}`;
+      break;
+    }
+    if (options.signal?.aborted) {
+      if (i + 1 < warmup + runs) stopped = `stopped after ${label}`;
+      break;
+    }
+  }
+  return runsRecord(command, warmup, runs, measured, exit, stopped);
+};
+
+const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Promise<RunRecord> => {
   const { procRoot, sysRoot, caps } = resolveRoots(options);
   const clock = options.clock ?? systemClock;
   const intervalMs = options.intervalMs ?? 100;
@@ -97,38 +261,35 @@ export const measure = async (target: MeasureTarget, options: MeasureOptions = {
   // one, and its cost sets the spacing of the next.
   if (caps.frames) treeMemory(procRoot, [process.pid], options.engine ?? 'auto', caps, new UserNames());
   const startedAt = new Date();
-  const t0 = clock.now();
-  let pid: number;
-  let done: Promise<ExitInfo | null>;
-  let kill: (signal: NodeJS.Signals) => void = () => {};
+  let started: Started;
   if ('command' in target) {
-    const [file, ...args] = target.command;
-    if (file === undefined) throw new CommandStartError('', 'ENOENT');
-    const stdio = options.stdio ?? 'inherit';
-    const child = execa(file, args, {
-      stdio: stdio === 'stdout-to-stderr' ? ['inherit', 2, 'inherit'] : stdio,
-      reject: false,
-    });
-    if (child.pid === undefined) {
-      const result = await child;
-      throw new CommandStartError(file, result.code ?? 'ENOENT');
-    }
-    pid = child.pid;
-    kill = (signal) => child.kill(signal);
-    done = child.then((r) => exitOf(r.exitCode, r.signal));
+    started = await startCommand(target.command, options, clock);
   } else {
-    pid = target.pid;
-    done =
-      target.durationMs === undefined
-        ? new Promise<null>(() => {})
-        : clock.sleep(target.durationMs).then(() => null);
+    started = {
+      pid: target.pid,
+      walkRoot: target.pid,
+      excludeRoot: false,
+      t0: clock.now(),
+      tracing: {
+        method: 'sampling',
+        reason: 'an existing process is sampled: only a command memusage starts can be traced',
+        launcherCpuMs: null,
+        stops: null,
+      },
+      done:
+        target.durationMs === undefined
+          ? new Promise(() => {})
+          : clock.sleep(target.durationMs).then(() => ({ exit: exitOf(undefined, undefined) })),
+      kill: () => {},
+    };
   }
+  const { pid, kill } = started;
   options.onStart?.(pid);
   const forward = (signal: NodeJS.Signals) => kill(signal);
   if (options.forwardSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, forward);
   const onAbort = () => kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort, { once: true });
-  const sampler = new TreeSampler(pid, {
+  const sampler = new TreeSampler(started.walkRoot, {
     procRoot,
     sysRoot,
     intervalMs,
@@ -137,18 +298,24 @@ export const measure = async (target: MeasureTarget, options: MeasureOptions = {
     wss,
     caps,
     clock,
+    startedAt: started.t0,
+    excludeRoot: started.excludeRoot,
   });
   try {
-    const samples = await sampleUntil(sampler, intervalMs, clock, done, options.signal);
-    const exit = 'command' in target ? await done : null;
-    const durationMs = clock.now() - t0;
+    const samples = await sampleUntil(sampler, intervalMs, clock, started.done, options.signal);
+    const ended = 'command' in target ? await started.done : undefined;
+    const ledger = ended?.ledger;
+    const durationMs = ledger?.rootEndMs ?? clock.now() - started.t0;
+    const notes = started.tracing.method === 'ptrace' ? TRACING_NOTES : SAMPLING_NOTES(intervalMs);
     const record = runRecord(
       { command: 'command' in target ? [...target.command] : null, pid },
-      sampler.info(NOTES(intervalMs)),
+      sampler.info([...notes]),
+      started.tracing,
       startedAt,
       durationMs,
       samples,
-      exit,
+      ended?.exit ?? null,
+      ledger?.entries ?? [],
     );
     const missed = missedPeakNote(record);
     if (missed) record.notes.push(missed);

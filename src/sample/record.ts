@@ -1,13 +1,23 @@
 import type { Skipped } from '../engine/types.js';
 import type { MappingWss, WssMethod, WssScope } from '../engine/wss.js';
+import type { LedgerEntry } from './process-ledger.js';
 import { type RunSummary, summarize } from './summary.js';
-import type { SeriesInfo, TreeSample } from './types.js';
+import type { ExitInfo, SeriesInfo, TreeSample } from './types.js';
 
-/** How the measured command ended. `status` is what a shell would report: the code, or 128 + signal. */
-export interface ExitInfo {
-  code: number | null;
-  signal: string | null;
-  status: number;
+export type { ExitInfo } from './types.js';
+
+/** How the processes of the tree were seen. */
+export interface TracingInfo {
+  /**
+   * 'ptrace': memusage-launch traced the tree, so every process is recorded with its start, end, exit and
+   * the kernel's peak read at its exit stop. 'sampling': only the processes alive at a sample are seen.
+   */
+  method: 'ptrace' | 'sampling';
+  /** Why this method: on 'sampling', why ptrace was not used. */
+  reason: string;
+  /** CPU memusage-launch used (ms) and the ptrace stops it handled; null without the launcher. */
+  launcherCpuMs: number | null;
+  stops: number | null;
 }
 
 /** The document `run --json` writes and `measure()` returns. Bytes and milliseconds. */
@@ -18,8 +28,10 @@ export interface RunRecord extends SeriesInfo {
   command: string[] | null;
   pid: number;
   startedAt: string;
+  /** From the command's start to its end (with the launcher: its exec to its exit, as the kernel reported them). */
   durationMs: number;
   exit: ExitInfo | null;
+  tracing: TracingInfo;
   summary: RunSummary;
   samples: TreeSample[];
 }
@@ -27,10 +39,12 @@ export interface RunRecord extends SeriesInfo {
 export const runRecord = (
   target: { command: string[] | null; pid: number },
   info: SeriesInfo,
+  tracing: TracingInfo,
   startedAt: Date,
   durationMs: number,
   samples: TreeSample[],
   exit: ExitInfo | null,
+  traced: readonly LedgerEntry[] = [],
 ): RunRecord => ({
   version: 1,
   kind: 'run',
@@ -40,7 +54,8 @@ export const runRecord = (
   durationMs,
   exit,
   ...info,
-  summary: summarize(samples, durationMs),
+  tracing,
+  summary: summarize(samples, durationMs, traced, tracing.method === 'ptrace'),
   samples,
 });
 

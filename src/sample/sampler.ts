@@ -43,6 +43,10 @@ export interface SamplerOptions {
   wss: WssSampling | undefined;
   caps: Capabilities;
   clock: Clock;
+  /** Time zero of the samples on `clock` (default: now); with the launcher, when CMD was let go. */
+  startedAt?: number;
+  /** The root is memusage-launch: walk its tree but leave it out. */
+  excludeRoot?: boolean;
 }
 
 /**
@@ -72,10 +76,10 @@ export class TreeSampler {
     rootPid: number,
     private readonly options: SamplerOptions,
   ) {
-    this.startedAt = options.clock.now();
-    this.lastTickAt = this.startedAt;
+    this.startedAt = options.startedAt ?? options.clock.now();
+    this.lastTickAt = options.clock.now();
     this.credit = Math.min(1, options.cpuBudget) * BURST_MS;
-    this.walker = new TreeWalker(options.procRoot, rootPid);
+    this.walker = new TreeWalker(options.procRoot, rootPid, options.excludeRoot);
     this.tracker = options.wss
       ? new WorkingSetTracker({
           procRoot: options.procRoot,
@@ -110,20 +114,31 @@ export class TreeSampler {
     // later snapshot out of the budget for good. Over time the spending still stays within the budget.
     if (this.credit >= Math.min(predicted, budget * BURST_MS) && (due || grown)) {
       const cpu = clock.cpuMs();
-      exact = treeMemory(this.options.procRoot, pids, this.options.engine, this.options.caps, this.users);
+      const snapshot = treeMemory(
+        this.options.procRoot,
+        pids,
+        this.options.engine,
+        this.options.caps,
+        this.users,
+      );
       const cost = clock.cpuMs() - cpu;
       this.credit -= cost;
-      snapshotCpuMs = cost;
-      // The first snapshot also pays for compiling the snapshot code (several times a warm one here): learn
-      // the cost per byte from the later ones, or a cold start would space every later snapshot too far apart.
-      if (this.exactCount > 0 && Math.max(rssSum, exact.rss) >= LARGE_BYTES) {
-        this.msPerByte = cost / Math.max(rssSum, exact.rss);
+      // Every member exited (or was exiting) between the status reads and the snapshot: it measured
+      // nothing, which is no tree value of 0. Its cost is still charged.
+      if (snapshot.byPid.size > 0) {
+        exact = snapshot;
+        snapshotCpuMs = cost;
+        // The first snapshot also pays for compiling the snapshot code (several times a warm one here): learn
+        // the cost per byte from the later ones, or a cold start would space every later snapshot too far apart.
+        if (this.exactCount > 0 && Math.max(rssSum, exact.rss) >= LARGE_BYTES) {
+          this.msPerByte = cost / Math.max(rssSum, exact.rss);
+        }
+        this.exactCount++;
+        this.lastExactAt = now;
+        // Pages may have been added between the status reads and the snapshot: it read at least exact.rss.
+        this.lastExactRss = Math.max(rssSum, exact.rss);
+        this.last = exact;
       }
-      this.exactCount++;
-      this.lastExactAt = now;
-      // Pages may have been added between the status reads and the snapshot: it read at least exact.rss.
-      this.lastExactRss = Math.max(rssSum, exact.rss);
-      this.last = exact;
     }
     const [wss, wssWindowMs] = this.workingSet(pids, now);
     return {

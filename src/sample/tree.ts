@@ -38,9 +38,14 @@ export class TreeWalker {
    */
   private joined = new Map<number, number>();
 
+  /**
+   * `excludeRoot`: the root is memusage-launch, the tree's subreaper (orphans stay its children), whose
+   * own memory is not the command's.
+   */
   constructor(
     private readonly root: ProcRoot,
     readonly rootPid: number,
+    private readonly excludeRoot = false,
   ) {}
 
   walk(): TreeMember[] {
@@ -84,6 +89,7 @@ export class TreeWalker {
       const status = fresh.get(pid) ?? readMemberStatus(this.root, pid);
       // A zombie's memory is already freed; it is not part of the tree's memory.
       if (!status || /^[ZX]/.test(status.get('State') ?? '')) continue;
+      if (this.excludeRoot && pid === this.rootPid) continue;
       members.push({
         pid,
         ppid: parentOf.get(pid) ?? 0,

@@ -49,3 +49,10 @@ export interface SeriesInfo {
   cpuBudget: number;
   notes: string[];
 }
+
+/** How the measured command ended. `status` is what a shell would report: the code, or 128 + signal. */
+export interface ExitInfo {
+  code: number | null;
+  signal: string | null;
+  status: number;
+}

@@ -87,13 +87,14 @@ export const renderRunSvg = (record: RunRecord): string => {
   );
   series.forEach((s, i) => {
     if (s.points.length > 0) {
-      // Step line: a value holds until the next snapshot.
+      // Step line: a value holds until the next snapshot, the last one until the end of the run (as in the
+      // time-weighted mean).
       const d = s.points
         .map((p, k) => `${k === 0 ? 'M' : `H${x(p.t)} V`}${k === 0 ? `${x(p.t)} ${y(p.v)}` : y(p.v)}`)
         .join(' ');
       const dash = s.dash ? ` stroke-dasharray="${s.dash}"` : '';
       out.push(
-        `<path d="${d} H${x(s.points.at(-1)!.t)}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`,
+        `<path d="${d} H${x(Math.max(tMax, s.points.at(-1)!.t))}" fill="none" stroke="${s.color}" stroke-width="2"${dash}/>`,
       );
     }
     const lx = M.left + 10 + i * 220;

@@ -1,4 +1,5 @@
 import type { RunRecord } from '../sample/record.js';
+import type { RunsRecord, Spread } from '../sample/runs.js';
 import type { TreeSample } from '../sample/types.js';
 
 export const RUN_CSV_COLUMNS = [
@@ -50,7 +51,8 @@ export const runCsvRows = (record: RunRecord): unknown[][] => {
   for (const p of summary.processes)
     rows.push([
       'process_peak',
-      Math.round(p.lastSeen),
+      // When it ended (traced), else the last sample that saw it.
+      p.endMs ?? p.lastSeen ?? p.startMs ?? '',
       1,
       p.peakRss,
       p.peakRss,
@@ -60,5 +62,54 @@ export const runCsvRows = (record: RunRecord): unknown[][] => {
       p.pid,
       p.name,
     ]);
+  return rows;
+};
+
+export const RUNS_CSV_COLUMNS = [
+  'record',
+  'run',
+  'duration_ms',
+  'exit_status',
+  'peak_pss',
+  'peak_uss',
+  'peak_rss',
+  'peak_rss_sum',
+  'peak_wss',
+  'max_process_rss',
+] as const;
+
+/**
+ * `run --runs N --csv`: one `run` row per measured run (its peaks), then `min`, `median` and `max` rows
+ * over the runs.
+ */
+export const runsCsvRows = (record: RunsRecord): unknown[][] => {
+  const rows: unknown[][] = record.runs.map((r, i) => [
+    'run',
+    i + 1,
+    Math.round(r.durationMs),
+    r.exit?.status ?? '',
+    r.summary.pss.peak?.value ?? null,
+    r.summary.uss.peak?.value ?? null,
+    r.summary.rss.peak?.value ?? null,
+    r.summary.rssSum.peak?.value ?? null,
+    r.summary.wss.peak?.value ?? null,
+    r.summary.processes.length === 0 ? null : Math.max(...r.summary.processes.map((p) => p.peakRss)),
+  ]);
+  const s = record.stats;
+  for (const which of ['min', 'median', 'max'] as const) {
+    const v = (x: Spread | null) => (x === null ? null : Math.round(x[which]));
+    rows.push([
+      which,
+      '',
+      v(s.durationMs),
+      '',
+      v(s.pss),
+      v(s.uss),
+      v(s.rss),
+      v(s.rssSum),
+      v(s.wss),
+      v(s.processPeakRss),
+    ]);
+  }
   return rows;
 };

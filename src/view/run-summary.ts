@@ -1,5 +1,6 @@
+import type { PeakSource } from '../sample/process-ledger.js';
 import type { RunRecord } from '../sample/record.js';
-import type { SeriesStats } from '../sample/summary.js';
+import type { ProcessPeak, SeriesStats } from '../sample/summary.js';
 import { renderTerminalChart } from './chart-terminal.js';
 import { displayCommand, escapeTerminal } from './escape.js';
 import { formatBytes, type UnitMode } from './units.js';
@@ -7,9 +8,58 @@ import { formatBytes, type UnitMode } from './units.js';
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(ms < 10_000 ? 2 : 1)} s`;
 
 const statLine = (label: string, s: SeriesStats, mode: UnitMode, note = ''): string => {
-  if (s.peak === null) return `  ${label.padEnd(10)} not measured${note}\n`;
+  if (s.peak === null || s.final === null) return `  ${label.padEnd(10)} not measured${note}\n`;
   const b = (n: number | null) => formatBytes(n === null ? null : Math.round(n), mode);
-  return `  ${label.padEnd(10)} peak ${b(s.peak.value).padStart(8)} at ${seconds(s.peak.t).padStart(8)}   mean ${b(s.mean).padStart(8)}   final ${b(s.final).padStart(8)}${note}\n`;
+  return `  ${label.padEnd(10)} peak ${b(s.peak.value).padStart(8)} at ${seconds(s.peak.t).padStart(8)}   mean ${b(s.mean).padStart(8)}   final ${b(s.final.value).padStart(8)} at ${seconds(s.final.t).padStart(8)}${note}\n`;
+};
+
+const SOURCE_NOTE: Record<PeakSource, string> = {
+  exit: '',
+  running: ' (still running at the end)',
+  sample: ' (sampled)',
+  rusage: ' (ru_maxrss)',
+};
+
+const exitText = (p: ProcessPeak): string =>
+  p.exit === null ? '-' : p.exit.signal ? p.exit.signal : String(p.exit.status);
+
+const span = (p: ProcessPeak): string => {
+  const from = p.startMs ?? p.firstSeen;
+  const to = p.endMs ?? (p.exit === null && p.startMs !== null ? null : p.lastSeen);
+  const f = (ms: number | null) => (ms === null ? '…' : (ms / 1000).toFixed(2));
+  return `${f(from)}–${f(to)} s`;
+};
+
+const processLines = (record: RunRecord, mode: UnitMode): string[] => {
+  const { processes } = record.summary;
+  if (processes.length === 0) return [];
+  const traced = record.tracing.method === 'ptrace';
+  const out = [
+    traced
+      ? `  peak RSS per process (the kernel's VmHWM, read as each exited), ${processes.length} processes:\n`
+      : `  peak RSS per process (the kernel's VmHWM at the last sample each was seen):\n`,
+    `    ${'PID'.padStart(7)} ${'PEAK'.padStart(9)}  ${'LIFETIME'.padEnd(15)} ${'EXIT'.padEnd(7)} NAME\n`,
+  ];
+  for (const p of processes.slice(0, 10)) {
+    out.push(
+      `    ${String(p.pid).padStart(7)} ${formatBytes(p.peakRss, mode).padStart(9)}  ${span(p).padEnd(15)} ${exitText(p).padEnd(7)} ${escapeTerminal(p.name)}${SOURCE_NOTE[p.peakRssSource]}\n`,
+    );
+  }
+  if (processes.length > 10) out.push(`    … and ${processes.length - 10} more (see --json)\n`);
+  return out;
+};
+
+/** How the processes were seen: traced, or sampled and why. */
+const tracingLine = (record: RunRecord): string => {
+  const t = record.tracing;
+  if (t.method === 'ptrace') {
+    const cost =
+      t.launcherCpuMs === null
+        ? ''
+        : `; ${t.stops ?? 0} ptrace stops, ${t.launcherCpuMs.toFixed(0)} ms of launcher CPU`;
+    return `  processes  every start and end seen (ptrace${cost})\n`;
+  }
+  return `  processes  sampled only, not traced: ${escapeTerminal(t.reason)}\n`;
 };
 
 export interface SummaryOptions {
@@ -30,11 +80,10 @@ export const renderRunSummary = (record: RunRecord, options: SummaryOptions): st
     : 'was measured';
   const out: string[] = [`memusage run: ${cmd} ${exit} after ${seconds(record.durationMs)}\n`];
   const spacing =
-    s.exactSamples < s.samples
-      ? `; exact tree snapshots on ${s.exactSamples} of them, spaced to use at most ${record.cpuBudget * 100}% of a core`
-      : '';
+    s.exactSamples < s.samples ? `, spaced to use at most ${record.cpuBudget * 100}% of a core` : '';
+  out.push(tracingLine(record));
   out.push(
-    `  samples    ${s.samples}, every ${record.intervalMs} ms${spacing} (${escapeTerminal(record.engineReason || record.engine)})\n`,
+    `  samples    ${s.samples}, every ${record.intervalMs} ms; ${s.exactSamples} exact tree snapshot${s.exactSamples === 1 ? '' : 's'}${spacing} (${escapeTerminal(record.engineReason || record.engine)})\n`,
   );
   const exactNote = record.exactTree ? '' : ' (sum over processes: smaps_rollup engine, not exact)';
   out.push(statLine('tree PSS', s.pss, mode));
@@ -42,16 +91,8 @@ export const renderRunSummary = (record: RunRecord, options: SummaryOptions): st
   out.push(statLine('tree RSS', s.rss, mode, exactNote || ' (distinct pages)'));
   out.push(statLine('Σ VmRSS', s.rssSum, mode, ' (every sample; shared pages counted per process)'));
   if (record.wssMethod) out.push(statLine('tree WSS', s.wss, mode, ` (${record.wssMethod}, per window)`));
-  if (s.processes.length > 0) {
-    out.push(`  peak RSS per process (the kernel's VmHWM):\n`);
-    for (const p of s.processes.slice(0, 10)) {
-      out.push(
-        `    ${String(p.pid).padStart(7)} ${formatBytes(p.peakRss, mode).padStart(9)}  ${escapeTerminal(p.name)}\n`,
-      );
-    }
-    if (s.processes.length > 10) out.push(`    … and ${s.processes.length - 10} more (see --json)\n`);
-  }
-  out.push('  not seen by sampling:\n');
+  out.push(...processLines(record, mode));
+  out.push(record.tracing.method === 'ptrace' ? '  not seen:\n' : '  not seen by sampling:\n');
   for (const note of record.notes) out.push(`    - ${note}\n`);
   if (options.chart && s.exactSamples > 1) {
     const width = Math.min(options.width, 100);

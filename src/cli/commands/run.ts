@@ -1,11 +1,12 @@
-import { CommandStartError, measure } from '../../api/measure.js';
+import { CommandStartError, type MeasureOptions, measure } from '../../api/measure.js';
 import type { EngineChoice } from '../../engine/types.js';
 import type { WssMethodChoice } from '../../engine/wss.js';
 import { renderRunSvg } from '../../view/chart-svg.js';
 import { toCsv } from '../../view/csv.js';
 import { toJson } from '../../view/records.js';
-import { RUN_CSV_COLUMNS, runCsvRows } from '../../view/run-records.js';
+import { RUN_CSV_COLUMNS, RUNS_CSV_COLUMNS, runCsvRows, runsCsvRows } from '../../view/run-records.js';
 import { renderRunSummary } from '../../view/run-summary.js';
+import { renderRunsSummary } from '../../view/runs-summary.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_FAILURE, UsageError } from '../errors.js';
 import { samePath, unwritableReason } from '../output-path.js';
@@ -24,6 +25,10 @@ export interface RunOptions {
   plot?: string;
   bytes?: boolean;
   sysRoot?: string;
+  runs?: number;
+  warmup?: number;
+  /** false with --no-trace. */
+  trace?: boolean;
 }
 
 /** Like a shell: 127 when the command is not found, 126 when it cannot be executed. */
@@ -49,6 +54,8 @@ const checkOutputs = (options: RunOptions): Outputs => {
   const toStdout = named.filter(([, path]) => path === '-').map(([option]) => `--${option}`);
   if (toStdout.length === 2)
     throw new UsageError(`${toStdout.join(' and ')} cannot both write to stdout; give one of them a file`);
+  if (outputs.plot !== undefined && (options.runs !== undefined || options.warmup !== undefined))
+    throw new UsageError('--plot draws one run; it cannot be used with --runs or --warmup');
   if (toStdout.length > 2)
     throw new UsageError(`${toStdout.join(', ')} cannot all write to stdout; give all but one a file`);
   for (const [option, path] of named) {
@@ -73,39 +80,54 @@ export const runRun = async (
   const outputs = checkOutputs(options);
   const { io } = ctx;
   const reportToStdout = Object.values(outputs).includes('-');
-  let record: Awaited<ReturnType<typeof measure>>;
+  const common: Omit<MeasureOptions, 'runs' | 'warmup'> = {
+    procRoot: ctx.procRoot,
+    sysRoot: ctx.sysRoot(options.sysRoot),
+    intervalMs: options.interval * 1000,
+    cpuBudget: options.cpuBudget / 100,
+    engine: options.engine,
+    wss: options.wss ?? false,
+    wssIntervalMs: options.wssInterval * 1000,
+    wssMethod: options.wssMethod,
+    trace: options.trace ?? true,
+    forwardSignals: true,
+    // The report owns stdout: the command's output still reaches the user, on stderr.
+    stdio: reportToStdout ? 'stdout-to-stderr' : 'inherit',
+  };
+  const mode = options.bytes ? 'bytes' : 'human';
+  let failures: string[];
+  let status: number;
   try {
-    record = await measure(
-      { command },
-      {
-        procRoot: ctx.procRoot,
-        sysRoot: ctx.sysRoot(options.sysRoot),
-        intervalMs: options.interval * 1000,
-        cpuBudget: options.cpuBudget / 100,
-        engine: options.engine,
-        wss: options.wss ?? false,
-        wssIntervalMs: options.wssInterval * 1000,
-        wssMethod: options.wssMethod,
-        forwardSignals: true,
-        // The report owns stdout: the command's output still reaches the user, on stderr.
-        stdio: reportToStdout ? 'stdout-to-stderr' : 'inherit',
-      },
-    );
+    if (options.runs !== undefined || options.warmup !== undefined) {
+      const record = await measure(
+        { command },
+        { ...common, runs: options.runs ?? 1, warmup: options.warmup ?? 0 },
+      );
+      io.err(renderRunsSummary(record, mode));
+      failures = [
+        outputs.json === undefined ? undefined : writeOutput(io, outputs.json, toJson(record), 'json'),
+        outputs.csv === undefined
+          ? undefined
+          : writeOutput(io, outputs.csv, toCsv(RUNS_CSV_COLUMNS, runsCsvRows(record)), 'csv'),
+      ].filter((f) => f !== undefined);
+      status = record.exit?.status ?? EXIT_FAILURE;
+    } else {
+      const record = await measure({ command }, common);
+      io.err(renderRunSummary(record, { mode, chart: io.stderrIsTTY, width: io.columns }));
+      failures = [
+        outputs.json === undefined ? undefined : writeOutput(io, outputs.json, toJson(record), 'json'),
+        outputs.csv === undefined
+          ? undefined
+          : writeOutput(io, outputs.csv, toCsv(RUN_CSV_COLUMNS, runCsvRows(record)), 'csv'),
+        outputs.plot === undefined ? undefined : writeOutput(io, outputs.plot, renderRunSvg(record), 'other'),
+      ].filter((f) => f !== undefined);
+      status = record.exit?.status ?? EXIT_FAILURE;
+    }
   } catch (error) {
     if (!(error instanceof CommandStartError)) throw error;
     io.err(`memusage: ${error.message}\n`);
     return startFailureStatus(error);
   }
-  const mode = options.bytes ? 'bytes' : 'human';
-  io.err(renderRunSummary(record, { mode, chart: io.stderrIsTTY, width: io.columns }));
-  const failures = [
-    outputs.json === undefined ? undefined : writeOutput(io, outputs.json, toJson(record), 'json'),
-    outputs.csv === undefined
-      ? undefined
-      : writeOutput(io, outputs.csv, toCsv(RUN_CSV_COLUMNS, runCsvRows(record)), 'csv'),
-    outputs.plot === undefined ? undefined : writeOutput(io, outputs.plot, renderRunSvg(record), 'other'),
-  ].filter((f) => f !== undefined);
   for (const f of failures) io.err(`memusage: ${f}\n`);
-  const status = record.exit?.status ?? EXIT_FAILURE;
   return failures.length > 0 && status === 0 ? EXIT_FAILURE : status;
 };

@@ -22,12 +22,28 @@ const parsePlotFile = (text: string): string => {
   return text;
 };
 
+/** --runs: at least one; --warmup: zero or more. */
+const parseCount =
+  (min: number) =>
+  (text: string): number => {
+    const value = Number(text);
+    if (!/^\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min)
+      throw new InvalidArgumentError(`'${text}' is not a whole number >= ${min}`);
+    return value;
+  };
+
 const RUN_HELP = `
-Samples CMD and every process it starts (re-walked each sample). Every sample reads each process's VmRSS
-and VmHWM; exact tree snapshots (PSS, USS, distinct RSS) are spaced so they use at most --cpu-budget of
-one core (a 1 GiB process costs ~0.1 s of CPU per snapshot). The summary goes to stderr; the exit status
-is CMD's (128+N when killed by signal N; 127 not found, 126 not executable; 2 no command or a bad
-output file).
+Starts CMD under memusage-launch, which traces its tree with ptrace: every process is seen to start
+and end, and its peak RSS (the kernel's VmHWM) is read at its exit stop, before its memory is freed.
+It costs CMD a ptrace stop at every fork, exec and exit; set-user-ID programs run without their
+privileges unless memusage is root. Where ptrace is refused (container without CAP_SYS_PTRACE,
+memusage itself traced) or with --no-trace, processes are only sampled, and the summary says so.
+Every sample reads each process's VmRSS and VmHWM; exact tree snapshots (PSS, USS, distinct RSS) are
+spaced so they use at most --cpu-budget of one core (a 1 GiB process costs ~0.1 s of CPU per
+snapshot). The summary goes to stderr; the exit status is CMD's (128+N when killed by signal N; 127
+not found, 126 not executable; 2 no command, a bad option or output file).
+--runs N runs CMD N times (after --warmup runs) and reports min / median / max of each peak; it stops
+at the first run that fails, with that run's status.
 Peak RSS per process is the kernel's VmHWM, never ru_maxrss (which Linux carries across exec).
 Put options for memusage before "--" and CMD after it.
 Output files are checked before CMD starts (directory exists and is writable): a bad one is a usage
@@ -61,6 +77,13 @@ export const defineRun = (program: Command, io: Io, state: RunState): void => {
       parsePlotFile,
     )
     .option('--bytes', 'exact bytes in the summary instead of human units')
+    .option(
+      '--runs <n>',
+      'run CMD n times; min / median / max of each peak, every run in --json',
+      parseCount(1),
+    )
+    .option('--warmup <n>', 'runs before the measured ones, not measured', parseCount(0))
+    .option('--no-trace', 'sample only: no ptrace (set-user-ID programs keep their privileges)')
     .addOption(engineOption())
     .addOption(procRootOption())
     .addOption(new Option('--sys-root <dir>').hideHelp())

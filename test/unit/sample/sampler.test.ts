@@ -213,17 +213,31 @@ const sample = (
 });
 
 describe('summaries', () => {
-  it('peak with its time, mean over the samples that have the value, final', () => {
+  it('peak with its time; mean weighted by the time each value held, the last until the end; final with its time', () => {
     const samples = [sample(0, 10, 12), sample(100, null, 50), sample(200, 30, 40), sample(300, 20, 25)];
-    expect(seriesStats(samples, 'pss')).toEqual({
+    // 10 held 0..200, 30 held 200..300, 20 held 300..400 (the end of the run).
+    expect(seriesStats(samples, 'pss', 400)).toEqual({
       peak: { value: 30, t: 200 },
-      mean: 20,
-      final: 20,
+      mean: (10 * 200 + 30 * 100 + 20 * 100) / 400,
+      final: { value: 20, t: 300 },
       samples: 3,
     });
-    expect(seriesStats(samples, 'rssSum').peak).toEqual({ value: 50, t: 100 });
-    expect(seriesStats(samples, 'wss')).toEqual({ peak: null, mean: null, final: null, samples: 0 });
-    expect(seriesStats([], 'pss').final).toBeNull();
+    expect(seriesStats(samples, 'rssSum', 400).peak).toEqual({ value: 50, t: 100 });
+    expect(seriesStats(samples, 'wss', 400)).toEqual({ peak: null, mean: null, final: null, samples: 0 });
+    expect(seriesStats([], 'pss', 0).final).toBeNull();
+  });
+
+  it("issue 11's case: a small snapshot at start and 300 MiB held from 0.3 s to the end of a 1.3 s run", () => {
+    const MiB = 1024 * 1024;
+    const samples = [sample(20, 8 * MiB, 8 * MiB), sample(300, 300 * MiB, 300 * MiB)];
+    const stats = seriesStats(samples, 'pss', 1300);
+    expect(stats.mean).toBeCloseTo((8 * MiB * 280 + 300 * MiB * 1000) / 1280, 0);
+    expect(stats.mean!).toBeGreaterThan(230 * MiB); // each sample weighing the same gave 154 MiB
+    expect(stats.final).toEqual({ value: 300 * MiB, t: 300 });
+  });
+
+  it('values measured at one instant only: their plain mean', () => {
+    expect(seriesStats([sample(50, 10, 1), sample(50, 30, 1)], 'pss', 50).mean).toBe(20);
   });
 
   it('per-process peak RSS is the largest VmHWM seen, largest first', () => {

@@ -43,6 +43,12 @@ const record = (): RunRecord => {
     intervalMs: 100,
     cpuBudget: 0.04,
     notes: ['processes that start and exit between two samples (100 ms apart) are not seen'],
+    tracing: {
+      method: 'sampling',
+      reason: 'tracing turned off (--no-trace): the tree is sampled',
+      launcherCpuMs: null,
+      stops: null,
+    },
     summary: summarize(samples, 400),
     samples,
   };
@@ -62,6 +68,27 @@ describe('run charts', () => {
     // Every opened element is closed or self-closed.
     const opened = svg.match(/<(text|svg)\b/g)!.length;
     expect(svg.match(/<\/(text|svg)>/g)!.length).toBe(opened);
+  });
+
+  it('SVG: each line holds its last value to the end of the run, not just to its last point', () => {
+    const svg = renderRunSvg(record());
+    const pss = /<path d="([^"]+)" fill="none" stroke="#1f77b4"/.exec(svg)![1]!;
+    const xs = [...pss.matchAll(/[MH]([\d.]+)/g)].map((m) => Number(m[1]));
+    // Points at 0, 200 and 300 ms of a 400 ms run: the last horizontal segment goes past the 300 ms point,
+    // as far as the axis's 400 ms reaches beyond the 200 ms one.
+    const [at0, at200, at300, end] = [xs[0]!, xs[1]!, xs[2]!, xs.at(-1)!];
+    expect(end).toBeGreaterThan(at300);
+    expect(end - at0).toBeCloseTo(((at200 - at0) * 400) / 200, 0);
+  });
+
+  it('summary: final with its time, how processes were seen, each process with its exit', () => {
+    const r = record();
+    r.summary.processes[0]!.exit = { code: null, signal: 'SIGKILL', status: 137 };
+    const text = renderRunSummary(r, { mode: 'human', chart: false, width: 80 });
+    expect(text).toMatch(/tree PSS\s+peak\s+200\.0M at\s+0\.20 s\s+mean\s+\S+\s+final\s+50\.0M at\s+0\.30 s/);
+    expect(text).toContain('processes  sampled only, not traced: tracing turned off (--no-trace)');
+    expect(text).toMatch(/\b42\s+210\.0M\s+0\.00–0\.30 s\s+SIGKILL/);
+    expect(text).toMatch(/3 exact tree snapshots/);
   });
 
   it('terminal: block chart scaled to the peak; summary escapes process names', () => {
