@@ -151,6 +151,8 @@ static int read_status(pid_t tid, struct task_status *st) {
 struct task {
   pid_t tid, tgid;
   int thread;
+  /* Its thread group leader passed its exit stop. */
+  int exiting;
 };
 static struct task *tasks;
 static size_t ntasks, capacity;
@@ -169,7 +171,7 @@ static struct task *add(pid_t tid, pid_t tgid, int thread) {
     tasks = grown;
     capacity = next;
   }
-  tasks[ntasks] = (struct task){tid, tgid, thread};
+  tasks[ntasks] = (struct task){tid, tgid, thread, 0};
   return &tasks[ntasks++];
 }
 
@@ -223,6 +225,69 @@ static struct task *see(pid_t tid, long long t) {
 static pid_t root;
 static void forward(int sig) {
   if (root > 0) kill(root, sig);
+}
+
+static unsigned long stops;
+
+/* One wait4 report. Returns 1 when it is the end of CMD. */
+static int handle(pid_t tid, int status, const struct rusage *ru) {
+  long long t = now_ns();
+  if (WIFEXITED(status) || WIFSIGNALED(status)) {
+    struct task *task = find(tid);
+    if (!task || !task->thread) {
+      if (WIFEXITED(status))
+        emit("end %lld %d exit %d %ld\n", t, (int)tid, WEXITSTATUS(status), ru->ru_maxrss);
+      else
+        emit("end %lld %d signal %d %ld\n", t, (int)tid, WTERMSIG(status), ru->ru_maxrss);
+    }
+    forget(tid);
+    remember_end(tid);
+    return tid == root;
+  }
+  if (!WIFSTOPPED(status)) return 0;
+  stops++;
+  if (!find(tid)) {
+    /* Its own first stop: a PID reused since it ended here is a new process. */
+    for (size_t k = 0; k < ENDED_RING; k++)
+      if (ended[k] == tid) ended[k] = 0;
+  }
+  struct task *task = see(tid, t);
+  int sig = WSTOPSIG(status), event = status >> 16;
+  unsigned long msg = 0;
+  switch (event) {
+    case PTRACE_EVENT_FORK:
+    case PTRACE_EVENT_VFORK:
+    case PTRACE_EVENT_CLONE:
+      if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && !ended_recently((pid_t)msg)) see((pid_t)msg, t);
+      ptrace(PTRACE_CONT, tid, 0, 0);
+      break;
+    case PTRACE_EVENT_EXEC:
+      /* A non-leader thread that execs takes the leader's ID; its old ID is gone without an exit. */
+      if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && (pid_t)msg != tid) forget((pid_t)msg);
+      task = find(tid);
+      if (task) task->thread = 0, task->tgid = tid;
+      emit_image(t, tid);
+      ptrace(PTRACE_CONT, tid, 0, 0);
+      break;
+    case PTRACE_EVENT_EXIT: {
+      struct task_status st;
+      if (read_status(tid, &st) == 0 && st.hwm_kb >= 0)
+        emit("hwm %lld %d %ld %ld\n", t, (int)(task ? task->tgid : tid), st.hwm_kb, st.rss_kb);
+      if (task && !task->thread) task->exiting = 1;
+      ptrace(PTRACE_CONT, tid, 0, 0);
+      break;
+    }
+    case PTRACE_EVENT_STOP:
+      /* A group-stop (job control) stays a stop until SIGCONT; anything else (a new task's first stop). */
+      if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) ptrace(PTRACE_LISTEN, tid, 0, 0);
+      else ptrace(PTRACE_CONT, tid, 0, 0);
+      break;
+    default:
+      /* Signal-delivery stop: deliver the signal as if nobody were tracing. */
+      ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig);
+      break;
+  }
+  return 0;
 }
 
 static int shell_status(int status) {
@@ -291,7 +356,6 @@ int main(int argc, char **argv) {
   add(root, root, 0);
   flush_events();
 
-  unsigned long stops = 0;
   int root_status = 0;
   for (;;) {
     int status;
@@ -305,64 +369,30 @@ int main(int argc, char **argv) {
       if (errno == EINTR) continue;
       break; /* ECHILD: nothing left (cannot happen before CMD ended) */
     }
-    long long t = now_ns();
-    if (WIFEXITED(status) || WIFSIGNALED(status)) {
-      struct task *task = find(tid);
-      if (!task || !task->thread) {
-        if (WIFEXITED(status))
-          emit("end %lld %d exit %d %ld\n", t, (int)tid, WEXITSTATUS(status), ru.ru_maxrss);
-        else
-          emit("end %lld %d signal %d %ld\n", t, (int)tid, WTERMSIG(status), ru.ru_maxrss);
-      }
-      forget(tid);
-      remember_end(tid);
-      if (tid == root) {
-        root_status = status;
-        break;
-      }
+    if (handle(tid, status, &ru)) {
+      root_status = status;
+      break;
+    }
+  }
+  /*
+   * A process past its exit stop when CMD ended (a grandchild whose exit closed the pipe CMD waited on)
+   * is ending, not running on: let it finish, for a moment.
+   */
+  long long deadline = now_ns() + 2000000000LL;
+  for (;;) {
+    int status;
+    struct rusage ru;
+    pid_t tid = wait4(-1, &status, __WALL | WNOHANG, &ru);
+    if (tid > 0) {
+      handle(tid, status, &ru);
       continue;
     }
-    if (!WIFSTOPPED(status)) continue;
-    stops++;
-    if (!find(tid)) {
-      /* Its own first stop: a PID reused since it ended here is a new process. */
-      for (size_t k = 0; k < ENDED_RING; k++)
-        if (ended[k] == tid) ended[k] = 0;
-    }
-    struct task *task = see(tid, t);
-    int sig = WSTOPSIG(status), event = status >> 16;
-    unsigned long msg = 0;
-    switch (event) {
-      case PTRACE_EVENT_FORK:
-      case PTRACE_EVENT_VFORK:
-      case PTRACE_EVENT_CLONE:
-        if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && !ended_recently((pid_t)msg)) see((pid_t)msg, t);
-        ptrace(PTRACE_CONT, tid, 0, 0);
-        break;
-      case PTRACE_EVENT_EXEC:
-        /* A non-leader thread that execs takes the leader's ID; its old ID is gone without an exit. */
-        if (ptrace(PTRACE_GETEVENTMSG, tid, 0, &msg) == 0 && (pid_t)msg != tid) forget((pid_t)msg);
-        if (task) task->thread = 0, task->tgid = tid;
-        emit_image(t, tid);
-        ptrace(PTRACE_CONT, tid, 0, 0);
-        break;
-      case PTRACE_EVENT_EXIT: {
-        struct task_status st;
-        if (read_status(tid, &st) == 0 && st.hwm_kb >= 0)
-          emit("hwm %lld %d %ld %ld\n", t, (int)(task ? task->tgid : tid), st.hwm_kb, st.rss_kb);
-        ptrace(PTRACE_CONT, tid, 0, 0);
-        break;
-      }
-      case PTRACE_EVENT_STOP:
-        /* A group-stop (job control) stays a stop until SIGCONT; anything else (a new task's first stop). */
-        if (sig == SIGSTOP || sig == SIGTSTP || sig == SIGTTIN || sig == SIGTTOU) ptrace(PTRACE_LISTEN, tid, 0, 0);
-        else ptrace(PTRACE_CONT, tid, 0, 0);
-        break;
-      default:
-        /* Signal-delivery stop: deliver the signal as if nobody were tracing. */
-        ptrace(PTRACE_CONT, tid, 0, (void *)(long)sig);
-        break;
-    }
+    if (tid < 0 && errno == EINTR) continue;
+    int dying = 0;
+    for (size_t k = 0; k < ntasks; k++) dying |= !tasks[k].thread && tasks[k].exiting;
+    if (tid < 0 || !dying || now_ns() > deadline) break;
+    struct timespec ms = {0, 1000000L};
+    nanosleep(&ms, NULL);
   }
   long long t = now_ns();
   if (trace) {

@@ -1,5 +1,6 @@
 // Builds the optional native addon, build/Release/memusage_native.node (native/*.c: the PAGEMAP_SCAN ioctl,
-// the per-page loops and the batched /proc reads), from package.json's "install" script. Everything in it
+// the per-page loops and the batched /proc reads), and memusage-launch (native/launcher.c: `run`'s ptrace
+// launcher, an executable beside it; without it `run` only samples), from package.json's "install" script. Everything in it
 // has a TypeScript fallback, so there a failed build is one warning and exit 0, unless
 // MEMUSAGE_REQUIRE_NATIVE=1 (CI). Nothing is ever downloaded.
 import { spawnSync } from 'node:child_process';
@@ -89,6 +90,7 @@ const build = (env) => {
     const [line] = (error instanceof Error ? error.message : String(error)).split('\n');
     return `built addon does not load: ${line}`;
   }
+  if (!isExecutable(join(root, 'build', 'Release', 'memusage-launch'))) return 'memusage-launch not built';
   return undefined;
 };
 

@@ -36,7 +36,7 @@ const processLines = (record: RunRecord, mode: UnitMode): string[] => {
   const traced = record.tracing.method === 'ptrace';
   const out = [
     traced
-      ? `  peak RSS per process (the kernel's VmHWM, read as each exited), ${processes.length} processes:\n`
+      ? `  peak RSS per process (the kernel's VmHWM, read as each exited), ${processes.length} process${processes.length === 1 ? '' : 'es'}:\n`
       : `  peak RSS per process (the kernel's VmHWM at the last sample each was seen):\n`,
     `    ${'PID'.padStart(7)} ${'PEAK'.padStart(9)}  ${'LIFETIME'.padEnd(15)} ${'EXIT'.padEnd(7)} NAME\n`,
   ];
