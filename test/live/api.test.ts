@@ -3,7 +3,7 @@
  * peak memory and working set from the returned records, and snapshot PIDs.
  */
 
-import { measure, type RunRecord, snapshot, workingSet } from 'memusage';
+import { measure, type RunRecord, type RunsRecord, snapshot, workingSet } from 'memusage';
 import { describe, expect } from 'vitest';
 import { memhogPath, memhogTest } from '../helpers/memhog.js';
 import { requireRoot } from '../helpers/require-root.js';
@@ -23,6 +23,25 @@ describe.skipIf(!requireRoot())('library API as a benchmark harness uses it', ()
     expect(record.summary.processes[0]!.peakRss).toBeGreaterThanOrEqual(96 * MiB);
     expect(record.samples.length).toBeGreaterThanOrEqual(5);
     expect(JSON.parse(JSON.stringify(record))).toStrictEqual(record); // plain data, as --json writes it
+  });
+
+  memhogTest('measure() with runs and warmup: every run, min / median / max of each peak', async () => {
+    const record: RunsRecord = await measure(
+      { command: [memhogPath(), 'hold', '24', '0.05'] },
+      { stdio: 'ignore', runs: 2, warmup: 1 },
+    );
+    expect(record.kind).toBe('runs');
+    expect(record.runs).toHaveLength(2);
+    expect(record.warmup).toBe(1);
+    const peaks = record.runs.map((r) => r.summary.processes[0]!.peakRss);
+    for (const peak of peaks) expect(peak).toBeGreaterThanOrEqual(24 * MiB);
+    expect(record.stats.processPeakRss).toEqual({
+      min: Math.min(...peaks),
+      median: (peaks[0]! + peaks[1]!) / 2,
+      max: Math.max(...peaks),
+      runs: 2,
+    });
+    expect(record.runs.every((r) => r.tracing.method === 'ptrace')).toBe(true);
   });
 
   memhogTest('measure() a running PID for a period, with its working set', async ({ memhog }) => {
