@@ -411,7 +411,7 @@ const renderDefault = (r) => {
     row('2 workers (split PIDs)', ms(w.two), `${(w.two / w.single).toFixed(2)}x single`);
   }
   lines.push('');
-  lines.push('sampling overhead (issue 4, bench/run-overhead.mjs):');
+  lines.push('run overhead (issues 4 and 11: sampling, tracing, a fork loop; bench/run-overhead.mjs):');
   if (r.overhead.lines.length === 0) lines.push(`  ${r.overhead.note}`);
   for (const l of r.overhead.lines) lines.push(`  ${l}`);
   if (r.overhead.lines.length > 0 && r.overhead.note) lines.push(`  (${r.overhead.note})`);

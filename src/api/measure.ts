@@ -112,6 +112,8 @@ interface Started {
   excludeRoot: boolean;
   /** Time zero on the sampler's clock. */
   t0: number;
+  /** The tree's live PIDs when a tracer knows them all. */
+  members?: () => Iterable<number>;
   tracing: TracingInfo;
   /** The command's exit once it and the launcher are done, and the launcher's ledger. */
   done: Promise<{ exit: ExitInfo; ledger?: ProcessLedger }>;
@@ -164,6 +166,7 @@ const startCommand = async (
       walkRoot: launched.launcherPid,
       excludeRoot: true,
       t0: clock.fromMonotonic ? clock.fromMonotonic(start.t) : clock.now(),
+      ...(start.kind === 'trace' ? { members: () => launched.live } : {}),
       tracing,
       done,
       kill: (signal) => launched.kill(signal),
@@ -300,6 +303,7 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
     clock,
     startedAt: started.t0,
     excludeRoot: started.excludeRoot,
+    ...(started.members ? { members: started.members } : {}),
   });
   try {
     const samples = await sampleUntil(sampler, intervalMs, clock, started.done, options.signal);

@@ -24,6 +24,8 @@ export interface LaunchedCommand {
   start: LaunchStart;
   /** Every event after the first line, in order (appended as they arrive). */
   events: LauncherEvent[];
+  /** The processes started and not yet ended, as the events so far tell (complete only when tracing). */
+  live: Set<number>;
   /** Settles once the launcher exited and its event pipe is read to the end; rejects on a bad line. */
   finished: Promise<void>;
   kill(signal: NodeJS.Signals): void;
@@ -94,6 +96,7 @@ export const launch = async (
     throw new Error(`cannot start ${options.path ?? LAUNCHER_PATH}`);
   }
   const events: LauncherEvent[] = [];
+  const live = new Set<number>();
   let first: ((start: LaunchStart) => void) | undefined;
   const started = new Promise<LaunchStart>((resolve) => {
     first = resolve;
@@ -103,6 +106,8 @@ export const launch = async (
     const event = parseLauncherLine(line);
     if (start !== undefined) {
       events.push(event);
+      if (event.kind === 'start') live.add(event.pid);
+      else if (event.kind === 'end') live.delete(event.pid);
       return;
     }
     // The first line says how CMD's exec went and whether it is traced.
@@ -134,6 +139,7 @@ export const launch = async (
   );
   return {
     launcherPid: child.pid,
+    live,
     start: await Promise.race([started, failed]),
     events,
     finished,

@@ -47,6 +47,8 @@ export interface SamplerOptions {
   startedAt?: number;
   /** The root is memusage-launch: walk its tree but leave it out. */
   excludeRoot?: boolean;
+  /** The tree's live PIDs from a tracer, instead of walking /proc by parent PID. */
+  members?: () => Iterable<number>;
 }
 
 /**
@@ -79,7 +81,7 @@ export class TreeSampler {
     this.startedAt = options.startedAt ?? options.clock.now();
     this.lastTickAt = options.clock.now();
     this.credit = Math.min(1, options.cpuBudget) * BURST_MS;
-    this.walker = new TreeWalker(options.procRoot, rootPid, options.excludeRoot);
+    this.walker = new TreeWalker(options.procRoot, rootPid, options.excludeRoot, options.members);
     this.tracker = options.wss
       ? new WorkingSetTracker({
           procRoot: options.procRoot,

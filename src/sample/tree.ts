@@ -24,6 +24,14 @@ const readMemberStatus = (root: ProcRoot, pid: number): StatusFields | undefined
   }
 };
 
+const memberOf = (pid: number, status: StatusFields, ppid?: number): TreeMember => ({
+  pid,
+  ppid: ppid ?? Number(status.get('PPid') ?? 0),
+  name: status.get('Name') ?? '?',
+  rss: statusBytes(status, 'VmRSS') ?? 0,
+  hwm: statusBytes(status, 'VmHWM') ?? 0,
+});
+
 /**
  * Finds a process and all its descendants by parent PID, re-walked on every call (this kernel has no
  * /proc/PID/task/TID/children). Cost: one status read per member and per PID not seen before; the parent
@@ -46,9 +54,30 @@ export class TreeWalker {
     private readonly root: ProcRoot,
     readonly rootPid: number,
     private readonly excludeRoot = false,
+    /**
+     * The tree's live PIDs as a tracer knows them (memusage-launch's start and end events): then no
+     * /proc listing and no parent walk, so a tick costs one status read per member however many
+     * processes the machine runs.
+     */
+    private readonly listed?: () => Iterable<number>,
   ) {}
 
   walk(): TreeMember[] {
+    if (this.listed) return this.readListed(this.listed());
+    return this.walkByParent();
+  }
+
+  private readListed(pids: Iterable<number>): TreeMember[] {
+    const members: TreeMember[] = [];
+    for (const pid of pids) {
+      const status = readMemberStatus(this.root, pid);
+      if (!status || /^[ZX]/.test(status.get('State') ?? '')) continue;
+      members.push(memberOf(pid, status));
+    }
+    return members;
+  }
+
+  private walkByParent(): TreeMember[] {
     const pids = listPids(this.root);
     // A PID that left the listing is forgotten, so if it is reused, the new process is looked at.
     const listed = new Set(pids);
@@ -90,13 +119,7 @@ export class TreeWalker {
       // A zombie's memory is already freed; it is not part of the tree's memory.
       if (!status || /^[ZX]/.test(status.get('State') ?? '')) continue;
       if (this.excludeRoot && pid === this.rootPid) continue;
-      members.push({
-        pid,
-        ppid: parentOf.get(pid) ?? 0,
-        name: status.get('Name') ?? '?',
-        rss: statusBytes(status, 'VmRSS') ?? 0,
-        hwm: statusBytes(status, 'VmHWM') ?? 0,
-      });
+      members.push(memberOf(pid, status, parentOf.get(pid)));
     }
     const next = new Map<number, number>();
     for (const m of members) {
