@@ -67,6 +67,21 @@ describe('TreeWalker', () => {
     expect(members[1]!.hwm).toBe(4096 * KiB);
     expect(new TreeWalker(tree.root, 999).walk()).toEqual([]);
   });
+
+  it('excludeRoot: the subreaper launcher at the root is walked through but left out', () => {
+    const tree = fixture();
+    expect(new TreeWalker(tree.root, 100, true).walk().map((m) => m.pid)).toEqual([101, 102]);
+  });
+
+  it("listed: a tracer's live PIDs are read as they are, gone ones dropped, with no walk by parent", () => {
+    const tree = fixture();
+    // 200 is outside 100's tree by parent: a listed PID is a member because the tracer says so.
+    const members = new TreeWalker(tree.root, 100, true, () => [102, 200, 4242]).walk();
+    expect(members.map((m) => [m.pid, m.ppid, m.name])).toEqual([
+      [102, 101, 'p102'],
+      [200, 1, 'p200'],
+    ]);
+  });
 });
 
 /** A clock the test moves; an exact snapshot "costs" `cost` ms of CPU (cpuMs is read before and after). */
