@@ -12,6 +12,8 @@ import type { RunsRecord } from '../../src/sample/runs.js';
 import type { ProcessPeak } from '../../src/sample/summary.js';
 import { BIN, runCli, stderrLines } from '../helpers/cli.js';
 import { REPO_ROOT } from '../helpers/memhog.js';
+import { nobodyBin, removeNobodyCopy, runAsNobody } from '../helpers/nobody.js';
+import { requireRoot } from '../helpers/require-root.js';
 import { readReports, type TreehogReport, treehogPath } from '../helpers/treehog.js';
 
 const MiB = 1024 * 1024;
@@ -75,7 +77,10 @@ describe('memusage run: every process of the tree, traced', () => {
     const { r, record, reports } = traced([hog, 'orphan', '40']);
     expect(r.exitCode, r.stderr).toBe(0);
     expect(record.summary.processes).toHaveLength(3);
-    const [grandchild, parent] = expectEveryReport(record, reports.sort((a, b) => b.touched - a.touched));
+    const [grandchild, parent] = expectEveryReport(
+      record,
+      reports.sort((a, b) => b.touched - a.touched),
+    );
     expect(grandchild!.peakRss).toBeGreaterThanOrEqual(40 * MiB);
     expect(parent!.pid).toBe(record.pid);
     const middle = record.summary.processes.find((p) => p.pid !== grandchild!.pid && p.pid !== parent!.pid)!;
@@ -144,6 +149,35 @@ describe('memusage run: every process of the tree, traced', () => {
     expect(p!.peakRss).toBeGreaterThan(0);
     expect(r.stderr).toMatch(/1 process:\n.*\n\s+\d+\s+\d+(\.\d)?[KM]\s+[\d.–]+ s\s+0\s+true\n/);
   });
+});
+
+describe('memusage run: as a normal user', () => {
+  it.skipIf(!requireRoot())(
+    'nobody traces its own command tree too: every process, its exit-stop peak',
+    () => {
+      try {
+        const r = runAsNobody(nobodyBin(), [
+          'run',
+          '--json',
+          '-',
+          '--',
+          '/bin/sh',
+          '-c',
+          '/bin/true; exit 2',
+        ]);
+        expect(r.exitCode, r.stderr).toBe(2);
+        const record = JSON.parse(r.stdout) as RunRecord;
+        expect(record.tracing.method).toBe('ptrace');
+        const processes = record.summary.processes.map((p) => [p.name, p.peakRssSource, p.exit?.status]);
+        expect(processes.sort()).toEqual([
+          ['sh', 'exit', 2],
+          ['true', 'exit', 0],
+        ]);
+      } finally {
+        removeNobodyCopy();
+      }
+    },
+  );
 });
 
 describe('memusage run: when the tree cannot be traced, it says so and samples', () => {
