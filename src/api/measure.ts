@@ -136,15 +136,6 @@ const startCommand = async (
       await launched.finished.catch(() => undefined);
       throw new CommandStartError(file, start.errno);
     }
-    const ledger = new ProcessLedger(start.t, start.pid);
-    const done = launched.finished.then(() => {
-      for (const event of launched.events) ledger.apply(event);
-      const root = ledger.entries.find((e) => e.pid === start.pid);
-      if (root && root.argv === null) root.argv = [...command];
-      tracing.launcherCpuMs = ledger.launcherCpuMs;
-      tracing.stops = start.kind === 'trace' ? ledger.stops : null;
-      return { exit: ledger.rootExit() ?? exitOf(undefined, undefined), ledger };
-    });
     const tracing: TracingInfo =
       start.kind === 'trace'
         ? {
@@ -161,6 +152,15 @@ const startCommand = async (
             launcherCpuMs: null,
             stops: null,
           };
+    const ledger = new ProcessLedger(start.t, start.pid);
+    const done = launched.finished.then(() => {
+      for (const event of launched.events) ledger.apply(event);
+      const root = ledger.entries.find((e) => e.pid === start.pid);
+      if (root && root.argv === null) root.argv = [...command];
+      tracing.launcherCpuMs = ledger.launcherCpuMs;
+      tracing.stops = start.kind === 'trace' ? ledger.stops : null;
+      return { exit: ledger.rootExit() ?? exitOf(undefined, undefined), ledger };
+    });
     return {
       pid: start.pid,
       walkRoot: launched.launcherPid,
