@@ -1,4 +1,5 @@
 import { constants } from 'node:os';
+import { basename } from 'node:path';
 import { execa } from 'execa';
 import type { EngineChoice } from '../engine/types.js';
 import { chooseWssMethod, type WssMethodChoice, type WssScope } from '../engine/wss.js';
@@ -7,7 +8,7 @@ import { UserNames } from '../procfs/users.js';
 import { type Clock, systemClock } from '../sample/clock.js';
 import { treeMemory } from '../sample/exact.js';
 import { launch, launcherAvailable } from '../sample/launcher.js';
-import { ProcessLedger } from '../sample/process-ledger.js';
+import type { ProcessLedger } from '../sample/process-ledger.js';
 import { type ExitInfo, type RunRecord, runRecord, type TracingInfo } from '../sample/record.js';
 import { type RunsRecord, runsRecord } from '../sample/runs.js';
 import { sampleUntil, TreeSampler } from '../sample/sampler.js';
@@ -152,11 +153,12 @@ const startCommand = async (
             launcherCpuMs: null,
             stops: null,
           };
-    const ledger = new ProcessLedger(start.t, start.pid);
+    const { ledger } = launched;
     const done = launched.finished.then(() => {
-      for (const event of launched.events) ledger.apply(event);
       const root = ledger.entries.find((e) => e.pid === start.pid);
+      // Untraced, no exec event named it: what it was started as (comm is at most 15 bytes).
       if (root && root.argv === null) root.argv = [...command];
+      if (root && root.name === null) root.name = basename(file).slice(0, 15);
       tracing.launcherCpuMs = ledger.launcherCpuMs;
       tracing.stops = start.kind === 'trace' ? ledger.stops : null;
       return { exit: ledger.rootExit() ?? exitOf(undefined, undefined), ledger };
@@ -166,7 +168,7 @@ const startCommand = async (
       walkRoot: launched.launcherPid,
       excludeRoot: true,
       t0: clock.fromMonotonic ? clock.fromMonotonic(start.t) : clock.now(),
-      ...(start.kind === 'trace' ? { members: () => launched.live } : {}),
+      ...(start.kind === 'trace' ? { members: () => ledger.live } : {}),
       tracing,
       done,
       kill: (signal) => launched.kill(signal),

@@ -3,7 +3,8 @@ import { accessSync, constants as fsConstants } from 'node:fs';
 import { constants } from 'node:os';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { type LauncherEvent, parseLauncherLine } from './launcher-events.js';
+import { parseLauncherLine } from './launcher-events.js';
+import { ProcessLedger } from './process-ledger.js';
 
 /**
  * memusage-launch (native/launcher.c), built next to the addon. From this file: src/sample/ under vitest,
@@ -22,10 +23,11 @@ export type LaunchStart =
 export interface LaunchedCommand {
   launcherPid: number;
   start: LaunchStart;
-  /** Every event after the first line, in order (appended as they arrive). */
-  events: LauncherEvent[];
-  /** The processes started and not yet ended, as the events so far tell (complete only when tracing). */
-  live: Set<number>;
+  /**
+   * Every event after the first line, folded in as it arrives (a long fork-heavy command keeps one entry
+   * per process, not its events). `ledger.live` is complete only when tracing.
+   */
+  ledger: ProcessLedger;
   /** Settles once the launcher exited and its event pipe is read to the end; rejects on a bad line. */
   finished: Promise<void>;
   kill(signal: NodeJS.Signals): void;
@@ -95,8 +97,7 @@ export const launch = async (
     child.kill('SIGKILL');
     throw new Error(`cannot start ${options.path ?? LAUNCHER_PATH}`);
   }
-  const events: LauncherEvent[] = [];
-  const live = new Set<number>();
+  let ledger: ProcessLedger | undefined;
   let first: ((start: LaunchStart) => void) | undefined;
   const started = new Promise<LaunchStart>((resolve) => {
     first = resolve;
@@ -104,10 +105,8 @@ export const launch = async (
   let start: LaunchStart | undefined;
   const reading = readLines(pipe, (line) => {
     const event = parseLauncherLine(line);
-    if (start !== undefined) {
-      events.push(event);
-      if (event.kind === 'start') live.add(event.pid);
-      else if (event.kind === 'end') live.delete(event.pid);
+    if (ledger !== undefined) {
+      ledger.apply(event);
       return;
     }
     // The first line says how CMD's exec went and whether it is traced.
@@ -126,6 +125,7 @@ export const launch = async (
         errno: errnoNames.get(event.errno) ?? `errno ${event.errno}`,
       };
     else throw new Error(`memusage-launch began with ${JSON.stringify(line)}`);
+    ledger = new ProcessLedger(start.t, start.pid);
     first?.(start);
   });
   const finished = Promise.all([reading, exited(child)]).then(() => undefined);
@@ -137,11 +137,11 @@ export const launch = async (
       throw error;
     },
   );
+  const begun = await Promise.race([started, failed]);
   return {
     launcherPid: child.pid,
-    live,
-    start: await Promise.race([started, failed]),
-    events,
+    ledger: ledger ?? new ProcessLedger(begun.t, begun.pid),
+    start: begun,
     finished,
     kill: (signal) => {
       child.kill(signal);

@@ -48,6 +48,8 @@ export const exitInfo = (code: number | null, signal: number | null): ExitInfo =
  */
 export class ProcessLedger {
   readonly entries: LedgerEntry[] = [];
+  /** The processes started and not yet ended: what the sampler reads each tick. */
+  readonly live = new Set<number>();
   private readonly byPid = new Map<number, LedgerEntry>();
   /** The launcher's own CPU (ms) and ptrace stops, from its last line. */
   launcherCpuMs: number | null = null;
@@ -84,6 +86,7 @@ export class ProcessLedger {
         };
         this.entries.push(entry);
         this.byPid.set(event.pid, entry);
+        this.live.add(event.pid);
         return;
       }
       case 'exec': {
@@ -103,6 +106,7 @@ export class ProcessLedger {
       case 'end': {
         const entry = this.byPid.get(event.pid);
         if (event.pid === this.rootPid) this.rootEndMs = t;
+        this.live.delete(event.pid);
         if (!entry || entry.endMs !== null) return;
         entry.endMs = t;
         entry.maxrss = event.maxrss;

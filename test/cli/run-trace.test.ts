@@ -192,7 +192,7 @@ describe('memusage run: when the tree cannot be traced, it says so and samples',
 
   it('memusage itself traced (here by another memusage-launch): ptrace is refused, the run samples', () => {
     const json = join(dir, 'nested.json');
-    const r = spawnSync(LAUNCHER, ['--', BIN, 'run', '--json', json, '--', 'sh', '-c', 'sleep 0.2'], {
+    const r = spawnSync(LAUNCHER, ['--', BIN, 'run', '--json', json, '--', 'sh', '-c', 'sleep 1; true'], {
       encoding: 'utf8',
       env: { ...process.env, NO_COLOR: '1' },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -101,6 +101,7 @@ describe('ProcessLedger', () => {
       `start ${ms(1003)} 7 100`,
       `running ${ms(1004)} 7 64`,
     ]);
+    expect([...ledger.live].sort()).toEqual([100, 7]);
     const sevens = ledger.entries.filter((e) => e.pid === 7);
     expect(sevens.map((e) => [e.exit, e.runningHwm])).toEqual([
       [{ code: null, signal: 'SIGTERM', status: 143 }, null],
