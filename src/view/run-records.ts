@@ -31,7 +31,7 @@ const treeRow = (record: string, s: TreeSample): unknown[] => [
 /**
  * `run --csv`: one `sample` row per sample (tree values; empty where the sample had no exact snapshot or
  * WSS), then the summary: `peak_<metric>` rows (the sample where that metric peaked), `mean` and `final`
- * rows, and one `process_peak` row per process (rss = its VmHWM).
+ * rows, and one `process_peak` row per process (rss = its peak RSS, t_ms = when it ended, or when last sampled).
  */
 export const runCsvRows = (record: RunRecord): unknown[][] => {
   const { summary, samples } = record;
