@@ -53,7 +53,7 @@
   (PTRACE_O_TRACEFORK | PTRACE_O_TRACEVFORK | PTRACE_O_TRACECLONE | PTRACE_O_TRACEEXEC | PTRACE_O_TRACEEXIT)
 
 /* Events are buffered while stops are queued and written when none is: one write per burst. */
-static char out[1 << 16];
+static char out[1 << 17]; /* holds the longest line: an exec with a 16 KiB command line, encoded */
 static size_t outlen;
 static int out_ok = 1;
 
@@ -201,7 +201,8 @@ static int ended_recently(pid_t pid) {
 }
 
 static void emit_image(long long t, pid_t pid) {
-  static char comm[64], cmdline[8192];
+  /* A longer command line is cut at 16 KiB (compilers can be given more): argv then ends early. */
+  static char comm[64], cmdline[16384];
   static char ecomm[3 * sizeof comm + 1], ecmd[3 * sizeof cmdline + 1];
   ssize_t c = read_proc(pid, "comm", comm, sizeof comm);
   if (c > 0 && comm[c - 1] == '\n') c--;
