@@ -11,6 +11,10 @@ import { ProcessLedger } from './process-ledger.js';
  * dist/sample/ after tsc and dist/bundle/ all sit two levels below the package.
  */
 export const LAUNCHER_PATH = fileURLToPath(new URL('../../build/Release/memusage-launch', import.meta.url));
+/** The package's build script (as native/addon.ts names it): it builds the launcher with the addon. */
+export const LAUNCHER_BUILD_SCRIPT = fileURLToPath(
+  new URL('../../scripts/build-native.mjs', import.meta.url),
+);
 
 export type CommandStdio = 'inherit' | 'ignore' | 'stdout-to-stderr';
 
