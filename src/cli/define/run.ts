@@ -44,7 +44,8 @@ snapshot). The summary goes to stderr; the exit status is CMD's (128+N when kill
 not found, 126 not executable; 2 no command, a bad option or output file).
 --runs N runs CMD N times (after --warmup runs) and reports min / median / max of each peak; it stops
 at the first run that fails, with that run's status.
-Peak RSS per process is the kernel's VmHWM, never ru_maxrss (which Linux carries across exec).
+Peak RSS per process is the kernel's VmHWM; ru_maxrss (which Linux carries across exec) only for a
+process that got no exit stop and no sample (killed by SIGKILL), marked so.
 Put options for memusage before "--" and CMD after it.
 Output files are checked before CMD starts (directory exists and is writable): a bad one is a usage
 error (2) and CMD does not run. When a report goes to stdout (--json or --csv without a file, or '-'),
