@@ -1,7 +1,10 @@
 import { CommanderError } from '@commander-js/extra-typings';
 import { EngineUnavailableError } from '../engine/errors.js';
+import { ConfigFileError } from '../export/errors.js';
+import { TextfileWriteError } from '../export/write-atomic.js';
 import { DescriptorLimitError } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
+import { ListenError } from '../serve/bind.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputError, UsageError } from './errors.js';
 import { type Io, processIo } from './io.js';
 import { createProgram, type RunState } from './program.js';
@@ -19,7 +22,7 @@ export const exitCodeFor = (error: unknown, io: Io): number => {
     // commander already printed its one line through configureOutput.
     return HARMLESS.has(error.code) ? EXIT_OK : EXIT_USAGE;
   }
-  if (error instanceof UsageError) {
+  if (error instanceof UsageError || error instanceof ConfigFileError) {
     io.err(`memusage: ${error.message}\n`);
     return EXIT_USAGE;
   }
@@ -27,7 +30,9 @@ export const exitCodeFor = (error: unknown, io: Io): number => {
     error instanceof EngineUnavailableError ||
     error instanceof ProcError ||
     error instanceof OutputError ||
-    error instanceof DescriptorLimitError
+    error instanceof DescriptorLimitError ||
+    error instanceof ListenError ||
+    error instanceof TextfileWriteError
   ) {
     io.err(`memusage: ${error.message}\n`);
     return EXIT_FAILURE;

@@ -1,14 +1,17 @@
 import { Command } from '@commander-js/extra-typings';
+import { defineExport } from './define/export.js';
 import { defineLibs } from './define/libs.js';
 import { defineMaps } from './define/maps.js';
 import { definePid } from './define/pid.js';
 import { defineRun } from './define/run.js';
+import { defineServe } from './define/serve.js';
 import { defineShared } from './define/shared.js';
 import { defineSystem } from './define/system.js';
 import { defineTop } from './define/top.js';
 import { defineWss } from './define/wss.js';
 import { UsageError } from './errors.js';
 import type { Io } from './io.js';
+import { VERSION } from './version.js';
 
 /** The outcome of a command: its exit status. */
 export interface RunState {
@@ -19,7 +22,7 @@ export interface RunState {
 export const createProgram = (io: Io, state: RunState): Command => {
   const program = new Command('memusage')
     .description('Exact per-process memory usage (RSS, PSS, USS, swap) from the kernel page tables')
-    .version('0.1.0')
+    .version(VERSION)
     .exitOverride()
     .configureOutput({
       writeOut: (s) => io.out(s),
@@ -44,6 +47,8 @@ export const createProgram = (io: Io, state: RunState): Command => {
   defineTop(program, io, state);
   defineWss(program, io, state);
   defineRun(program, io, state);
+  defineServe(program, io, state);
+  defineExport(program, io, state);
   defineHelp(program);
   return program;
 };

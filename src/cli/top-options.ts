@@ -31,7 +31,7 @@ export interface TopOptions {
   engine: EngineChoice;
 }
 
-const GROUPINGS = ['user', 'command', 'cgroup'] as const;
+const GROUPINGS = ['user', 'command', 'cgroup', 'unit'] as const;
 
 const knownColumns = () => COLUMNS.map((c) => c.id).join(', ');
 
@@ -46,7 +46,8 @@ export const topSelection = (o: TopOptions, users: UserNames): TopSelection => {
   if (o.json && o.csv) throw new UsageError('--json and --csv cannot be combined');
   if (o.once && o.watch !== undefined) throw new UsageError('--once and --watch cannot be combined');
   const by = o.by === undefined ? undefined : GROUPINGS.find((g) => g === o.by);
-  if (o.by !== undefined && !by) throw new UsageError(`cannot group by '${o.by}' (user, command, cgroup)`);
+  if (o.by !== undefined && !by)
+    throw new UsageError(`cannot group by '${o.by}' (user, command, cgroup, unit)`);
   const ids = o.columns
     ? o.columns
         .split(',')

@@ -2,7 +2,19 @@ import { addUsage, type MemUsage, zeroUsage } from '../account/usage.js';
 import type { StreamGroup } from './stream.js';
 import type { ProcessMemory } from './types.js';
 
-export type GroupBy = 'user' | 'command' | 'cgroup';
+/** The built-in groupings (`--by`); unit: the systemd unit or container scope of the cgroup path. */
+export type GroupKind = 'user' | 'command' | 'cgroup' | 'unit';
+
+/** A grouping made elsewhere (the exporter's --group-rules): a key function over what the header holds. */
+export interface CustomGrouping {
+  name: string;
+  key: (p: GroupKeyFields) => string;
+}
+
+export type GroupBy = GroupKind | CustomGrouping;
+
+/** Whether a grouping needs each process's cgroup read. */
+export const groupNeedsCgroup = (by: GroupBy): boolean => by === 'cgroup' || by === 'unit';
 
 export interface GroupMemory {
   key: string;
@@ -25,8 +37,23 @@ export const programName = (p: GroupKeyFields): string => {
   return base === '' ? p.name : base;
 };
 
-export const groupKey = (p: GroupKeyFields, by: GroupBy): string =>
-  by === 'user' ? p.user : by === 'command' ? programName(p) : (p.cgroup ?? '?');
+/**
+ * The unit of a cgroup path: its deepest .service or .scope component (a systemd service, a login session,
+ * a container's scope), else its deepest .slice, else the path itself ("/" for the root cgroup).
+ */
+export const unitOfCgroup = (path: string): string => {
+  const parts = path.split('/').filter((s) => s !== '');
+  const unit = parts.findLast((s) => s.endsWith('.service') || s.endsWith('.scope'));
+  return unit ?? parts.findLast((s) => s.endsWith('.slice')) ?? (path === '' ? '/' : path);
+};
+
+export const groupKey = (p: GroupKeyFields, by: GroupBy): string => {
+  if (typeof by !== 'string') return by.key(p);
+  if (by === 'user') return p.user;
+  if (by === 'command') return programName(p);
+  if (by === 'unit') return p.cgroup === undefined ? '?' : unitOfCgroup(p.cgroup);
+  return p.cgroup ?? '?';
+};
 
 /**
  * Group processes. With a streamed snapshot's exact group frames (`exact`), a group's RSS and USS are those

@@ -18,7 +18,7 @@ import { stillRunning } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
-import { type GroupBy, groupKey } from './groups.js';
+import { type GroupBy, groupKey, groupNeedsCgroup } from './groups.js';
 import {
   answeredNothing,
   type CollectedProcess,
@@ -80,7 +80,7 @@ const orderByGroup = (
     root,
     pids,
     users,
-    { explicit, cgroup: by === 'cgroup' },
+    { explicit, cgroup: groupNeedsCgroup(by) },
     { files: [] },
     (_dir, header) => groupKey(header, by),
   );

@@ -104,7 +104,11 @@ export const COLUMNS: readonly Column[] = [
     description: 'memory cgroup path (read only when shown or grouped by)',
     flexible: true,
     get: (row) =>
-      row.kind === 'process' ? (row.process.cgroup ?? null) : row.by === 'cgroup' ? row.group.key : null,
+      row.kind === 'process'
+        ? (row.process.cgroup ?? null)
+        : row.by === 'cgroup' || row.by === 'unit'
+          ? row.group.key
+          : null,
   },
   {
     id: 'count',

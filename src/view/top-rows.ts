@@ -1,5 +1,5 @@
 import { addUsage, type MemUsage, zeroUsage } from '../account/usage.js';
-import { type GroupBy, type GroupMemory, groupProcesses } from '../engine/groups.js';
+import { type GroupKind, type GroupMemory, groupProcesses } from '../engine/groups.js';
 import type { ExactFrames } from '../engine/stream.js';
 import type { ProcessMemory } from '../engine/types.js';
 import { type Column, columnById, type Row } from './columns.js';
@@ -15,7 +15,7 @@ export interface TopSelection {
   process: RegExp | undefined;
   /** Hide rows whose sort column (PSS when the sort column is not a size) is below this many bytes. */
   min: number | undefined;
-  by: GroupBy | undefined;
+  by: GroupKind | undefined;
   /** Kernel threads as zero rows. */
   all: boolean;
 }
@@ -25,10 +25,11 @@ export interface TopSelection {
  * pipe, and a long command line in the middle would pad every row to its length.
  */
 export const DEFAULT_COLUMNS = ['pid', 'user', 'swap', 'uss', 'pss', 'rss', 'command'];
-export const DEFAULT_GROUP_COLUMNS: Record<GroupBy, string[]> = {
+export const DEFAULT_GROUP_COLUMNS: Record<GroupKind, string[]> = {
   user: ['user', 'count', 'swap', 'uss', 'pss', 'rss'],
   command: ['command', 'count', 'swap', 'uss', 'pss', 'rss'],
   cgroup: ['count', 'swap', 'uss', 'pss', 'rss', 'cgroup'],
+  unit: ['count', 'swap', 'uss', 'pss', 'rss', 'cgroup'],
 };
 
 /** The -u and --process filters: known before measuring, so the engine's totals and groups can use them. */

@@ -1,4 +1,5 @@
 import { zeroUsage } from '../../account/usage.js';
+import { groupNeedsCgroup } from '../../engine/groups.js';
 import { takeStreamedSnapshot } from '../../engine/snapshot.js';
 import { exactFrames } from '../../engine/stream.js';
 import type { Snapshot } from '../../engine/types.js';
@@ -34,7 +35,9 @@ export const measureTop = (
       ...(selection.pids ? { pids: selection.pids } : {}),
       engine: options.engine,
       flags: needsFlags,
-      cgroups: selection.by === 'cgroup' || selection.columns.some((c) => c.id === 'cgroup'),
+      cgroups:
+        (selection.by !== undefined && groupNeedsCgroup(selection.by)) ||
+        selection.columns.some((c) => c.id === 'cgroup'),
       // SwapPss costs a second page-table walk per process: read only when shown, sorted by, or for JSON.
       swapPss: json || asked.some((c) => c.needsSwapPss === true),
       memTotal: json || asked.some((c) => c.needsMemTotal === true),

@@ -30,7 +30,10 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
       'hide rows below SIZE in the sort column (PSS if it is not a size), e.g. 10M',
       parseSizeOption,
     )
-    .option('--by <what>', 'one row per user, command (program) or cgroup, with exact group RSS/USS')
+    .option(
+      '--by <what>',
+      'one row per user, command (program), cgroup or unit (systemd unit/scope), with exact group RSS/USS',
+    )
     .option('-a, --all', 'include kernel threads as zero rows')
     .option('-v, --verbose', 'report processes that exited during the scan')
     .option('-q, --quiet', 'no informational notes on stderr (engine, unreadable processes); errors stay')

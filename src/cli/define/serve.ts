@@ -1,0 +1,52 @@
+import type { Command } from '@commander-js/extra-typings';
+import { DEFAULT_LISTEN } from '../../serve/listen.js';
+import { createContext } from '../context.js';
+import { DEFAULT_MAX_GROUPS, parseMaxGroups } from '../export-options.js';
+import type { Io } from '../io.js';
+import { parseSeconds } from '../parse-options.js';
+import type { RunState } from '../program.js';
+import { engineOption, procRootOption } from './common.js';
+
+export const defineServe = (program: Command, io: Io, state: RunState): void => {
+  program
+    .command('serve')
+    .description('a Prometheus exporter: memory by group at http://HOST:PORT/metrics')
+    .option('--listen <host:port>', 'address to serve on; port 0 picks a free one', DEFAULT_LISTEN)
+    .option('--by <what>', 'one series per command (default), user, cgroup or unit (systemd unit/scope)')
+    .option(
+      '--group-rules <file>',
+      "group by process-exporter's process_names rules (YAML), first match wins",
+    )
+    .option(
+      '--max-groups <n>',
+      `series for the N largest groups by PSS, the rest in group "other" (default ${DEFAULT_MAX_GROUPS})`,
+      parseMaxGroups,
+      DEFAULT_MAX_GROUPS,
+    )
+    .option(
+      '--web.config.file <file>',
+      'TLS and basic auth, in the exporter-toolkit web configuration format',
+    )
+    .option('--min-interval <seconds>', 'reuse a snapshot younger than this for later scrapes', parseSeconds)
+    .option(
+      '--budget <seconds>',
+      'a scrape waits at most this long for a fresh snapshot (else gets the last one)',
+      parseSeconds,
+      10,
+    )
+    .option(
+      '--request-timeout <seconds>',
+      'time a client has to send its request (slow clients are cut off)',
+      parseSeconds,
+      10,
+    )
+    .addOption(engineOption())
+    .addOption(procRootOption())
+    .action(async (options) => {
+      const ctx = createContext(io, options.procRoot);
+      state.exitCode = await (await import('../commands/serve.js')).runServe(ctx, {
+        ...options,
+        webConfigFile: options['web.config.file'],
+      });
+    });
+};

@@ -1,0 +1,142 @@
+/**
+ * `memusage serve`'s HTTP(S) server: GET/HEAD /metrics (one snapshot per burst of scrapes, see
+ * snapshot-cache.ts), GET/HEAD / (a landing page), 404 and 405 otherwise. It only reads: no route changes
+ * anything. Limits keep a slow or hostile client from holding a connection: the request (headers included)
+ * must arrive within --request-timeout, headers within 8 KiB, no request body, idle keep-alive connections
+ * closed after 5 s, at most 64 connections at once. A measurement never waits for a client.
+ */
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { TLSSocket } from 'node:tls';
+import { CONTENT_TYPES, type Family, renderExposition } from '../export/exposition.js';
+import { BasicAuth } from './basic-auth.js';
+import { negotiateFormat } from './negotiate.js';
+import type { SnapshotCache } from './snapshot-cache.js';
+import type { WebConfig } from './web-config.js';
+
+export interface ServeOptions<T> {
+  cache: SnapshotCache<T>;
+  /** The families of a snapshot served `ageSeconds` after it ended. */
+  families: (value: T, ageSeconds: number) => Family[];
+  web: WebConfig;
+  requestTimeoutMs: number;
+  now: () => number;
+  /** One line about a failed measurement (stderr). */
+  log: (line: string) => void;
+}
+
+export const MAX_HEADER_BYTES = 8 * 1024;
+const MAX_CONNECTIONS = 64;
+const KEEP_ALIVE_MS = 5_000;
+
+const LANDING = `<!doctype html>
+<html><head><meta charset="utf-8"><title>memusage exporter</title></head>
+<body><h1>memusage exporter</h1>
+<p>Exact memory by group: PSS, USS (what ending a group frees), distinct-page RSS.</p>
+<p><a href="metrics">metrics</a></p></body></html>
+`;
+
+/** Whether the TLS client certificate satisfies client_auth_type (the TLS layer enforces the strict ones). */
+const clientCertOk = (req: IncomingMessage, web: WebConfig): boolean => {
+  const auth = web.tls?.clientAuth;
+  if (!auth || auth === 'NoClientCert' || auth === 'RequestClientCert') return true;
+  const socket = req.socket as TLSSocket;
+  const cert = socket.getPeerCertificate();
+  const given = cert !== null && Object.keys(cert).length > 0;
+  if (auth === 'RequireAnyClientCert') return given;
+  if (auth === 'VerifyClientCertIfGiven') return !given || socket.authorized;
+  return socket.authorized;
+};
+
+export const createExporterServer = <T>(o: ServeOptions<T>): Server => {
+  const auth = new BasicAuth(o.web.users);
+  const handler = (req: IncomingMessage, res: ServerResponse): void => {
+    for (const [name, value] of Object.entries(o.web.headers)) res.setHeader(name, value);
+    const reply = (status: number, body: string, headers: Record<string, string> = {}) => {
+      res.writeHead(status, {
+        'Content-Type': 'text/plain; charset=utf-8',
+        'Content-Length': String(Buffer.byteLength(body)),
+        ...headers,
+      });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    // A GET has no body: refuse one rather than read it (and close, so it is never read).
+    if (req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0) {
+      res.shouldKeepAlive = false;
+      reply(413, 'request bodies are not accepted\n', { Connection: 'close' });
+      req.destroy();
+      return;
+    }
+    if (!clientCertOk(req, o.web)) {
+      reply(403, 'client certificate required\n');
+      return;
+    }
+    if (!auth.check(req.headers.authorization)) {
+      reply(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic realm="memusage"' });
+      return;
+    }
+    const path = (req.url ?? '/').replace(/\?.*$/, '');
+    if (path !== '/metrics' && path !== '/') {
+      reply(404, 'not found: the metrics are at /metrics\n');
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      reply(405, 'method not allowed: GET or HEAD\n', { Allow: 'GET, HEAD' });
+      return;
+    }
+    if (path === '/') {
+      reply(200, LANDING, { 'Content-Type': 'text/html; charset=utf-8' });
+      return;
+    }
+    const timeout = Number(req.headers['x-prometheus-scrape-timeout-seconds']);
+    const format = negotiateFormat(req.headers.accept);
+    o.cache
+      .get(Number.isFinite(timeout) && timeout > 0 ? timeout * 1000 : undefined)
+      .then((snap) => {
+        if (res.destroyed) return;
+        const body = renderExposition(o.families(snap.value, (o.now() - snap.endedAt) / 1000), format);
+        reply(200, body, { 'Content-Type': CONTENT_TYPES[format], 'Cache-Control': 'no-store' });
+      })
+      .catch((error: unknown) => {
+        const message = error instanceof Error ? error.message : String(error);
+        o.log(`scrape failed: ${message}`);
+        if (!res.destroyed && !res.headersSent) reply(500, `measurement failed: ${message}\n`);
+      });
+  };
+  const limits = {
+    maxHeaderSize: MAX_HEADER_BYTES,
+    requestTimeout: o.requestTimeoutMs,
+    headersTimeout: o.requestTimeoutMs,
+    keepAliveTimeout: KEEP_ALIVE_MS,
+    // Node checks the two timeouts above on this period (30 s by default: far too lax for them).
+    connectionsCheckingInterval: Math.min(1000, o.requestTimeoutMs / 2),
+  };
+  const tls = o.web.tls;
+  const server = tls
+    ? createHttpsServer(
+        {
+          ...limits,
+          cert: tls.cert,
+          key: tls.key,
+          ...(tls.ca ? { ca: tls.ca } : {}),
+          requestCert: tls.clientAuth !== 'NoClientCert',
+          rejectUnauthorized: tls.clientAuth === 'RequireAndVerifyClientCert',
+          minVersion: tls.minVersion,
+          ...(tls.maxVersion ? { maxVersion: tls.maxVersion } : {}),
+          // A TLS handshake that does not finish in time is a slow client too.
+          handshakeTimeout: o.requestTimeoutMs,
+        },
+        handler,
+      )
+    : createHttpServer(limits, handler);
+  server.maxConnections = MAX_CONNECTIONS;
+  // A connection idle this long (no request, or a reply nobody reads) is closed.
+  server.setTimeout(o.requestTimeoutMs * 2, (socket) => socket.destroy());
+  // Bad requests (oversized headers, a request too slow to arrive) get Node's own 431/400/408 and are closed.
+  return server;
+};
