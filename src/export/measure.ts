@@ -40,6 +40,8 @@ export interface ExportOptions {
   engine: EngineChoice;
   by: GroupBy;
   maxGroups: number;
+  /** Only these processes (hidden --pid); every process when absent. */
+  pids?: readonly number[] | undefined;
 }
 
 const REASONS: SkipReason[] = ['denied', 'gone', 'error', 'kernel-thread', 'zombie', 'no-such-process'];
@@ -62,6 +64,7 @@ export const measureExport = (
   const { snapshot, frames } = takeStreamedSnapshot(
     {
       procRoot: options.procRoot,
+      ...(options.pids ? { pids: options.pids } : {}),
       engine: options.engine,
       // PSS, USS, RSS and swap need no page flags (hugetlb turns them on by itself, as in `top`).
       flags: false,

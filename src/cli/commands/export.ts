@@ -14,6 +14,7 @@ import { VERSION } from '../version.js';
 export interface ExportCommandOptions extends GroupingOptions {
   output?: string;
   engine: EngineChoice;
+  pid?: number[];
 }
 
 /** `memusage export`: one exposition (text format 0.0.4, no timestamps) on stdout or into --output. */
@@ -24,7 +25,13 @@ export const runExport = (ctx: CommandContext, options: ExportCommandOptions): n
     if (why) throw new UsageError(`--output: ${why}`);
   }
   const snap = measureExport(
-    { procRoot: ctx.procRoot, engine: options.engine, by: grouping.by, maxGroups: options.maxGroups },
+    {
+      procRoot: ctx.procRoot,
+      engine: options.engine,
+      by: grouping.by,
+      maxGroups: options.maxGroups,
+      pids: options.pid,
+    },
     ctx.capabilities(),
     ctx.users(),
   );

@@ -21,6 +21,7 @@ export interface ServeCommandOptions extends GroupingOptions {
   budget: number;
   requestTimeout: number;
   engine: EngineChoice;
+  pid?: number[];
 }
 
 /** `memusage serve`: bind, print the ready line with the URL, serve until SIGINT or SIGTERM. */
@@ -41,7 +42,13 @@ export const runServe = async (ctx: CommandContext, options: ServeCommandOptions
   const cache = new SnapshotCache<ExportSnapshot>(
     () =>
       measureExport(
-        { procRoot: ctx.procRoot, engine: options.engine, by: grouping.by, maxGroups: options.maxGroups },
+        {
+          procRoot: ctx.procRoot,
+          engine: options.engine,
+          by: grouping.by,
+          maxGroups: options.maxGroups,
+          pids: options.pid,
+        },
         caps,
         users,
       ),

@@ -1,5 +1,5 @@
 import { Option } from '@commander-js/extra-typings';
-import { parseEngine } from '../parse-options.js';
+import { parseEngine, parsePidList } from '../parse-options.js';
 
 /** --engine, shared by every measuring command. */
 export const engineOption = () =>
@@ -9,6 +9,12 @@ export const engineOption = () =>
 
 /** Hidden: read another directory laid out like /proc (tests, captures); MEMUSAGE_PROC_ROOT does the same. */
 export const procRootOption = () => new Option('--proc-root <dir>').hideHelp();
+
+/**
+ * Hidden, for serve and export: measure only these PIDs (the tests' helpers on a busy machine); "the
+ * machine" is then these processes.
+ */
+export const pidsOption = () => new Option('--pid <list>').argParser(parsePidList).hideHelp();
 
 /** -w: whole names on a terminal too (in a pipe or file they are never cut unless COLUMNS is set). */
 export const wideOption = () =>

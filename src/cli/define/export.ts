@@ -3,7 +3,7 @@ import { createContext } from '../context.js';
 import { DEFAULT_MAX_GROUPS, parseMaxGroups } from '../export-options.js';
 import type { Io } from '../io.js';
 import type { RunState } from '../program.js';
-import { engineOption, procRootOption } from './common.js';
+import { engineOption, pidsOption, procRootOption } from './common.js';
 
 export const defineExport = (program: Command, io: Io, state: RunState): void => {
   program
@@ -23,6 +23,7 @@ export const defineExport = (program: Command, io: Io, state: RunState): void =>
     .option('-o, --output <file>', 'write FILE atomically (temporary file, fsync, rename) instead of stdout')
     .addOption(engineOption())
     .addOption(procRootOption())
+    .addOption(pidsOption())
     .action(async (options) => {
       const ctx = createContext(io, options.procRoot);
       state.exitCode = (await import('../commands/export.js')).runExport(ctx, options);

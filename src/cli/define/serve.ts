@@ -5,7 +5,7 @@ import { DEFAULT_MAX_GROUPS, parseMaxGroups } from '../export-options.js';
 import type { Io } from '../io.js';
 import { parseSeconds } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { engineOption, procRootOption } from './common.js';
+import { engineOption, pidsOption, procRootOption } from './common.js';
 
 export const defineServe = (program: Command, io: Io, state: RunState): void => {
   program
@@ -42,6 +42,7 @@ export const defineServe = (program: Command, io: Io, state: RunState): void => 
     )
     .addOption(engineOption())
     .addOption(procRootOption())
+    .addOption(pidsOption())
     .action(async (options) => {
       const ctx = createContext(io, options.procRoot);
       state.exitCode = await (await import('../commands/serve.js')).runServe(ctx, {
