@@ -6,9 +6,9 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect } from 'vitest';
+import { runCli } from '../helpers/cli.js';
 import { eventually, startPrometheus, startServe, tempDir } from '../helpers/exporters.js';
 import { readRollupKb, ussKb } from '../helpers/kernel.js';
-import { runCli } from '../helpers/cli.js';
 import { memhogTest } from '../helpers/memhog.js';
 import { requireRoot } from '../helpers/require-root.js';
 
