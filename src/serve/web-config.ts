@@ -113,15 +113,20 @@ export const parseWebConfig = (doc: unknown, readFile: (path: string, what: stri
       t.client_ca_file === undefined ? undefined : text(t.client_ca_file, 'tls_server_config.client_ca_file');
     if ((clientAuth === 'RequireAndVerifyClientCert' || clientAuth === 'VerifyClientCertIfGiven') && !caFile)
       throw new WebConfigError(`tls_server_config: client_auth_type ${clientAuth} needs client_ca_file`);
+    // Every value is checked before any file is read: the first problem reported is the file's own.
+    const minVersion =
+      t.min_version === undefined ? 'TLSv1.2' : version(t.min_version, 'tls_server_config.min_version');
+    const maxVersion =
+      t.max_version === undefined ? undefined : version(t.max_version, 'tls_server_config.max_version');
+    const certFile = text(t.cert_file, 'tls_server_config.cert_file');
+    const keyFile = text(t.key_file, 'tls_server_config.key_file');
     tls = {
-      cert: readFile(text(t.cert_file, 'tls_server_config.cert_file'), 'certificate'),
-      key: readFile(text(t.key_file, 'tls_server_config.key_file'), 'key'),
+      cert: readFile(certFile, 'certificate'),
+      key: readFile(keyFile, 'key'),
       ca: caFile === undefined ? undefined : readFile(caFile, 'client CA'),
       clientAuth,
-      minVersion:
-        t.min_version === undefined ? 'TLSv1.2' : version(t.min_version, 'tls_server_config.min_version'),
-      maxVersion:
-        t.max_version === undefined ? undefined : version(t.max_version, 'tls_server_config.max_version'),
+      minVersion,
+      maxVersion,
     };
   }
   const headers: Record<string, string> = {};
