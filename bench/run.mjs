@@ -4,6 +4,7 @@
  *
  *   node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
  *                      [--population default|db|db-50m|db-200m|many|all[,...]] [--flat-minutes M]
+ *                      [--exporter-scrapes N]
  *
  * --population picks what to measure (default: `default`, the 300-process population below). The heavy
  * ones are issue 10's (bench/heavy.mjs): db-50m (2 GiB shared x 100 children, about 50 M pages mapped),
@@ -14,6 +15,8 @@
  * Issue 2: wall time of `memusage pid` on a normal process and on a 1 TiB sparse one, next to reading the
  * same process's smaps_rollup. Issue 3: `memusage top --once` (pagemap and smaps engines) against reading
  * every smaps_rollup and against smem, peak RSS, in-process phase timings, and a worker-thread prototype.
+ * Issue 12 (bench/exporter.mjs): `memusage serve` against process-exporter on the same population, CPU per
+ * scrape and serve's RSS over --exporter-scrapes scrapes (default 1000; 0 skips it).
  * Each figure is a median of N runs after one warm-up round, commands alternating so they share conditions.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -21,6 +24,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exporterVerdicts, measureExporters, renderExporters } from './exporter.mjs';
 import { HEAVY_KINDS, HEAVY_TARGET, heavyVerdicts, measureHeavy, renderHeavy } from './heavy.mjs';
 import { DB_POPULATIONS } from './heavy-populations.mjs';
 import { buildMemhog, startPopulation } from './population.mjs';
@@ -137,6 +141,7 @@ const main = async () => {
   if (POPULATIONS.includes('default')) {
     await measureDefault(report);
     report.verdicts.push(...verdicts(report));
+    if (report.exporter) report.verdicts.push(...exporterVerdicts(report.exporter));
   }
   const heavy = POPULATIONS.filter((p) => p !== 'default');
   if (heavy.length > 0) {
@@ -234,6 +239,11 @@ const measureDefault = async (report) => {
       };
     }
     report.smem = smem ? 'installed' : 'smem not installed';
+
+    // Issue 12: serve against process-exporter on the same population (--exporter-scrapes N, 0: skip).
+    const exporterScrapes = Number(option('--exporter-scrapes') ?? 1000);
+    if (exporterScrapes > 0 && hasCommand('prometheus-process-exporter'))
+      report.exporter = await measureExporters({ cli: CLI, rounds: RUNS, scrapes: exporterScrapes });
   } finally {
     population.teardown();
   }
@@ -314,6 +324,7 @@ const verdicts = (r) => {
 const render = (r) => {
   const lines = [`memusage benchmark: ${r.machine.line}`];
   if (r.top) lines.push(...renderDefault(r));
+  if (r.exporter) lines.push(...renderExporters(r.exporter), '');
   if (r.heavy) {
     lines.push(
       `heavy populations (issue 10): medians of ${r.heavyRuns} runs after 1 warm-up, commands alternating, ` +
