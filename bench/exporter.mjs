@@ -5,8 +5,9 @@
  * spaced so that serve never reuses a snapshot), memusage's RSS across many scrapes and under 10
  * concurrent scrapers, and the group figures both report for the same processes.
  *
- * Used by run.mjs on the 300-process population; alone: `node bench/exporter.mjs [--scrapes N]`
- * (starts that population itself).
+ * Used by run.mjs on the 300-process population; alone: `node bench/exporter.mjs [--scrapes N]
+ * [--only-population]` (starts that population itself; --only-population: both exporters measure only it,
+ * for a machine others use).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -64,13 +65,17 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 /**
  * Measure both exporters on whatever runs now. `cli`: bin/memusage. Returns the report section.
  */
-export const measureExporters = async ({ cli, rounds = 5, scrapes = 200 }) => {
+export const measureExporters = async ({ cli, rounds = 5, scrapes = 200, only }) => {
   const dir = mkdtempSync(join(tmpdir(), 'memusage-bench-exporter-'));
   const rules = join(dir, 'rules.yml');
   // Kernel threads have an empty command line: neither exporter counts them.
-  writeFileSync(rules, 'process_names:\n  - name: "{{.Comm}}"\n    cmdline: [".+"]\n');
+  // `only` (a shared machine): both measure just the population, memusage by PID (its hidden --pid),
+  // process-exporter by its rules (it reads smaps only of the processes a rule matches).
+  const match = only ? only.cmdline : '.+';
+  writeFileSync(rules, `process_names:\n  - name: "{{.Comm}}"\n    cmdline: ["${match}"]\n`);
   const [ourPort, theirPort] = [await freePort(), await freePort()];
-  const ours = spawn(cli, ['serve', '--listen', `127.0.0.1:${ourPort}`, '--group-rules', rules], {
+  const pidArgs = only ? ['--pid', only.pids.join(',')] : [];
+  const ours = spawn(cli, ['serve', '--listen', `127.0.0.1:${ourPort}`, '--group-rules', rules, ...pidArgs], {
     stdio: ['ignore', 'ignore', 'ignore'],
   });
   const theirs = spawn(
@@ -208,11 +213,17 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { buildMemhog, startPopulation } = await import('./population.mjs');
   const args = process.argv.slice(2);
   const scrapes = args.includes('--scrapes') ? Number(args[args.indexOf('--scrapes') + 1]) : 200;
-  const population = await startPopulation(buildMemhog());
+  const binary = buildMemhog();
+  const population = await startPopulation(binary);
   try {
+    // --only-population: on a machine others use, leave their processes out of both exporters.
+    const only = args.includes('--only-population')
+      ? { pids: population.hogs.flatMap((h) => h.pids), cmdline: binary.replace(/^.*\//, '') }
+      : undefined;
     const section = await measureExporters({
       cli: join(import.meta.dirname, '..', 'bin', 'memusage'),
       scrapes,
+      only,
     });
     process.stdout.write(`${renderExporters(section).join('\n')}\n`);
     process.stdout.write(`${JSON.stringify(section)}\n`);

@@ -4,8 +4,11 @@ export interface ListenAddress {
   port: number;
 }
 
-/** Loopback by default: an exporter reachable from the network is a decision, not an accident. */
-export const DEFAULT_LISTEN = '127.0.0.1:9256';
+/**
+ * Loopback by default: an exporter reachable from the network is a decision, not an accident. 9747: not
+ * process-exporter's 9256, so the two can run side by side (not registered in Prometheus' port list).
+ */
+export const DEFAULT_LISTEN = '127.0.0.1:9747';
 
 /** The address, or why the text is not one. */
 export const parseListen = (text: string): ListenAddress | string => {

@@ -26,7 +26,7 @@ afterAll(() => {
 const pidArgs = () => ['--pid', String(sleeper.pid)];
 
 /** The value of one unlabelled metric in a text exposition. */
-const valueOf = (text: string, name: string): number => parseExposition(text).get(name)!;
+const metric = (text: string, name: string): number => parseExposition(text).get(name)!;
 
 const withServe = async (args: string[], body: (url: string) => Promise<void>) => {
   const serve = await startServe([...pidArgs(), ...args]);
@@ -89,12 +89,12 @@ describe('serve: routes and formats', () => {
   it('ten concurrent scrapes share one snapshot; a later one measures again', async () => {
     await withServe([], async (url) => {
       const bodies = await Promise.all(Array.from({ length: 10 }, async () => (await fetch(url)).text()));
-      const durations = new Set(bodies.map((b) => valueOf(b, 'memusage_scrape_duration_seconds')));
+      const durations = new Set(bodies.map((b) => metric(b, 'memusage_scrape_duration_seconds')));
       expect(durations.size).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 300));
       const later = await (await fetch(url)).text();
-      expect(valueOf(later, 'memusage_scrape_duration_seconds')).not.toBe([...durations][0]);
-      expect(valueOf(later, 'memusage_snapshot_age_seconds')).toBeLessThan(0.2);
+      expect(metric(later, 'memusage_scrape_duration_seconds')).not.toBe([...durations][0]);
+      expect(metric(later, 'memusage_snapshot_age_seconds')).toBeLessThan(0.2);
     });
   });
 
@@ -103,10 +103,10 @@ describe('serve: routes and formats', () => {
       const first = await (await fetch(url)).text();
       await new Promise((resolve) => setTimeout(resolve, 400));
       const second = await (await fetch(url)).text();
-      expect(valueOf(second, 'memusage_scrape_duration_seconds')).toBe(
-        valueOf(first, 'memusage_scrape_duration_seconds'),
+      expect(metric(second, 'memusage_scrape_duration_seconds')).toBe(
+        metric(first, 'memusage_scrape_duration_seconds'),
       );
-      expect(valueOf(second, 'memusage_snapshot_age_seconds')).toBeGreaterThanOrEqual(0.4);
+      expect(metric(second, 'memusage_snapshot_age_seconds')).toBeGreaterThanOrEqual(0.4);
       expect(second).toMatch(
         /# HELP memusage_snapshot_age_seconds .*reused for scrapes within 30 s of it \(--min-interval\)/,
       );
@@ -121,16 +121,16 @@ describe('serve: routes and formats', () => {
       const hurried = await (
         await fetch(url, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '0.5' } })
       ).text();
-      expect(valueOf(hurried, 'memusage_scrape_duration_seconds')).toBe(
-        valueOf(first, 'memusage_scrape_duration_seconds'),
+      expect(metric(hurried, 'memusage_scrape_duration_seconds')).toBe(
+        metric(first, 'memusage_scrape_duration_seconds'),
       );
-      expect(valueOf(hurried, 'memusage_snapshot_age_seconds')).toBeGreaterThanOrEqual(0.6);
+      expect(metric(hurried, 'memusage_snapshot_age_seconds')).toBeGreaterThanOrEqual(0.6);
       // Meanwhile a fresh one was taken in the background.
       await new Promise((resolve) => setTimeout(resolve, 300));
       const next = await (
         await fetch(url, { headers: { 'X-Prometheus-Scrape-Timeout-Seconds': '0.5' } })
       ).text();
-      expect(valueOf(next, 'memusage_snapshot_age_seconds')).toBeLessThan(0.6);
+      expect(metric(next, 'memusage_snapshot_age_seconds')).toBeLessThan(0.6);
     });
   });
 });
