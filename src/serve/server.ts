@@ -135,6 +135,8 @@ export const createExporterServer = <T>(o: ServeOptions<T>): Server => {
       )
     : createHttpServer(limits, handler);
   server.maxConnections = MAX_CONNECTIONS;
+  // Connections accepted right after a measurement are part of the burst it serves (snapshot-cache.ts).
+  server.on(tls ? 'secureConnection' : 'connection', () => o.cache.touch());
   // A connection idle this long (no request, or a reply nobody reads) is closed.
   server.setTimeout(o.requestTimeoutMs * 2, (socket) => socket.destroy());
   // Bad requests (oversized headers, a request too slow to arrive) get Node's own 431/400/408 and are closed.

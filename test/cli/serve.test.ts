@@ -7,7 +7,7 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { hashSync } from 'bcryptjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -80,15 +80,60 @@ describe('serve: routes and formats', () => {
       expect([post.status, post.headers.get('allow')]).toEqual([405, 'GET, HEAD']);
       expect((await fetch(url, { method: 'DELETE' })).status).toBe(405);
     });
-    // The ready line: one line, with the URL.
+    // The ready line: one line, with the URL. SIGTERM ends serve quietly, status 0.
     expect(serve.stderr()).toMatch(
       /^memusage: serving http:\/\/127\.0\.0\.1:\d+\/metrics \((pagemap|smaps_rollup) engine\)\n$/,
     );
+    expect(serve.child.exitCode).toBe(0);
+  });
+
+  it('a measurement that fails is a 500 with the reason and one line on stderr; serve goes on', async () => {
+    const serve = await startServe(['--proc-root', join(tmp.dir, 'no-proc')]);
+    try {
+      for (let i = 0; i < 2; i++) {
+        const r = await fetch(serve.url);
+        expect(r.status).toBe(500);
+        expect(await r.text()).toMatch(/^measurement failed: .*no-proc/);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(
+        serve
+          .stderr()
+          .split('\n')
+          .filter((l) => l.startsWith('memusage: scrape failed: ')),
+      ).toHaveLength(2);
+    } finally {
+      await serve.stop();
+    }
   });
 
   it('ten concurrent scrapes share one snapshot; a later one measures again', async () => {
     await withServe([], async (url) => {
-      const bodies = await Promise.all(Array.from({ length: 10 }, async () => (await fetch(url)).text()));
+      // Ten connections first, then the ten requests written at once: one burst, whatever the machine's load.
+      const { hostname, port } = new URL(url);
+      const sockets = await Promise.all(
+        Array.from(
+          { length: 10 },
+          () =>
+            new Promise<Socket>((resolve) => {
+              const socket: Socket = connect(Number(port), hostname, () => resolve(socket));
+            }),
+        ),
+      );
+      const replies = sockets.map(
+        (socket) =>
+          new Promise<string>((resolve) => {
+            let text = '';
+            socket.setEncoding('utf8');
+            socket.on('data', (d: string) => {
+              text += d;
+            });
+            socket.on('end', () => resolve(text.slice(text.indexOf('\r\n\r\n') + 4)));
+          }),
+      );
+      for (const socket of sockets)
+        socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+      const bodies = await Promise.all(replies);
       const durations = new Set(bodies.map((b) => metric(b, 'memusage_scrape_duration_seconds')));
       expect(durations.size).toBe(1);
       await new Promise((resolve) => setTimeout(resolve, 300));

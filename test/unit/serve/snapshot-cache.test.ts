@@ -22,9 +22,14 @@ const setup = (o: { takes: number; minIntervalMs?: number; budgetMs?: number }) 
   const runDeferred = () => {
     while (deferred.length > 0) deferred.shift()!();
   };
+  /** One check phase: the callbacks deferred before it (those it defers run in the next one). */
+  const runOne = () => {
+    for (const fn of deferred.splice(0)) fn();
+  };
   return {
     cache,
     runDeferred,
+    runOne,
     advance: (ms: number) => {
       clock += ms;
     },
@@ -41,6 +46,44 @@ describe('SnapshotCache', () => {
     const values = (await Promise.all(scrapes)).map((m) => m.value);
     expect(values).toEqual([1, 1, 1]);
     expect(t.cache.measurements).toBe(1);
+  });
+
+  it('scrapes read in the loop turns right after a measurement (they came during it) share it', async () => {
+    const t = setup({ takes: 5 });
+    const first = t.cache.get();
+    // The turn that measures.
+    t.runOne();
+    expect((await first).value).toBe(1);
+    // Next turn: connections accepted (their requests come a turn later), long after 5 ms.
+    t.advance(50);
+    t.cache.touch();
+    t.runOne();
+    // The turn after: their requests.
+    t.advance(50);
+    expect((await t.cache.get()).value).toBe(1);
+    t.runOne();
+    // A turn with nothing: the burst is over; the next scrape measures.
+    t.runOne();
+    t.advance(50);
+    const next = t.cache.get();
+    t.runOne();
+    expect((await next).value).toBe(2);
+  });
+
+  it('a burst lasts at most a second', async () => {
+    const t = setup({ takes: 5 });
+    const first = t.cache.get();
+    t.runOne();
+    await first;
+    for (let i = 0; i < 9; i++) {
+      t.advance(100);
+      expect((await t.cache.get()).value).toBe(1);
+      t.runOne();
+    }
+    t.advance(200);
+    const late = t.cache.get();
+    t.runDeferred();
+    expect((await late).value).toBe(2);
   });
 
   it('a snapshot younger than it took to take is reused (scrapes queued while it ran); older is not', async () => {
