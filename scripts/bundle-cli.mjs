@@ -23,4 +23,7 @@ await build({
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   logLevel: 'warning',
+  // Only `serve` and `export` read YAML and check bcrypt hashes: loaded from node_modules when they run,
+  // rather than parsed by every command's start-up (about 30 ms of Node 20's, measured).
+  external: ['yaml', 'bcryptjs'],
 });
