@@ -4,8 +4,11 @@
  * share a 64 MiB MAP_SHARED region, and 30 single-process groups folded by --max-groups 5. Only the test's
  * processes are measured (hidden --pid): other work on the machine must neither slow nor move the figures.
  */
-import { readFileSync } from 'node:fs';
-import { describe, expect } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { hashSync } from 'bcryptjs';
+import { describe, expect, it } from 'vitest';
 import { runCli } from '../helpers/cli.js';
 import { eventually, startPrometheus, startServe, tempDir } from '../helpers/exporters.js';
 import { readRollupKb, ussKb } from '../helpers/kernel.js';
@@ -23,6 +26,63 @@ const groupName = (pid: number): string => {
 };
 
 describe.skipIf(!requireRoot())('serve scraped by Prometheus (live, root)', () => {
+  it('over TLS with basic auth: Prometheus with the credentials scrapes, without them it is refused', async () => {
+    const tmp = tempDir('prometheus-tls');
+    try {
+      const cert = join(tmp.dir, 'cert.pem');
+      execFileSync(
+        'openssl',
+        ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1']
+          .concat(['-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'])
+          .concat(['-keyout', join(tmp.dir, 'key.pem'), '-out', cert]),
+        { stdio: 'ignore' },
+      );
+      const web = join(tmp.dir, 'web.yml');
+      writeFileSync(
+        web,
+        `tls_server_config:\n  cert_file: cert.pem\n  key_file: key.pem\nbasic_auth_users:\n  prometheus: ${hashSync('s3cret', 10)}\n`,
+      );
+      const serve = await startServe(['--web.config.file', web, '--pid', String(process.pid)]);
+      const target = new URL(serve.url).host;
+      // Two jobs on the same target: one with the password, one without. (Prometheus applies new targets
+      // after up to 5 s: most of this test's time.)
+      const prom = await startPrometheus(tmp.dir, {
+        targets: [target],
+        scheme: 'https',
+        extra: `    tls_config: { ca_file: ${cert} }
+    basic_auth: { username: prometheus, password: s3cret }
+  - job_name: anonymous
+    scheme: https
+    tls_config: { ca_file: ${cert} }
+    static_configs:
+      - targets: ['${target}']
+`,
+      });
+      try {
+        const up = async () =>
+          Object.fromEntries((await prom.query('up')).map((s) => [s.metric.job, s.value]));
+        expect(
+          await eventually(up, (u) => u.memusage !== undefined && u.anonymous !== undefined, 'scraped'),
+        ).toEqual({
+          memusage: 1,
+          anonymous: 0,
+        });
+        const targets = (await (await fetch(`${prom.base}/api/v1/targets`)).json()) as {
+          data: { activeTargets: { labels: { job: string }; lastError: string }[] };
+        };
+        const anonymous = targets.data.activeTargets.find((t) => t.labels.job === 'anonymous');
+        expect(anonymous?.lastError).toMatch(/401 Unauthorized/);
+        const [build] = await prom.query('memusage_build_info');
+        expect(build?.metric.job).toBe('memusage');
+      } finally {
+        await prom.stop();
+        await serve.stop();
+      }
+    } finally {
+      tmp.remove();
+    }
+  });
+
   memhogTest(
     "group PSS is the members' smaps_rollup Pss, USS holds the shared region, --max-groups keeps PSS whole",
     async ({ memhog }) => {
