@@ -1,6 +1,6 @@
 import type { GroupBy } from '../engine/groups.js';
 import { ConfigFileError } from '../export/errors.js';
-import { compileGroupRules, RuleError } from '../export/group-rules.js';
+import { compileGroupRules, PER_PROCESS_WARNING, RuleError } from '../export/group-rules.js';
 import { UsageError } from './errors.js';
 
 /** Options that `serve` and `export` share, as commander hands them over. */
@@ -29,12 +29,13 @@ export const parseMaxGroups = (text: string): number => {
 export const groupingOf = (
   o: GroupingOptions,
   readYaml: (option: string, path: string) => unknown,
-): { by: GroupBy; name: string } => {
+): { by: GroupBy; name: string; warning?: string } => {
   if (o.groupRules !== undefined) {
     if (o.by !== undefined) throw new UsageError('--by and --group-rules cannot be combined');
     const doc = readYaml('--group-rules', o.groupRules);
     try {
-      return { by: compileGroupRules(doc), name: 'rules' };
+      const by = compileGroupRules(doc);
+      return { by, name: 'rules', ...(by.perProcess ? { warning: PER_PROCESS_WARNING } : {}) };
     } catch (error) {
       if (error instanceof RuleError) throw new ConfigFileError('--group-rules', o.groupRules, error.message);
       throw error;

@@ -27,7 +27,7 @@ export interface GroupMemory {
 }
 
 /** What a group key is made of: a measured process, or the header read before its pages. */
-export type GroupKeyFields = Pick<ProcessMemory, 'name' | 'cmdline' | 'user' | 'cgroup'>;
+export type GroupKeyFields = Pick<ProcessMemory, 'pid' | 'name' | 'cmdline' | 'user' | 'cgroup'>;
 
 /** ps_mem-style program name: the basename of argv[0] without a login shell's "-", else the comm. */
 export const programName = (p: GroupKeyFields): string => {

@@ -11,7 +11,8 @@
  * In one entry every matcher given must match; the first entry that matches names the group (first match
  * wins). A process no entry matches goes to the group "other", so PSS still sums to the machine's (where
  * process-exporter drops it). Templates: {{.Comm}}, {{.ExeBase}}, {{.ExeFull}}, {{.Username}},
- * {{.Matches.NAME}} (a named group of a cmdline regex). Regexes are JavaScript's; Go's (?P<name>…) is
+ * {{.Matches.NAME}} (a named group of a cmdline regex), and {{.PID}}, which makes each process a group of
+ * its own: asked for explicitly, and warned about (series come and go with PIDs). Regexes are JavaScript's; Go's (?P<name>…) is
  * accepted. Pure: the file is read by config-file.ts.
  */
 import type { CustomGrouping, GroupKeyFields } from '../engine/groups.js';
@@ -48,6 +49,7 @@ const FIELDS: Record<string, (p: GroupKeyFields) => string> = {
   ExeBase: (p) => basename(argv0(p)),
   ExeFull: (p) => argv0(p),
   Username: (p) => p.user,
+  PID: (p) => String(p.pid),
 };
 
 /** Compile a name template: literal text and {{.Field}} / {{.Matches.NAME}} only. */
@@ -74,7 +76,7 @@ const compileName = (template: string, where: string): Rule['name'] => {
       const get = FIELDS[field.replace(/^\./, '')];
       if (!field.startsWith('.') || !get)
         throw new RuleError(
-          `${where}: unknown field {{${field}}} in name (known: .Comm, .ExeBase, .ExeFull, .Username, .Matches.NAME)`,
+          `${where}: unknown field {{${field}}} in name (known: .Comm, .ExeBase, .ExeFull, .Username, .PID, .Matches.NAME)`,
         );
       parts.push(get);
     }
@@ -137,15 +139,27 @@ const matchRule = (rule: Rule, p: GroupKeyFields): Record<string, string> | unde
   return matches;
 };
 
-/** A rules document (parsed YAML) as a grouping: first match wins, the rest is "other". */
-export const compileGroupRules = (doc: unknown): CustomGrouping => {
+/** What a rules file asks for that an operator should know about: a group per process. */
+export const PER_PROCESS_WARNING =
+  'a --group-rules name uses {{.PID}}: each process is a series of its own, which come and go with PIDs ' +
+  "and grow Prometheus' index (--max-groups still bounds each scrape)";
+
+/**
+ * A rules document (parsed YAML) as a grouping: first match wins, the rest is "other". `perProcess`:
+ * some name uses {{.PID}}.
+ */
+export const compileGroupRules = (doc: unknown): CustomGrouping & { perProcess: boolean } => {
   if (!isRecord(doc) || !Array.isArray(doc.process_names) || doc.process_names.length === 0)
     throw new RuleError('expected a mapping with a non-empty list "process_names"');
   for (const key of Object.keys(doc))
     if (key !== 'process_names') throw new RuleError(`unknown key "${key}" (only process_names)`);
   const rules = doc.process_names.map(compileRule);
+  const perProcess = doc.process_names.some(
+    (entry) => isRecord(entry) && typeof entry.name === 'string' && /\{\{\s*\.PID\s*\}\}/.test(entry.name),
+  );
   return {
     name: 'rules',
+    perProcess,
     key: (p) => {
       for (const rule of rules) {
         const matches = matchRule(rule, p);

@@ -2,6 +2,7 @@
  * Bad input to `serve` and `export`: one line on stderr, exit 2 for what the user typed or wrote in a file
  * given on the command line, 1 for what the machine refused (an address in use, an unwritable textfile).
  */
+import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
@@ -117,7 +118,7 @@ describe('serve and export: bad grouping', () => {
       "process_names:\n  - name: x\n    cmdline: ['(']\n",
       /process_names\[0\].cmdline\[0\]: bad regex "\("/,
     ],
-    ['bad-field.yml', 'process_names:\n  - name: "{{.PID}}"\n    comm: [x]\n', /unknown field \{\{\.PID\}\}/],
+    ['bad-field.yml', 'process_names:\n  - name: "{{.Pid}}"\n    comm: [x]\n', /unknown field \{\{\.Pid\}\}/],
     ['unknown-key.yml', 'process_names:\n  - name: x\n    pid: [1]\n', /unknown key "pid"/],
   ])('--group-rules %s: exit 2, naming the file and the entry', (name, text, message) => {
     const path = file(name, text);
@@ -125,6 +126,24 @@ describe('serve and export: bad grouping', () => {
     expect(code).toBe(2);
     expect(line).toContain(`--group-rules ${path}: `);
     expect(line).toMatch(message);
+  });
+
+  it('{{.PID}} in a rule: a group per process, and one warning line about cardinality', () => {
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      const rules = file(
+        'per-pid.yml',
+        'process_names:\n  - name: "{{.Comm}}-{{.PID}}"\n    comm: [sleep]\n',
+      );
+      const r = runCli(['export', '--group-rules', rules, '--pid', String(sleeper.pid)]);
+      expect(r.exitCode).toBe(0);
+      expect(stderrLines(r)).toEqual([
+        expect.stringMatching(/^memusage: warning: .*\{\{\.PID\}\}.*series of its own/),
+      ]);
+      expect(r.stdout).toContain(`memusage_group_processes{group="sleep-${sleeper.pid}"} 1\n`);
+    } finally {
+      sleeper.kill();
+    }
   });
 
   it('export --output into a missing directory: exit 2 before measuring', () => {

@@ -20,6 +20,7 @@ export interface ExportCommandOptions extends GroupingOptions {
 /** `memusage export`: one exposition (text format 0.0.4, no timestamps) on stdout or into --output. */
 export const runExport = (ctx: CommandContext, options: ExportCommandOptions): number => {
   const grouping = groupingOf(options, readYamlFile);
+  if (grouping.warning) ctx.io.err(`memusage: warning: ${grouping.warning}\n`);
   if (options.output !== undefined) {
     const why = unwritableReason(options.output);
     if (why) throw new UsageError(`--output: ${why}`);

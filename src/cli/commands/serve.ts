@@ -29,6 +29,7 @@ export const runServe = async (ctx: CommandContext, options: ServeCommandOptions
   const address = parseListen(options.listen);
   if (typeof address === 'string') throw new UsageError(`--listen: ${address}`);
   const grouping = groupingOf(options, readYamlFile);
+  if (grouping.warning) ctx.io.err(`memusage: warning: ${grouping.warning}\n`);
   const web =
     options.webConfigFile === undefined
       ? parseWebConfig(null, () => '')

@@ -3,7 +3,12 @@ import { describe, expect, it } from 'vitest';
 import type { GroupKeyFields } from '../../../src/engine/groups.js';
 import { compileGroupRules, OTHER_GROUP, RuleError } from '../../../src/export/group-rules.js';
 
-const proc = (name: string, cmdline: string[], user = 'root'): GroupKeyFields => ({ name, cmdline, user });
+const proc = (name: string, cmdline: string[], user = 'root', pid = 1): GroupKeyFields => ({
+  pid,
+  name,
+  cmdline,
+  user,
+});
 
 describe('compileGroupRules', () => {
   const rules = compileGroupRules({
@@ -38,6 +43,13 @@ describe('compileGroupRules', () => {
     expect(rules.key(proc('bash', ['-bash']))).toBe(OTHER_GROUP);
     const empty = compileGroupRules({ process_names: [{ name: '{{.Matches.x}}', cmdline: ['(?<x>a?)b'] }] });
     expect(empty.key(proc('b', ['b']))).toBe(OTHER_GROUP);
+  });
+
+  it('{{.PID}}: a group per process, only when asked for, and flagged for a warning', () => {
+    const r = compileGroupRules({ process_names: [{ name: '{{.Comm}}-{{.PID}}', comm: ['worker'] }] });
+    expect(r.key(proc('worker', [], 'root', 4242))).toBe('worker-4242');
+    expect(r.perProcess).toBe(true);
+    expect(rules.perProcess).toBe(false);
   });
 
   it('ExeBase falls back to comm when the command line is empty (a process that cleared it)', () => {
