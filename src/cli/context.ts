@@ -1,4 +1,5 @@
 import { type Capabilities, probeCapabilities } from '../engine/capabilities.js';
+import type { StreamRecorder } from '../engine/recorder.js';
 import { DEFAULT_SYS_ROOT, SYS_ROOT_ENV } from '../procfs/page-idle.js';
 import { DEFAULT_PROC_ROOT, PROC_ROOT_ENV } from '../procfs/root.js';
 import { UserNames } from '../procfs/users.js';
@@ -13,11 +14,24 @@ export interface CommandContext {
   users(): UserNames;
   /** Where sysfs is (the idle-page bitmap): MEMUSAGE_SYS_ROOT or /sys. */
   sysRoot(option?: string): string;
+  /** With --capture: told what the snapshot reads (src/capture/recorder.ts). */
+  recorder?: StreamRecorder;
 }
 
-export const createContext = (io: Io, procRootOption: string | undefined): CommandContext => {
-  const procRoot = procRootOption ?? io.env[PROC_ROOT_ENV] ?? DEFAULT_PROC_ROOT;
-  let caps: Capabilities | undefined;
+/** A replayed capture (--source): its proc tree, what the live machine allowed, and its user names. */
+export interface ReplaySource {
+  procRoot: string;
+  caps: Capabilities;
+  passwd: string;
+}
+
+export const createContext = (
+  io: Io,
+  procRootOption: string | undefined,
+  replay?: ReplaySource,
+): CommandContext => {
+  const procRoot = replay?.procRoot ?? procRootOption ?? io.env[PROC_ROOT_ENV] ?? DEFAULT_PROC_ROOT;
+  let caps: Capabilities | undefined = replay?.caps;
   let users: UserNames | undefined;
   return {
     io,
@@ -27,7 +41,7 @@ export const createContext = (io: Io, procRootOption: string | undefined): Comma
       return caps;
     },
     users: () => {
-      users ??= new UserNames();
+      users ??= new UserNames(replay?.passwd);
       return users;
     },
     sysRoot: (option) => option ?? io.env[SYS_ROOT_ENV] ?? DEFAULT_SYS_ROOT,

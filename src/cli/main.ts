@@ -1,4 +1,5 @@
 import { CommanderError } from '@commander-js/extra-typings';
+import { CaptureError } from '../capture/errors.js';
 import { EngineUnavailableError } from '../engine/errors.js';
 import { ConfigFileError } from '../export/errors.js';
 import { TextfileWriteError } from '../export/write-atomic.js';
@@ -32,7 +33,8 @@ export const exitCodeFor = (error: unknown, io: Io): number => {
     error instanceof OutputError ||
     error instanceof DescriptorLimitError ||
     error instanceof ListenError ||
-    error instanceof TextfileWriteError
+    error instanceof TextfileWriteError ||
+    error instanceof CaptureError
   ) {
     io.err(`memusage: ${error.message}\n`);
     return EXIT_FAILURE;

@@ -6,6 +6,7 @@ import { UserNames } from '../procfs/users.js';
 import { type Capabilities, probeCapabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
 import { type PagemapDetail, runPagemapEngine } from './pagemap-engine.js';
+import { asReplayed } from './replay-info.js';
 import { resolveRequestedPids, threadNote } from './requested-pids.js';
 import { runRollupEngine } from './rollup-engine.js';
 import { runStream, type StreamOptions, type StreamResult } from './stream.js';
@@ -52,16 +53,20 @@ const takeWith = <T>(
   if (choice !== 'smaps' && caps.frames) {
     const result = pagemap(root, pids, explicit);
     return {
-      snapshot: {
-        takenAt,
-        engine: 'pagemap',
-        engineReason: `pagemap engine: ${caps.framesReason}`,
-        notes: [...threadNotes, ...result.notes],
-        processes: result.processes,
-        skipped: result.skipped,
-        ...threads,
-        ...memTotalOf(root, options),
-      },
+      snapshot: asReplayed(
+        root,
+        {
+          takenAt,
+          engine: 'pagemap',
+          engineReason: `pagemap engine: ${caps.framesReason}`,
+          notes: [...threadNotes, ...result.notes],
+          processes: result.processes,
+          skipped: result.skipped,
+          ...threads,
+          ...memTotalOf(root, options),
+        },
+        explicit,
+      ),
       extra: result.extra,
     };
   }
@@ -71,16 +76,20 @@ const takeWith = <T>(
       ? 'smaps_rollup engine: requested with --engine smaps'
       : `smaps_rollup engine: ${caps.framesReason}, so PSS and USS are the kernel's smaps_rollup sums`;
   return {
-    snapshot: {
-      takenAt,
-      engine: 'smaps_rollup',
-      engineReason,
-      notes: [...threadNotes, ROLLUP_MISSING],
-      processes: result.processes,
-      skipped: result.skipped,
-      ...threads,
-      ...memTotalOf(root, options),
-    },
+    snapshot: asReplayed(
+      root,
+      {
+        takenAt,
+        engine: 'smaps_rollup',
+        engineReason,
+        notes: [...threadNotes, ROLLUP_MISSING],
+        processes: result.processes,
+        skipped: result.skipped,
+        ...threads,
+        ...memTotalOf(root, options),
+      },
+      explicit,
+    ),
     extra: undefined,
   };
 };
@@ -108,7 +117,7 @@ export const takeDetailedSnapshot = (
 };
 
 /** Sinks a streamed snapshot feeds besides each process's usage (see engine/stream.ts). */
-export type StreamSinks = Pick<StreamOptions, 'totals' | 'groupBy' | 'member' | 'pageBudget'>;
+export type StreamSinks = Pick<StreamOptions, 'totals' | 'groupBy' | 'member' | 'pageBudget' | 'recorder'>;
 
 export interface StreamedSnapshot {
   snapshot: Snapshot;
@@ -128,6 +137,7 @@ export const takeStreamedSnapshot = (
     const { totals, totalPids, groups } = result;
     return { ...result, extra: { totals, totalPids, groups } };
   });
+  sinks.recorder?.snapshot(snapshot);
   return { snapshot, frames: extra };
 };
 

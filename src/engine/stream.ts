@@ -29,6 +29,7 @@ import {
 } from './pagemap-engine.js';
 import { measureProcesses } from './process-batch.js';
 import { hugetlbBytes, type ProcessHeader } from './process-header.js';
+import type { StreamRecorder } from './recorder.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
@@ -46,6 +47,8 @@ export interface StreamOptions {
   groupBy?: GroupBy;
   /** The processes the totals and groups cover; all measured ones when absent. */
   member?: (header: ProcessHeader) => boolean;
+  /** Told what the snapshot read (a capture, `--capture`); see engine/recorder.ts. */
+  recorder?: StreamRecorder;
 }
 
 /** A group's exact frames, and how many processes they were counted over. */
@@ -226,6 +229,7 @@ export const runStream = (
     );
     const { dense, firstNew } = store.lookup(index.bits, index.size);
     if (store.size > firstNew) readNewFrames(root, store, firstNew, flags, freshScratch);
+    options.recorder?.batch(batch, index, dense, store);
     const table = store.batchTable(index, dense);
     const accounted = accountProcessesChecked(
       batch.map((c) => c.pages),
@@ -264,12 +268,14 @@ export const runStream = (
   const swapPss = options.swapPss === true;
   const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
     const collected = collectProcess(dir, header, reader, swapPss);
+    options.recorder?.collected(dir, collected);
     batch.push(collected);
     batchPages += collected.pages.pfns.length;
     if (batchPages >= budget) flush();
     return true;
   });
   flush();
+  options.recorder?.end(store);
   const skipped = results.filter((r): r is Skipped => r !== true);
   if (by) {
     // Fed in group order; shown in the order of `pids`, as a snapshot always is.

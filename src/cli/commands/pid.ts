@@ -44,10 +44,11 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
   }
   // Flags are only read when the report shows the file/shmem split. The engine measures each process once,
   // a thread's ID as its process (see resolveRequestedPids).
-  const flags = only.length === 0;
+  // A capture keeps what every view needs, whatever this report shows.
+  const flags = only.length === 0 || ctx.recorder !== undefined;
   const { snapshot } = takeStreamedSnapshot(
     { procRoot: ctx.procRoot, pids, engine: options.engine, flags, swapPss: flags },
-    {},
+    ctx.recorder ? { recorder: ctx.recorder } : {},
     ctx.capabilities(),
     ctx.users(),
   );

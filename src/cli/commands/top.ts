@@ -26,7 +26,9 @@ export const measureTop = (
   // JSON prints the whole record, so it reads what every field needs: the same values `pid --json` gives.
   const asked = [...selection.columns, selection.sort];
   const json = options.json === true;
-  const needsFlags = json || asked.some((c) => c.needsFlags);
+  // A capture keeps what every view needs (flags, SwapPss), so any command can replay it.
+  const capturing = ctx.recorder !== undefined;
+  const needsFlags = json || capturing || asked.some((c) => c.needsFlags);
   const procRoot = ctx.procRoot;
   const caps = ctx.capabilities();
   const { snapshot, frames } = takeStreamedSnapshot(
@@ -39,13 +41,14 @@ export const measureTop = (
         (selection.by !== undefined && groupNeedsCgroup(selection.by)) ||
         selection.columns.some((c) => c.id === 'cgroup'),
       // SwapPss costs a second page-table walk per process: read only when shown, sorted by, or for JSON.
-      swapPss: json || asked.some((c) => c.needsSwapPss === true),
+      swapPss: json || capturing || asked.some((c) => c.needsSwapPss === true),
       memTotal: json || asked.some((c) => c.needsMemTotal === true),
     },
     {
       totals: true,
       ...(selection.by ? { groupBy: selection.by } : {}),
       member: (header) => matchesFilters(header, selection),
+      ...(ctx.recorder ? { recorder: ctx.recorder } : {}),
     },
     caps,
     users,

@@ -1,8 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
-import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePositiveInt } from '../parse-options.js';
 import type { RunState } from '../program.js';
+import { commandContext, sourceOption } from '../source.js';
 import { procRootOption, wideOption } from './common.js';
 
 export const defineLibs = (program: Command, io: Io, state: RunState): void => {
@@ -21,6 +21,7 @@ export const defineLibs = (program: Command, io: Io, state: RunState): void => {
     .option('--csv', 'CSV, values in bytes')
     .addOption(wideOption())
     .addOption(procRootOption())
+    .addOption(sourceOption())
     .addHelpText(
       'after',
       `
@@ -41,6 +42,6 @@ pages are shared). Exit: 0 ok, 1 failure, 2 usage.
     .action(async (options) => {
       // Loaded on use, so every other command starts without this one's modules.
       const { runLibs } = await import('../commands/libs.js');
-      state.exitCode = runLibs(createContext(io, options.procRoot), options);
+      state.exitCode = runLibs(await commandContext(io, options), options);
     });
 };

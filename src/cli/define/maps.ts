@@ -1,8 +1,8 @@
 import { type Command, Option } from '@commander-js/extra-typings';
-import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parseEngine, parsePid, parsePositiveInt } from '../parse-options.js';
 import type { RunState } from '../program.js';
+import { commandContext, sourceOption } from '../source.js';
 import { procRootOption, wideOption } from './common.js';
 
 export const defineMaps = (program: Command, io: Io, state: RunState): void => {
@@ -32,6 +32,7 @@ export const defineMaps = (program: Command, io: Io, state: RunState): void => {
     )
     .addOption(wideOption())
     .addOption(procRootOption())
+    .addOption(sourceOption())
     .addHelpText(
       'after',
       "\nExamples:\n  memusage maps 1234              by name, largest PSS first\n  memusage maps --all --flags 1234 one row per mapping with page states\n  memusage maps --json 1234 | jq '.mappings[] | {name, pss}'\n\nWithout root (or with --engine smaps) the rows are the kernel's /proc/PID/smaps, for your own processes:\nsumming to smaps_rollup; FILE/SHMEM show - where smaps cannot tell them apart; no --flags.\nExit: 0 ok, 1 failure, 2 usage, 3 process not measured.\n",
@@ -39,6 +40,6 @@ export const defineMaps = (program: Command, io: Io, state: RunState): void => {
     .action(async (pid, options) => {
       // Loaded on use, so every other command starts without this one's modules.
       const { runMaps } = await import('../commands/maps.js');
-      state.exitCode = runMaps(createContext(io, options.procRoot), pid, options);
+      state.exitCode = runMaps(await commandContext(io, options), pid, options);
     });
 };

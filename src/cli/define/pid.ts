@@ -1,8 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
-import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid } from '../parse-options.js';
 import type { RunState } from '../program.js';
+import { beginCapture, captureOptions, endCapture } from '../capture-file.js';
+import { commandContext, sourceOption } from '../source.js';
 import { engineOption, procRootOption } from './common.js';
 
 export const definePid = (program: Command, io: Io, state: RunState): void => {
@@ -20,9 +21,17 @@ export const definePid = (program: Command, io: Io, state: RunState): void => {
     .option('-q, --quiet', 'no informational notes on stderr (engine); errors stay')
     .addOption(engineOption())
     .addOption(procRootOption())
+    .addOption(sourceOption())
+    .addOption(captureOptions()[0]!)
+    .addOption(captureOptions()[1]!)
+    .addOption(captureOptions()[2]!)
     .action(async (pids, options) => {
       // Loaded on use, so every other command starts without this one's modules.
       const { runPid } = await import('../commands/pid.js');
-      state.exitCode = runPid(createContext(io, options.procRoot), pids, options);
+      const ctx = await commandContext(io, options);
+      const recorder = await beginCapture(ctx, options.capture, options);
+      state.exitCode = runPid(ctx, pids, options);
+      if (recorder && options.capture !== undefined)
+        await endCapture(ctx, options.capture, recorder, `pid ${pids.join(' ')}`);
     });
 };

@@ -3,6 +3,7 @@ import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parseSeconds } from '../parse-options.js';
 import type { RunState } from '../program.js';
+import { refusedSourceOption, refuseSource } from '../source.js';
 import { engineOption, procRootOption } from './common.js';
 import { parseWssMethod, WSS_WARNING } from './wss.js';
 
@@ -87,9 +88,11 @@ export const defineRun = (program: Command, io: Io, state: RunState): void => {
     .option('--no-trace', 'sample only: no ptrace (set-user-ID programs keep their privileges)')
     .addOption(engineOption())
     .addOption(procRootOption())
+    .addOption(refusedSourceOption())
     .addOption(new Option('--sys-root <dir>').hideHelp())
     .addHelpText('after', RUN_HELP)
     .action(async (command, options) => {
+      if (options.source !== undefined) refuseSource('run');
       const { runRun } = await import('../commands/run.js');
       state.exitCode = await runRun(createContext(io, options.procRoot), command, options);
     });

@@ -1,8 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
-import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid } from '../parse-options.js';
 import type { RunState } from '../program.js';
+import { commandContext, sourceOption } from '../source.js';
 import { procRootOption, wideOption } from './common.js';
 
 export const defineShared = (program: Command, io: Io, state: RunState): void => {
@@ -19,6 +19,7 @@ export const defineShared = (program: Command, io: Io, state: RunState): void =>
     .option('--csv', 'CSV: one line per pair (a, b, bytes), values in bytes')
     .addOption(wideOption())
     .addOption(procRootOption())
+    .addOption(sourceOption())
     .addHelpText(
       'after',
       `
@@ -36,6 +37,6 @@ Needs root (page frame numbers). Exit: 0 ok, 1 failure, 2 usage, 3 some PIDs not
     .action(async (pids, options) => {
       // Loaded on use, so every other command starts without this one's modules.
       const { runShared } = await import('../commands/shared.js');
-      state.exitCode = runShared(createContext(io, options.procRoot), pids, options);
+      state.exitCode = runShared(await commandContext(io, options), pids, options);
     });
 };

@@ -1,7 +1,7 @@
 import type { Command } from '@commander-js/extra-typings';
-import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import type { RunState } from '../program.js';
+import { commandContext, sourceOption } from '../source.js';
 import { engineOption, procRootOption, wideOption } from './common.js';
 
 export const defineSystem = (program: Command, io: Io, state: RunState): void => {
@@ -15,6 +15,7 @@ export const defineSystem = (program: Command, io: Io, state: RunState): void =>
     .addOption(engineOption())
     .addOption(wideOption())
     .addOption(procRootOption())
+    .addOption(sourceOption())
     .addHelpText(
       'after',
       `
@@ -34,6 +35,6 @@ Without root only your own processes are in the userspace lines. Exit: 0 ok, 1 f
     .action(async (options) => {
       // Loaded on use, so every other command starts without this one's modules.
       const { runSystem } = await import('../commands/system.js');
-      state.exitCode = runSystem(createContext(io, options.procRoot), options);
+      state.exitCode = runSystem(await commandContext(io, options), options);
     });
 };

@@ -1,8 +1,10 @@
 import type { Command } from '@commander-js/extra-typings';
-import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePidList, parsePositiveInt, parseSeconds, parseSizeOption } from '../parse-options.js';
 import type { RunState } from '../program.js';
+import { beginCapture, captureOptions, endCapture } from '../capture-file.js';
+import { UsageError } from '../errors.js';
+import { commandContext, sourceOption } from '../source.js';
 import { listColumns, topSelection } from '../top-options.js';
 import { engineOption, procRootOption, wideOption } from './common.js';
 
@@ -50,6 +52,10 @@ export const defineTop = (program: Command, io: Io, state: RunState): void => {
     .addOption(engineOption())
     .addOption(wideOption())
     .addOption(procRootOption())
+    .addOption(sourceOption())
+    .addOption(captureOptions()[0]!)
+    .addOption(captureOptions()[1]!)
+    .addOption(captureOptions()[2]!)
     .addHelpText(
       'after',
       `
@@ -64,10 +70,20 @@ Into a pipe or file the command line is never cut (unless COLUMNS is set); -w: n
         io.out(listColumns());
         return;
       }
-      const ctx = createContext(io, options.procRoot);
-      const selection = topSelection(options, ctx.users());
       // Live only on a terminal and only when no one-shot or pipe format was asked for.
       const live = options.once || options.json || options.csv ? undefined : io.terminal;
+      for (const [option, given] of [
+        ['--source', options.source],
+        ['--capture', options.capture],
+      ] as const) {
+        if (given !== undefined && (live || options.watch !== undefined))
+          throw new UsageError(
+            `${option} is one snapshot: add --once (or --json, --csv); the live view and --watch measure the machine over time`,
+          );
+      }
+      const ctx = await commandContext(io, options);
+      const recorder = await beginCapture(ctx, options.capture, options);
+      const selection = topSelection(options, ctx.users());
       if (options.watch !== undefined)
         state.exitCode = await (await import('../commands/top-watch.js')).runTopWatch(
           ctx,
@@ -83,5 +99,7 @@ Into a pipe or file the command line is never cut (unless COLUMNS is set); -w: n
           live,
         );
       else state.exitCode = (await import('../commands/top.js')).runTopOnce(ctx, selection, options);
+      if (recorder && options.capture !== undefined)
+        await endCapture(ctx, options.capture, recorder, 'top --once');
     });
 };

@@ -4,6 +4,7 @@ import { createContext } from '../context.js';
 import type { Io } from '../io.js';
 import { parsePid, parsePositiveInt, parseSeconds } from '../parse-options.js';
 import type { RunState } from '../program.js';
+import { refusedSourceOption, refuseSource } from '../source.js';
 import { procRootOption } from './common.js';
 
 export const parseWssMethod = (text: string): WssMethodChoice => {
@@ -51,9 +52,11 @@ export const defineWss = (program: Command, io: Io, state: RunState): void => {
     .option('--json', 'one JSON document at the end (bytes, ms)')
     .option('--csv', 'CSV rows as samples complete (bytes, ms)')
     .addOption(procRootOption())
+    .addOption(refusedSourceOption())
     .addOption(new Option('--sys-root <dir>').hideHelp())
     .addHelpText('after', WSS_WARNING)
     .action(async (pids, options) => {
+      if (options.source !== undefined) refuseSource('wss');
       const { runWss } = await import('../commands/wss.js');
       state.exitCode = await runWss(createContext(io, options.procRoot), pids, options, interruptSignal());
     });

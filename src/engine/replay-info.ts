@@ -1,0 +1,47 @@
+import { existsSync } from 'node:fs';
+import { readProcText } from '../procfs/read.js';
+import type { ProcRoot } from '../procfs/root.js';
+import type { Skipped, Snapshot } from './types.js';
+
+/**
+ * A proc root that is a replayed capture (src/capture/materialise.ts) carries, in this file, what the
+ * tree itself cannot say: when the capture was taken, which processes the live snapshot could not measure
+ * and why (a denied or vanished process has no files to replay), and a line that names the capture.
+ */
+export const REPLAY_INFO_FILE = '.memusage-replay.json';
+
+export interface ReplayInfo {
+  takenAt: number;
+  /** Shown with the snapshot's notes: where the numbers come from. */
+  note: string;
+  /** Replaces the engine line (smem captures: the smaps method, labelled so). */
+  engineReason?: string;
+  /** The live snapshot's skipped processes, in its order. */
+  skipped: Skipped[];
+}
+
+/** The replay facts of `root`, or undefined for a live /proc (one stat of a file /proc never has). */
+export const readReplayInfo = (root: ProcRoot): ReplayInfo | undefined => {
+  const path = `${root}/${REPLAY_INFO_FILE}`;
+  if (!existsSync(path)) return undefined;
+  return JSON.parse(readProcText(path, 'utf8')) as ReplayInfo;
+};
+
+/**
+ * A snapshot of a replayed capture, told as the live one was: its time, its skipped processes (for PIDs
+ * asked for explicitly, the live reason replaces "no such process" where the capture knows it), and a
+ * note naming the capture.
+ */
+export const asReplayed = (root: ProcRoot, snapshot: Snapshot, explicit: boolean): Snapshot => {
+  const info = readReplayInfo(root);
+  if (!info) return snapshot;
+  const live = new Map(info.skipped.map((s) => [s.pid, s]));
+  const skipped = explicit ? snapshot.skipped.map((s) => live.get(s.pid) ?? s) : info.skipped;
+  return {
+    ...snapshot,
+    takenAt: info.takenAt,
+    engineReason: info.engineReason ?? snapshot.engineReason,
+    notes: [...snapshot.notes, info.note],
+    skipped,
+  };
+};
