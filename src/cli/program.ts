@@ -1,4 +1,6 @@
 import { Command } from '@commander-js/extra-typings';
+import { defineCapture } from './define/capture.js';
+import { defineDiff } from './define/diff.js';
 import { defineExport } from './define/export.js';
 import { defineLibs } from './define/libs.js';
 import { defineMaps } from './define/maps.js';
@@ -49,6 +51,8 @@ export const createProgram = (io: Io, state: RunState): Command => {
   defineRun(program, io, state);
   defineServe(program, io, state);
   defineExport(program, io, state);
+  defineCapture(program, io, state);
+  defineDiff(program, io, state);
   defineHelp(program);
   return program;
 };
