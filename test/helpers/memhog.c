@@ -3,7 +3,7 @@
  *
  *   memhog SCENARIO [ARGS...]   (sizes in MiB unless said)
  *     anon N | shared N K | cow N K | file PATH N | file2 PATH N | zero N [huge] | thp N | thpcow N [IDX]
- *     sparse [GIB [PAGES]] | name STRING | busy TOTAL HOT | hold N SECONDS
+ *     sparse [GIB [PAGES]] | name STRING | busy TOTAL HOT | hold N SECONDS | grow N
  *
  * Output: {"scenario":..,"pids":[parent,children..],"addr":"0x..","expect":{..},"byPid":{"PID":{..}}}
  * "expect" is what the built region adds to EVERY pid (bytes; pss may be fractional); "byPid" overrides
@@ -56,7 +56,7 @@ static void usage(void) {
   static const char msg[] =
       "usage: memhog anon N | shared N K | cow N K | file PATH N | file2 PATH N | zero N [huge]\n"
       "              | thp N | thpcow N [IDX] | sparse [GIB [PAGES]] | name STRING | busy TOTAL HOT\n"
-      "              | hold N SECONDS\n";
+      "              | hold N SECONDS | grow N\n";
   (void)!write(2, msg, sizeof msg - 1);
   _exit(2);
 }
@@ -215,6 +215,13 @@ static char *map_file(const char *path, size_t len) {
   return p;
 }
 
+/* grow: N MiB mapped untouched, written when SIGUSR1 arrives (a process that grows between two snapshots). */
+static volatile sig_atomic_t grow_requested;
+static void on_grow(int sig) {
+  (void)sig;
+  grow_requested = 1;
+}
+
 /* Sleeps timeout_ms (-1: forever); returns 1 once stdin is at EOF (or broken). */
 static int stdin_closed(int timeout_ms) {
   struct pollfd pfd = {.fd = 0, .events = POLLIN};
@@ -231,7 +238,7 @@ int main(int argc, char **argv) {
   if (pipe2(death_pipe, O_CLOEXEC) || pipe2(ready_pipe, O_CLOEXEC)) die("pipe");
 
   char *addr = NULL;
-  size_t busy_len = 0, hot_len = 0;
+  size_t busy_len = 0, hot_len = 0, grow_len = 0;
   long thp_kb = 0;
   char exp[1024] = "";  /* JSON members of "expect" (without braces) */
   char bypid[4096] = ""; /* JSON members of "byPid" */
@@ -350,6 +357,13 @@ int main(int argc, char **argv) {
     snprintf(exp, sizeof exp,
              "\"vss\":%zu,\"rss\":%zu,\"pss\":%zu,\"uss\":%zu,\"anon\":%zu,\"pages\":%zu,\"mapcount\":1", len,
              pages * PAGE, pages * PAGE, pages * PAGE, pages * PAGE, pages);
+  } else if (!strcmp(sc, "grow")) {
+    if (argc != 3) usage();
+    grow_len = arg_ulong(argc, argv, 2, 0) * MIB;
+    addr = map_anon(grow_len, MAP_PRIVATE, 0);
+    struct sigaction sa = {.sa_handler = on_grow}; /* no SA_RESTART: poll returns EINTR */
+    if (sigaction(SIGUSR1, &sa, NULL)) die("sigaction");
+    snprintf(exp, sizeof exp, "\"vss\":%zu,\"rss\":0,\"grows\":%zu", grow_len, grow_len);
   } else if (!strcmp(sc, "name")) {
     if (argc != 3) usage();
     if (prctl(PR_SET_NAME, argv[2])) die("prctl(PR_SET_NAME)");
@@ -384,7 +398,12 @@ int main(int argc, char **argv) {
       if (stdin_closed(1)) break;
     }
   } else {
-    while (!stdin_closed(-1)) {
+    /* A short timeout while a grow is pending: a signal that lands just before poll is not missed. */
+    while (!stdin_closed(grow_len ? 100 : -1)) {
+      if (grow_requested && grow_len) {
+        write_pages(addr, grow_len);
+        grow_len = 0;
+      }
     }
   }
   /* Children see EOF on the death pipe (and PDEATHSIG) as we exit. */
