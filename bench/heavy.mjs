@@ -7,6 +7,7 @@
  */
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { measureCapture, renderCapture } from './capture.mjs';
 import {
   DB_POPULATIONS,
   MANY_SLEEPERS,
@@ -71,6 +72,7 @@ export const measureHeavy = async (kind, { cli, runs, flatMinutes, smem, procCou
       ],
       { runs, peakRss: true },
     );
+    if (spec) section.capture = await measureCapture(cli, runs);
     if (flatMinutes > 0) section.flat = await flatMemory(cli, flatMinutes, () => populationUp && teardown());
   } finally {
     teardown();
@@ -227,6 +229,7 @@ export const renderHeavy = (s) => {
       `  ${name.padEnd(34)} ${fmtMs(v.median).padStart(10)} ${`${(v.median / rollup).toFixed(2)}x`.padStart(7)} ${fmtMib(v.peakKib).padStart(11)}  (${fmtMs(v.min)}, ${fmtMs(v.max)})`,
     );
   }
+  if (s.capture) lines.push(...renderCapture(s.capture));
   if (s.flat) {
     const f = s.flat;
     lines.push(

@@ -24,6 +24,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { CAPTURE_TARGET_MIB, measureCapture, renderCapture } from './capture.mjs';
 import { exporterVerdicts, measureExporters, renderExporters } from './exporter.mjs';
 import { HEAVY_KINDS, HEAVY_TARGET, heavyVerdicts, measureHeavy, renderHeavy } from './heavy.mjs';
 import { DB_POPULATIONS } from './heavy-populations.mjs';
@@ -161,6 +162,15 @@ const main = async () => {
       );
     }
     report.verdicts.push(...heavyVerdicts(report.heavy));
+    for (const section of report.heavy.filter((h) => h.capture)) {
+      report.verdicts.push({
+        what: `issue 13: capture of the ${section.kind} population`,
+        value: section.capture.bytes / 2 ** 20,
+        unit: 'MiB',
+        target: `< ${CAPTURE_TARGET_MIB} MiB`,
+        pass: section.capture.bytes / 2 ** 20 < CAPTURE_TARGET_MIB,
+      });
+    }
   }
   process.stdout.write(render(report));
   if (JSON_FILE) writeFileSync(JSON_FILE, `${JSON.stringify(report, null, 2)}\n`);
@@ -217,6 +227,8 @@ const measureDefault = async (report) => {
         method: readings[0].method,
       };
     }
+
+    report.capture = await measureCapture(CLI, RUNS);
 
     // In-process phases of the engine (its own process, so run 0 is cold).
     const phases = helperJson('phases.mjs', ['--runs', String(RUNS)]);
@@ -383,6 +395,7 @@ const renderDefault = (r) => {
     `${(pid['pid sparse'].median / pid['cat sparse smaps_rollup'].median).toFixed(2)}x`,
   );
   row('pid sparse / pid normal', `${(pid['pid sparse'].median / pid['pid normal'].median).toFixed(2)}x`);
+  if (r.capture) lines.push('', ...renderCapture(r.capture));
   lines.push('');
   lines.push(`peak RSS (${Object.values(r.peakRss)[0].method}, largest of 3):`);
   for (const [name, v] of Object.entries(r.peakRss)) row(name, `${(v.kib / 1024).toFixed(1)} MiB`);
