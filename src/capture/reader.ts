@@ -133,8 +133,15 @@ const smemFromEntries = (file: string, entries: readonly TarEntry[]): Capture =>
   const processes = new Map<number, CapturedProcess>();
   const system = new Map<string, Buffer>();
   let passwd: Buffer | undefined;
+  const owners = new Map<number, { uid: number; uname?: string }>();
   for (const entry of entries) {
-    if (entry.type === '5') continue;
+    if (entry.type === '5') {
+      // smem takes a process's user from its directory entry (uid, and the name tar stored with it).
+      const dir = /^(?:.*\/)?(\d+)\/?$/.exec(entry.name);
+      if (dir && entry.uid !== undefined)
+        owners.set(Number(dir[1]), { uid: entry.uid, ...(entry.uname ? { uname: entry.uname } : {}) });
+      continue;
+    }
     const m = SMEM_PROCESS.exec(entry.name);
     if (m) {
       const pid = Number(m[1]);
@@ -152,6 +159,14 @@ const smemFromEntries = (file: string, entries: readonly TarEntry[]): Capture =>
     if (base === 'passwd') passwd = entry.data;
   }
   const list = [...processes.values()].filter((p) => p.files.has('smaps')).sort((a, b) => a.pid - b.pid);
+  const names = new Map<number, string>();
+  for (const p of list) {
+    const owner = owners.get(p.pid);
+    if (owner) p.uid = owner.uid;
+    if (owner?.uname) names.set(owner.uid, owner.uname);
+  }
+  if (!passwd && names.size > 0)
+    passwd = Buffer.from([...names].map(([uid, name]) => `${name}:x:${uid}:\n`).join(''));
   if (list.length === 0) {
     throw new CaptureError(
       `${file}: neither a memusage capture nor an smem capture (no manifest.json, no PID/smaps)`,

@@ -11,8 +11,9 @@ import { CaptureError } from './errors.js';
 export interface TarEntry {
   name: string;
   data: Buffer;
-  /** Owner of the file (smem's captures: the owner of /proc/PID is the process's user). */
+  /** Owner of the file (smem's captures: the owner of /proc/PID is the process's user), and its name. */
   uid?: number;
+  uname?: string;
   /** '0' a file, '5' a directory. */
   type?: string;
 }
@@ -111,8 +112,11 @@ export const readTar = (file: string, raw: Buffer): TarEntry[] => {
     // GNU long names (Python's tarfile writes them for names over 100 bytes).
     if (type === 'L') longName = body.toString('utf8').replace(/\0.*$/s, '');
     else if (type === 'x') longName = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(body.toString('utf8'))?.[1];
-    else if (type === '0' || type === '5')
-      entries.push({ name, data: body, uid: octalField(h, 108, 8, file), type });
+    else if (type === '0' || type === '5') {
+      const ustar = h.subarray(257, 262).toString('ascii') === 'ustar';
+      const uname = ustar ? field(h, 265, 32) : '';
+      entries.push({ name, data: body, uid: octalField(h, 108, 8, file), type, ...(uname ? { uname } : {}) });
+    }
   }
   return entries;
 };

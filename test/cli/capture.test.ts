@@ -197,6 +197,17 @@ describe('memusage capture and --source (synthetic proc root)', () => {
         /truncated or corrupt/,
       ],
     ];
+    // A well-formed archive whose pages table points past the frame tables: checked, not replayed.
+    const pagesAt = tar.indexOf('memusage-capture/proc/300/pages');
+    const body = pagesAt + 512;
+    const vmas = tar.readUInt32LE(body);
+    const outside = Buffer.from(tar);
+    outside.writeUInt32LE(0x7fff_0000, body + (5 + vmas * 3) * 4);
+    bad.push([
+      'outside.tar.gz',
+      gzipSync(outside),
+      /corrupt capture \(process 300: a run outside the frame table\)/,
+    ]);
     for (const [name, data, message] of bad) {
       const path = join(dir, name);
       writeFileSync(path, data);
@@ -206,6 +217,25 @@ describe('memusage capture and --source (synthetic proc root)', () => {
       expect(stderrLines(r), name).toHaveLength(1);
       expect(stderrLines(r)[0], name).toMatch(message);
     }
+  });
+
+  it('--capture without page frames, or privacy options without --capture: one line', () => {
+    const t = new ProcTree();
+    t.process(400, { comm: 'x' }).vma({ start: HEAP, end: HEAP + PAGE });
+    const w = t.withoutKpageFiles().write();
+    try {
+      const r = onTree(w, ['top', '--once', '--json', '--capture', join(dir, 'never.tar.gz')]);
+      expect(r.exitCode).toBe(1);
+      expect(stderrLines(r)).toEqual([
+        expect.stringMatching(/^memusage: --capture needs the pagemap engine, which cannot run here: /),
+      ]);
+      expect(() => statSync(join(dir, 'never.tar.gz'))).toThrow();
+    } finally {
+      w.cleanup();
+    }
+    const r = onTree(live, ['top', '--once', '--with-cmdline']);
+    expect(r.exitCode).toBe(2);
+    expect(stderrLines(r)).toEqual(['memusage: --with-cmdline applies to a capture: add --capture FILE']);
   });
 
   it('wss, run, --watch and the live view refuse --source with one line', () => {
@@ -272,14 +302,20 @@ describe('--source with smem captures: the smaps method, labelled', () => {
   it('a DIR/proc/PID/smaps tree and the same as a tar replay as smaps sums, labelled smem', () => {
     const root = smemDir();
     const tarFile = join(dir, 'smem.tar');
-    execFileSync('tar', ['cf', tarFile, '-C', join(root, 'proc'), '.']);
+    // smem names a process's user from its directory's owner in the tar (uid and name).
+    execFileSync('tar', ['cf', tarFile, '--owner=dbuser:4242', '-C', join(root, 'proc'), '.']);
     for (const source of [root, tarFile]) {
       const r = replay(['top', '--once', '--json', '--source', source]);
       expect(r.exitCode, r.stderr).toBe(0);
       const doc = JSON.parse(r.stdout) as {
         engineReason: string;
-        processes: { pid: number; rss: number; pss: number; uss: number }[];
+        processes: { pid: number; rss: number; pss: number; uss: number; user: string; uid: number }[];
       };
+      if (source === tarFile)
+        expect(doc.processes.map((p) => [p.uid, p.user])).toEqual([
+          [4242, 'dbuser'],
+          [4242, 'dbuser'],
+        ]);
       expect(doc.engineReason).toMatch(/^smaps method: an smem capture/);
       const rows = doc.processes.map((p) => [p.pid, p.rss, p.pss, p.uss]).sort((x, y) => x[0]! - y[0]!);
       expect(rows).toEqual([

@@ -1,8 +1,8 @@
 import type { Command } from '@commander-js/extra-typings';
+import { beginCapture, captureOptions, endCapture } from '../capture-file.js';
 import type { Io } from '../io.js';
 import { parsePid } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { beginCapture, captureOptions, endCapture } from '../capture-file.js';
 import { commandContext, sourceOption } from '../source.js';
 import { engineOption, procRootOption } from './common.js';
 

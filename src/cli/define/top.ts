@@ -1,9 +1,9 @@
 import type { Command } from '@commander-js/extra-typings';
+import { beginCapture, captureOptions, endCapture } from '../capture-file.js';
+import { UsageError } from '../errors.js';
 import type { Io } from '../io.js';
 import { parsePidList, parsePositiveInt, parseSeconds, parseSizeOption } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { beginCapture, captureOptions, endCapture } from '../capture-file.js';
-import { UsageError } from '../errors.js';
 import { commandContext, sourceOption } from '../source.js';
 import { listColumns, topSelection } from '../top-options.js';
 import { engineOption, procRootOption, wideOption } from './common.js';
