@@ -110,6 +110,15 @@ describe('memusage capture and --source (synthetic proc root)', () => {
     expect(JSON.stringify(again.processes)).toBe(JSON.stringify(printed.processes));
     expect(again.totals).toEqual((printed as unknown as { totals: unknown }).totals);
     expect(stderrLines(r).some((l) => l.includes(`note: replayed from ${file}`))).toBe(true);
+    // On a machine without the native addon (the TypeScript loops): the same records.
+    const plain = runCli(['top', '--once', '--json', '--source', file], {
+      ...noSourceEnv,
+      MEMUSAGE_NO_NATIVE: '1',
+    });
+    expect(plain.exitCode, plain.stderr).toBe(0);
+    expect(JSON.stringify((JSON.parse(plain.stdout) as { processes: unknown[] }).processes)).toBe(
+      JSON.stringify(printed.processes),
+    );
   });
 
   it('pid, maps, libs and shared replay a capture to what they print on the tree it came from', () => {
