@@ -1,14 +1,13 @@
-import { existsSync } from 'node:fs';
-import { readProcText } from '../procfs/read.js';
+import { readReplayInfoText } from '../procfs/replay-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 import type { Skipped, Snapshot } from './types.js';
 
 /**
- * A proc root that is a replayed capture (src/capture/materialise.ts) carries, in this file, what the
- * tree itself cannot say: when the capture was taken, which processes the live snapshot could not measure
- * and why (a denied or vanished process has no files to replay), and a line that names the capture.
+ * A proc root that is a replayed capture (src/capture/materialise.ts) carries, in REPLAY_INFO_FILE, what
+ * the tree itself cannot say: when the capture was taken, which processes the live snapshot could not
+ * measure and why (a denied or vanished process has no files to replay), and a line that names the capture.
  */
-export const REPLAY_INFO_FILE = '.memusage-replay.json';
+export { REPLAY_INFO_FILE } from '../procfs/replay-info.js';
 
 export interface ReplayInfo {
   takenAt: number;
@@ -22,9 +21,8 @@ export interface ReplayInfo {
 
 /** The replay facts of `root`, or undefined for a live /proc (one stat of a file /proc never has). */
 export const readReplayInfo = (root: ProcRoot): ReplayInfo | undefined => {
-  const path = `${root}/${REPLAY_INFO_FILE}`;
-  if (!existsSync(path)) return undefined;
-  return JSON.parse(readProcText(path, 'utf8')) as ReplayInfo;
+  const text = readReplayInfoText(root);
+  return text === undefined ? undefined : (JSON.parse(text) as ReplayInfo);
 };
 
 /**
