@@ -82,9 +82,15 @@ export const runDiff = (io: CommandContext['io'], a: DiffSide, b: DiffSide, opti
     color: useColor(io),
   };
   const units = options.bytes ? 'bytes' : 'human';
-  const title = `A ${describe(a, before.snapshot).source} (${describe(a, before.snapshot).takenAt}) → B ${describe(b, after.snapshot).source} (${describe(b, after.snapshot).takenAt}), by ${options.sort.toUpperCase()} growth\n`;
-  io.out(
-    `${title}\n${renderDiffTable('PROCESS', processes, options.sort, units, table)}\n${renderDiffTable(options.by.toUpperCase(), groups, options.sort, units, table)}`,
-  );
+  const side = (name: string, snapshot: Snapshot) => {
+    const d = describe({ name, ctx: a.ctx }, snapshot);
+    return `${d.source} (${d.takenAt})`;
+  };
+  const title = `A ${side(a.name, before.snapshot)} -> B ${side(b.name, after.snapshot)}, by ${options.sort.toUpperCase()} growth`;
+  const tables = [
+    renderDiffTable('PROCESS', processes, options.sort, units, table),
+    renderDiffTable(options.by.toUpperCase(), groups, options.sort, units, table),
+  ];
+  io.out(`${title}\n\n${tables.map((t) => (t.endsWith('\n') ? t : `${t}\n`)).join('\n')}`);
   return EXIT_OK;
 };
