@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
+import { closeSync, fstatSync, ftruncateSync, mkdirSync, openSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { ATTR_FILE, ATTR_PMD } from '../account/process-pages.js';
 import { REPLAY_INFO_FILE, type ReplayInfo } from '../engine/replay-info.js';
@@ -94,6 +94,10 @@ const writePages = (
         );
       }
     });
+    // pagemap has an entry for every user address: a read past the last page written must see zeros, not
+    // the end of the file (which the reader takes for an address space that went away).
+    const end = vmas.length > 0 ? vmas[vmas.length - 1]!.end : 0;
+    ftruncateSync(fd, (end / PAGE_SIZE) * 8);
     const st = fstatSync(fd);
     regions.set(`${st.dev}:${st.ino}`, Float64Array.from(found));
   } finally {

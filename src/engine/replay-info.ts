@@ -34,7 +34,10 @@ export const asReplayed = (root: ProcRoot, snapshot: Snapshot, explicit: boolean
   const info = readReplayInfo(root);
   if (!info) return snapshot;
   const live = new Map(info.skipped.map((s) => [s.pid, s]));
-  const skipped = explicit ? snapshot.skipped.map((s) => live.get(s.pid) ?? s) : info.skipped;
+  // Every PID: the live list, then what replay itself could not read (never expected; shown if it happens).
+  const skipped = explicit
+    ? snapshot.skipped.map((s) => live.get(s.pid) ?? s)
+    : [...info.skipped, ...snapshot.skipped.filter((s) => !live.has(s.pid))];
   return {
     ...snapshot,
     takenAt: info.takenAt,

@@ -18,6 +18,7 @@ const FILE = [KPF.UPTODATE, KPF.LRU, KPF.MMAP];
 const HEAP = 0x0100_0000;
 const SHARED = 0x7f00_0000_0000;
 const LIB = 0x7f10_0000_0000;
+const STACK = 0x7ffc_0000_0000;
 const SECRET = 'hunter2-secret';
 const LIB_PATH = '/srv/project-zebra/lib/libzebra.so';
 
@@ -48,6 +49,11 @@ const tree = (extra = 0): ProcTree => {
         .vma({ start: LIB, end: LIB + 8 * PAGE, perms: 'r-xp', name: LIB_PATH, inode: 42, dev: '08:01' })
         .pages(LIB, 8, (i) => ({ pfn: 700_000 + i * 5, file: true }));
     }
+    // A stack whose top pages are not present: pagemap still has entries (zeros) up to its end.
+    t.frames(600_000 + p * 1000, 2, { count: 1, flags: ANON });
+    proc
+      .vma({ start: STACK, end: STACK + 8 * PAGE, name: '[stack]' })
+      .pages(STACK, 2, (i) => ({ pfn: 600_000 + p * 1000 + i }));
     const own = 4 + (pid === 301 ? extra : 0);
     proc
       .vma({ start: HEAP, end: HEAP + 16 * PAGE, name: '[heap]' })
@@ -135,12 +141,14 @@ describe('memusage capture and --source (synthetic proc root)', () => {
       ['libs', '--json'],
       ['shared', '--json', '300', '303'],
       ['top', '--once', '--json', '--by', 'command'],
+      ['top', '--once', '--bytes', '-c', 'pid,rss,pss,uss,swap,command'],
     ]) {
       const a = onTree(live, args);
       const b = replay([...args, '--source', file]);
       expect(a.exitCode, a.stderr).toBe(0);
       expect(b.exitCode, b.stderr).toBe(0);
-      expect(drop(b.stdout), args.join(' ')).toEqual(drop(a.stdout));
+      if (args.includes('--json')) expect(drop(b.stdout), args.join(' ')).toEqual(drop(a.stdout));
+      else expect(b.stdout, args.join(' ')).toBe(a.stdout);
     }
   });
 
@@ -151,7 +159,7 @@ describe('memusage capture and --source (synthetic proc root)', () => {
     expect(plain.get('memusage-capture/proc/300/cmdline')?.toString()).toBe('db\0');
     const withArgs = entries(capture(live, 'args.tar.gz', ['--with-cmdline']).file);
     expect(withArgs.get('memusage-capture/proc/300/cmdline')?.toString()).toContain(SECRET);
-    // Ordinals 0..N-1 in first-seen order: 300 meets its 4 heap, 16 shared and 8 library frames first.
+    // Ordinals 0..N-1 in first-seen order: 300 meets its 4 heap, 16 shared, 8 library, 2 stack frames first.
     const manifest = JSON.parse(plain.get('memusage-capture/manifest.json')!.toString()) as {
       frames: number;
     };
@@ -170,9 +178,10 @@ describe('memusage capture and --source (synthetic proc root)', () => {
       [0, 4],
       [4, 16],
       [20, 8],
+      [28, 2],
     ]);
     expect(runsOf(pages(302))[1]).toEqual([4, 16]);
-    expect(manifest.frames).toBe(16 + 8 + 4 * 4 + 1); // + the zero page's ordinal
+    expect(manifest.frames).toBe(16 + 8 + 4 * (4 + 2) + 1); // + the zero page's ordinal
     for (const t of [300, 301, 302, 303].map(pages))
       for (const [first] of runsOf(t)) expect(first).toBeLessThan(manifest.frames);
   });

@@ -6,11 +6,11 @@
  */
 import {
   chmodSync,
+  closeSync,
   copyFileSync,
   mkdtempSync,
   openSync,
   readFileSync,
-  closeSync,
   readSync,
   rmSync,
 } from 'node:fs';
