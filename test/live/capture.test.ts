@@ -126,6 +126,29 @@ describe.skipIf(!live)('capture and replay on live processes (root)', () => {
       }
       // With --with-cmdline every record is the same, to the byte.
       expect(JSON.stringify(replayed.processes)).toBe(JSON.stringify(printed.processes));
+      // A table replays the same pages another way (no kpageflags: the reader skips PAGEMAP_SCAN for small
+      // processes and reads their pagemap whole): the same numbers.
+      const table = runAsNobody(nobodyBin(), [
+        'top',
+        '--once',
+        '--bytes',
+        '--no-totals',
+        '--no-header',
+        '-c',
+        'pid,rss,pss,uss',
+        '--source',
+        copy,
+      ]);
+      expect(table.exitCode, table.stderr).toBe(0);
+      const rows = table.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/).map(Number))
+        .sort((x, y) => x[0]! - y[0]!);
+      const expected = printed.processes
+        .map((p) => [p.pid, p.rss, Math.round(p.pss), p.uss])
+        .sort((x, y) => x[0]! - y[0]!);
+      expect(rows).toEqual(expected);
 
       // No run of the helper's raw frame numbers: ordinals only, far below them.
       const entries = captureEntries(file);
