@@ -1,6 +1,6 @@
 import { readReplayInfoText } from '../procfs/replay-info.js';
-import type { ProcRoot } from '../procfs/root.js';
-import type { Skipped, Snapshot } from './types.js';
+import { DEFAULT_PROC_ROOT, type ProcRoot } from '../procfs/root.js';
+import type { Skipped, Snapshot, SnapshotOptions } from './types.js';
 
 /**
  * A proc root that is a replayed capture (src/capture/materialise.ts) carries, in REPLAY_INFO_FILE, what
@@ -30,8 +30,9 @@ export const readReplayInfo = (root: ProcRoot): ReplayInfo | undefined => {
  * asked for explicitly, the live reason replaces "no such process" where the capture knows it), and a
  * note naming the capture.
  */
-export const asReplayed = (root: ProcRoot, snapshot: Snapshot, explicit: boolean): Snapshot => {
-  const info = readReplayInfo(root);
+export const asReplayed = (options: SnapshotOptions, snapshot: Snapshot): Snapshot => {
+  const info = readReplayInfo(options.procRoot ?? DEFAULT_PROC_ROOT);
+  const explicit = options.pids !== undefined;
   if (!info) return snapshot;
   const live = new Map(info.skipped.map((s) => [s.pid, s]));
   // Every PID: the live list, then what replay itself could not read (never expected; shown if it happens).

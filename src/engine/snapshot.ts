@@ -53,20 +53,16 @@ const takeWith = <T>(
   if (choice !== 'smaps' && caps.frames) {
     const result = pagemap(root, pids, explicit);
     return {
-      snapshot: asReplayed(
-        root,
-        {
-          takenAt,
-          engine: 'pagemap',
-          engineReason: `pagemap engine: ${caps.framesReason}`,
-          notes: [...threadNotes, ...result.notes],
-          processes: result.processes,
-          skipped: result.skipped,
-          ...threads,
-          ...memTotalOf(root, options),
-        },
-        explicit,
-      ),
+      snapshot: {
+        takenAt,
+        engine: 'pagemap',
+        engineReason: `pagemap engine: ${caps.framesReason}`,
+        notes: [...threadNotes, ...result.notes],
+        processes: result.processes,
+        skipped: result.skipped,
+        ...threads,
+        ...memTotalOf(root, options),
+      },
       extra: result.extra,
     };
   }
@@ -76,20 +72,16 @@ const takeWith = <T>(
       ? 'smaps_rollup engine: requested with --engine smaps'
       : `smaps_rollup engine: ${caps.framesReason}, so PSS and USS are the kernel's smaps_rollup sums`;
   return {
-    snapshot: asReplayed(
-      root,
-      {
-        takenAt,
-        engine: 'smaps_rollup',
-        engineReason,
-        notes: [...threadNotes, ROLLUP_MISSING],
-        processes: result.processes,
-        skipped: result.skipped,
-        ...threads,
-        ...memTotalOf(root, options),
-      },
-      explicit,
-    ),
+    snapshot: {
+      takenAt,
+      engine: 'smaps_rollup',
+      engineReason,
+      notes: [...threadNotes, ROLLUP_MISSING],
+      processes: result.processes,
+      skipped: result.skipped,
+      ...threads,
+      ...memTotalOf(root, options),
+    },
     extra: undefined,
   };
 };
@@ -113,7 +105,7 @@ export const takeDetailedSnapshot = (
     const result = runPagemapEngine(root, pids, explicit, engineOptions(options), caps, users);
     return { ...result, extra: result.detail };
   });
-  return { snapshot, detail: extra };
+  return { snapshot: asReplayed(options, snapshot), detail: extra };
 };
 
 /** Sinks a streamed snapshot feeds besides each process's usage (see engine/stream.ts). */
@@ -138,7 +130,7 @@ export const takeStreamedSnapshot = (
     return { ...result, extra: { totals, totalPids, groups } };
   });
   sinks.recorder?.snapshot(snapshot);
-  return { snapshot, frames: extra };
+  return { snapshot: asReplayed(options, snapshot), frames: extra };
 };
 
 /** MemTotal, read after the processes (for %MEM), when asked for; absent when meminfo lacks it. */

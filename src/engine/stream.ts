@@ -37,6 +37,8 @@ export const DEFAULT_PAGE_BUDGET = 1024 * 1024;
 
 export interface StreamOptions {
   flags: boolean;
+  /** Told what the snapshot read (a capture, `--capture`); see engine/recorder.ts. */
+  recorder?: StreamRecorder;
   cgroups: boolean;
   swapPss?: boolean;
   /** Pages per batch; a process larger than this is a batch of its own. */
@@ -47,8 +49,6 @@ export interface StreamOptions {
   groupBy?: GroupBy;
   /** The processes the totals and groups cover; all measured ones when absent. */
   member?: (header: ProcessHeader) => boolean;
-  /** Told what the snapshot read (a capture, `--capture`); see engine/recorder.ts. */
-  recorder?: StreamRecorder;
 }
 
 /** A group's exact frames, and how many processes they were counted over. */
