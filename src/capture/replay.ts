@@ -49,7 +49,15 @@ export const openReplay = (file: string, engine: string | undefined): Replay => 
     throw new CaptureError(`${file} holds page frames, not smaps: replay it with --engine auto or pagemap`);
   }
   const root = mkdtempSync(join(tmpdir(), 'memusage-replay-'));
-  process.once('exit', () => rmSync(root, { recursive: true, force: true }));
+  // The tree can be large (8 bytes a mapped page): removed on exit, and on the signals that end a run.
+  const remove = () => rmSync(root, { recursive: true, force: true });
+  process.once('exit', remove);
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.once(signal, () => {
+      remove();
+      process.exit(128 + (signal === 'SIGINT' ? 2 : signal === 'SIGTERM' ? 15 : 1));
+    });
+  }
   const when = (ms: number) => new Date(ms).toISOString();
   let info: ReplayInfo;
   if (capture.kind === 'memusage') {
