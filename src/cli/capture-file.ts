@@ -77,6 +77,6 @@ export const endCapture = async (
   const bytes = writeCapture(file, entries, recorder.result!.takenAt);
   const processes = recorder.result!.processes.length;
   ctx.io.err(
-    `memusage: wrote ${file} (${processes} processes, ${recorder.counts.length} frames, ${bytes} bytes, mode 0600): it holds other users' process names, memory sizes and mapped file names\n`,
+    `memusage: wrote ${file} (${processes} process${processes === 1 ? '' : 'es'}, ${recorder.counts.length} frames, ${bytes} bytes, mode 0600): it holds other users' process names, memory sizes and mapped file names\n`,
   );
 };
