@@ -191,7 +191,11 @@ describe.skipIf(!live)('capture and replay on live processes (root)', () => {
       while (readRollupKb(grow.pid).Rss! < rssBefore + 64 * 1024 && Date.now() < deadline) {
         await new Promise((resolve) => setTimeout(resolve, 50));
       }
-      expect(readRollupKb(grow.pid).Rss! - rssBefore).toBe(64 * 1024);
+      // The region, and at most a few pages more (the signal's frame on the stack, though memhog faults
+      // its stack in first).
+      const grewKb = readRollupKb(grow.pid).Rss! - rssBefore;
+      expect(grewKb).toBeGreaterThanOrEqual(64 * 1024);
+      expect(grewKb).toBeLessThanOrEqual(64 * 1024 + 16);
       expect(runCli(['top', '--once', '--json', '-p', pids, '--capture', b]).exitCode).toBe(0);
 
       const r = runCli(['diff', a, b, '--json']);
@@ -201,8 +205,10 @@ describe.skipIf(!live)('capture and replay on live processes (root)', () => {
       };
       expect(doc.processes[0]).toMatchObject({
         pid: grow.pid,
-        delta: { rss: 64 * MiB, pss: 64 * MiB, uss: 64 * MiB },
+        delta: { rss: grewKb * KiB, uss: grewKb * KiB },
       });
+      // PSS also moves by the shares of pages other processes map or unmap meanwhile (vdso): bytes.
+      expect(Math.abs(doc.processes[0]!.delta.pss - grewKb * KiB)).toBeLessThan(4 * KiB);
       const text = runCli(['diff', a, b]);
       expect(text.stdout.split('\n')[3]).toMatch(
         new RegExp(`^${grow.pid} \\S+ +grew +\\+64\\.0M +\\+64\\.0M +\\+64\\.0M`),
