@@ -9,7 +9,7 @@ import { EXIT_OK } from '../errors.js';
 import { tableWidth, useColor, writeData } from '../io.js';
 
 export interface DiffOptions {
-  by: GroupBy;
+  by: Extract<GroupBy, string>;
   sort: DiffMetric;
   limit?: number;
   all?: boolean;
