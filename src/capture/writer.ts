@@ -1,6 +1,7 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Capabilities } from '../engine/capabilities.js';
+import { writeFileAtomic } from '../files/write-atomic.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import type { ProcRoot } from '../procfs/root.js';
 import { CaptureError } from './errors.js';
@@ -108,24 +109,11 @@ export const captureEntries = (recorder: CaptureRecorder, ctx: CaptureContext): 
 };
 
 /**
- * Write the capture to `file` atomically: a temporary file beside it (mode 0600: it holds other users'
- * process names and memory layout), flushed, then renamed over `file`. Returns its size in bytes.
+ * Write the capture to `file` atomically (mode 0600: it holds other users' process names and memory layout).
+ * Returns its size in bytes.
  */
 export const writeCapture = (file: string, entries: readonly TarEntry[], takenAt: number): number => {
   const data = gzipTar(entries, takenAt);
-  const temporary = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
-  let fd: number | undefined;
-  try {
-    fd = openSync(temporary, 'wx', 0o600);
-    for (let at = 0; at < data.length; ) at += writeSync(fd, data, at, data.length - at);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temporary, file);
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    rmSync(temporary, { force: true });
-    throw new CaptureError(`cannot write ${file}: ${error instanceof Error ? error.message : String(error)}`);
-  }
+  writeFileAtomic(file, data, 0o600);
   return data.length;
 };

@@ -2,7 +2,7 @@ import { CommanderError } from '@commander-js/extra-typings';
 import { CaptureError } from '../capture/errors.js';
 import { EngineUnavailableError } from '../engine/errors.js';
 import { ConfigFileError } from '../export/errors.js';
-import { TextfileWriteError } from '../export/write-atomic.js';
+import { AtomicWriteError } from '../files/write-atomic.js';
 import { DescriptorLimitError } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
 import { ListenError } from '../serve/bind.js';
@@ -33,7 +33,7 @@ export const exitCodeFor = (error: unknown, io: Io): number => {
     error instanceof OutputError ||
     error instanceof DescriptorLimitError ||
     error instanceof ListenError ||
-    error instanceof TextfileWriteError ||
+    error instanceof AtomicWriteError ||
     error instanceof CaptureError
   ) {
     io.err(`memusage: ${error.message}\n`);

@@ -3,7 +3,7 @@ import { readYamlFile } from '../../export/config-file.js';
 import { renderExposition } from '../../export/exposition.js';
 import { measureExport } from '../../export/measure.js';
 import { exportFamilies } from '../../export/metrics.js';
-import { writeFileAtomic } from '../../export/write-atomic.js';
+import { writeFileAtomic } from '../../files/write-atomic.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK, UsageError } from '../errors.js';
 import { type GroupingOptions, groupingOf } from '../export-options.js';
@@ -41,6 +41,6 @@ export const runExport = (ctx: CommandContext, options: ExportCommandOptions): n
     'text',
   );
   if (options.output === undefined || options.output === '-') writeData(ctx.io, text, 'other');
-  else writeFileAtomic(options.output, text);
+  else writeFileAtomic(options.output, text, 0o644);
   return EXIT_OK;
 };

@@ -1,4 +1,5 @@
 import { Option } from '@commander-js/extra-typings';
+import { DEFAULT_MAX_GROUPS, parseMaxGroups } from '../export-options.js';
 import { parseEngine, parsePidList } from '../parse-options.js';
 
 /** --engine, shared by every measuring command. */
@@ -22,3 +23,19 @@ export const wideOption = () =>
     '-w, --wide',
     'never cut names to fit the terminal (a pipe or file gets them whole unless COLUMNS is set)',
   );
+
+/** serve and export group the same way: --by, --group-rules and --max-groups, one definition for both. */
+export const exportByOption = () =>
+  new Option('--by <what>', 'one series per command (default), user, cgroup or unit (systemd unit/scope)');
+export const groupRulesOption = () =>
+  new Option(
+    '--group-rules <file>',
+    "group by process-exporter's process_names rules (YAML), first match wins",
+  );
+export const maxGroupsOption = () =>
+  new Option(
+    '--max-groups <n>',
+    `series for the N largest groups by PSS, the rest in group "other" (default ${DEFAULT_MAX_GROUPS})`,
+  )
+    .argParser(parseMaxGroups)
+    .default(DEFAULT_MAX_GROUPS);

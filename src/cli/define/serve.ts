@@ -1,28 +1,26 @@
 import type { Command } from '@commander-js/extra-typings';
 import { DEFAULT_LISTEN } from '../../serve/listen.js';
 import { createContext } from '../context.js';
-import { DEFAULT_MAX_GROUPS, parseMaxGroups } from '../export-options.js';
 import type { Io } from '../io.js';
 import { parseSeconds } from '../parse-options.js';
 import type { RunState } from '../program.js';
-import { engineOption, pidsOption, procRootOption } from './common.js';
+import {
+  engineOption,
+  exportByOption,
+  groupRulesOption,
+  maxGroupsOption,
+  pidsOption,
+  procRootOption,
+} from './common.js';
 
 export const defineServe = (program: Command, io: Io, state: RunState): void => {
   program
     .command('serve')
     .description('a Prometheus exporter: memory by group at http://HOST:PORT/metrics')
     .option('--listen <host:port>', 'address to serve on; port 0 picks a free one', DEFAULT_LISTEN)
-    .option('--by <what>', 'one series per command (default), user, cgroup or unit (systemd unit/scope)')
-    .option(
-      '--group-rules <file>',
-      "group by process-exporter's process_names rules (YAML), first match wins",
-    )
-    .option(
-      '--max-groups <n>',
-      `series for the N largest groups by PSS, the rest in group "other" (default ${DEFAULT_MAX_GROUPS})`,
-      parseMaxGroups,
-      DEFAULT_MAX_GROUPS,
-    )
+    .addOption(exportByOption())
+    .addOption(groupRulesOption())
+    .addOption(maxGroupsOption())
     .option(
       '--web.config.file <file>',
       'TLS and basic auth, in the exporter-toolkit web configuration format',
