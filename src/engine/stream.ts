@@ -30,6 +30,7 @@ import {
 import { measureProcesses } from './process-batch.js';
 import { hugetlbBytes, type ProcessHeader } from './process-header.js';
 import type { StreamRecorder } from './recorder.js';
+import { keepForStream } from './stream-keep.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
@@ -267,8 +268,9 @@ export const runStream = (
   const collectOptions = { explicit, cgroup: options.cgroups };
   const swapPss = options.swapPss === true;
   const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
-    const collected = collectProcess(dir, header, reader, swapPss);
-    options.recorder?.collected(dir, collected);
+    const read = collectProcess(dir, header, reader, swapPss);
+    options.recorder?.collected(dir, read);
+    const collected = keepForStream(read);
     batch.push(collected);
     batchPages += collected.pages.pfns.length;
     if (batchPages >= budget) flush();
