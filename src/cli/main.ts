@@ -3,6 +3,7 @@ import { CaptureError } from '../capture/errors.js';
 import { EngineUnavailableError } from '../engine/errors.js';
 import { ConfigFileError } from '../export/errors.js';
 import { AtomicWriteError } from '../files/write-atomic.js';
+import { keepLargeBlocksMapped } from '../native/malloc-policy.js';
 import { DescriptorLimitError } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
 import { ListenError } from '../serve/bind.js';
@@ -75,6 +76,7 @@ export const restoreCaCerts = (env: NodeJS.ProcessEnv): void => {
 /** The bin entry: real streams, real argv; a closed pipe (| head) ends quietly. */
 export const main = async (): Promise<void> => {
   restoreCaCerts(process.env);
+  keepLargeBlocksMapped();
   // A reader that went away (| head) is not an error of ours: end quietly with the status so far.
   for (const [stream, name] of [
     [process.stdout, 'standard output'],
