@@ -1,11 +1,10 @@
-import { FileAccountant, type PageRange } from '../account/file-account.js';
-import { accountRange, newAccumulator, usageFromAccumulator } from '../account/page-account.js';
 import { listPids } from '../procfs/process-dir.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
+import { LibsSink } from './libs-sink.js';
 import { measureProcesses } from './process-batch.js';
 import { readSmapsProcess, SMAPS_NOTES, type SmapsMapping, smapsEngineReason } from './smaps-rows.js';
-import { takeDetailedSnapshot } from './snapshot.js';
+import { takeStreamedSnapshot } from './snapshot.js';
 import type { ProcessMemory, Skipped, Snapshot } from './types.js';
 
 /** One process's use of one file: the pages of its mappings of the file (smaps semantics). */
@@ -49,6 +48,8 @@ export interface LibsOptions {
   process?: RegExp;
   /** Only files whose path matches. */
   lib?: RegExp;
+  /** Pages per batch of the streamed snapshot (engine/stream.ts DEFAULT_PAGE_BUDGET when absent). */
+  pageBudget?: number;
 }
 
 export interface LibsResult {
@@ -158,72 +159,24 @@ const measureLibsFromSmaps = (o: LibsOptions, caps: Capabilities, users: UserNam
 };
 
 /**
- * Every file mapped by the chosen processes, from one snapshot with the pagemap engine (without page
- * frames, from smaps: measureLibsFromSmaps). A mapping belongs to
- * a file when its name is a path ("/…", including "(deleted)" files); its pages include private copies
- * (COW) of file pages, as in smaps. RSS is distinct frames, PSS the sum of the pages' shares, USS the pages
- * with a single mapping (librank).
+ * Every file mapped by the chosen processes, from one streamed snapshot with the pagemap engine (without
+ * page frames, from smaps: measureLibsFromSmaps). A mapping belongs to a file when its name is a path
+ * ("/…", including "(deleted)" files); its pages include private copies (COW) of file pages, as in smaps.
+ * RSS is distinct frames, PSS the sum of the pages' shares, USS the pages with a single mapping (librank).
+ * The files are added up batch by batch (LibsSink): memory grows with the distinct frames, not with every
+ * process's pages.
  */
 export const measureLibs = (o: LibsOptions, caps: Capabilities, users: UserNames): LibsResult => {
   if (!caps.frames) return measureLibsFromSmaps(o, caps, users);
-  const { snapshot, detail } = takeDetailedSnapshot(
+  const sink = new LibsSink(
+    (name) => isFileOf(name, o.lib),
+    (header) => matches(header, o.process),
+  );
+  const { snapshot } = takeStreamedSnapshot(
     { procRoot: o.procRoot, engine: 'pagemap', flags: true },
+    { mappings: sink, ...(o.pageBudget === undefined ? {} : { pageBudget: o.pageBudget }) },
     caps,
     users,
   );
-  if (!detail) return { snapshot, files: [] };
-  const byPid = new Map(snapshot.processes.map((p) => [p.pid, p]));
-  const files = new Map<string, { ranges: PageRange[]; users: FileUser[] }>();
-  const hasFlags = detail.table.flagsLo !== undefined;
-  for (const { header, pages } of detail.collected) {
-    const proc = byPid.get(header.pid);
-    if (!proc || !matches(proc, o.process)) continue;
-    const mine = new Map<string, number[]>();
-    pages.vmas.forEach((vma, v) => {
-      if (!isFileOf(vma.name, o.lib)) return;
-      const list = mine.get(vma.name);
-      if (list) list.push(v);
-      else mine.set(vma.name, [v]);
-    });
-    for (const [path, vmaList] of mine) {
-      let entry = files.get(path);
-      if (!entry) {
-        entry = { ranges: [], users: [] };
-        files.set(path, entry);
-      }
-      const acc = newAccumulator();
-      let vss = 0;
-      for (const v of vmaList) {
-        const range = { pages, from: pages.vmaFirst[v]!, to: pages.vmaFirst[v + 1]! };
-        entry.ranges.push(range);
-        accountRange(pages, detail.table, range.from, range.to, acc);
-        vss += pages.vmas[v]!.end - pages.vmas[v]!.start;
-      }
-      const usage = usageFromAccumulator(acc, vss, 0, hasFlags, pages.pmdKnown);
-      entry.users.push({
-        pid: proc.pid,
-        name: proc.name,
-        cmdline: proc.cmdline,
-        user: proc.user,
-        mappings: vmaList.length,
-        vss,
-        rss: usage.rss,
-        pss: usage.pss,
-        uss: usage.uss,
-      });
-    }
-  }
-  const accountant = new FileAccountant(detail.table);
-  const out: MappedFile[] = [...files].map(([path, { ranges, users: fileUsers }]) => {
-    const frames = accountant.account(ranges);
-    return {
-      path,
-      processes: fileUsers.length,
-      vss: fileUsers.reduce((n, u) => n + u.vss, 0),
-      ...frames,
-      avgPss: Math.floor(frames.pss / fileUsers.length),
-      users: fileUsers,
-    };
-  });
-  return { snapshot, files: out };
+  return { snapshot, files: sink.files() };
 };

@@ -109,7 +109,10 @@ export const takeDetailedSnapshot = (
 };
 
 /** Sinks a streamed snapshot feeds besides each process's usage (see engine/stream.ts). */
-export type StreamSinks = Pick<StreamOptions, 'totals' | 'groupBy' | 'member' | 'pageBudget' | 'recorder'>;
+export type StreamSinks = Pick<
+  StreamOptions,
+  'totals' | 'groupBy' | 'member' | 'pageBudget' | 'recorder' | 'mappings'
+>;
 
 export interface StreamedSnapshot {
   snapshot: Snapshot;

@@ -2,6 +2,7 @@ import type { ProcessPages } from '../account/process-pages.js';
 import type { Vma } from '../parse/maps.js';
 import type { CollectedProcess } from './pagemap-engine.js';
 import { hugetlbBytes } from './process-header.js';
+import type { MappingSink } from './stream.js';
 
 /*
  * What a streamed snapshot keeps of a process between reading its pages and accounting its batch. A batch
@@ -55,12 +56,27 @@ export const asOneMapping = (pages: ProcessPages): ProcessPages => {
 
 const NO_STATUS: ReadonlyMap<string, string> = new Map();
 
+/** A process waiting in a streamed snapshot's batch, with what a mapping sink kept of its mappings. */
+export interface StreamedProcess extends CollectedProcess {
+  kept?: Float64Array;
+}
+
 /**
  * A collected process as a streamed snapshot keeps it until its batch is accounted: its pages as one
- * mapping, and of its status only HugetlbPages (the batch reads kpageflags when a process has some).
+ * mapping, of its status only HugetlbPages (the batch reads kpageflags when a process has some), and what
+ * `sink` (when given) keeps of its mappings, asked before they are dropped.
  */
-export const keepForStream = (collected: CollectedProcess): CollectedProcess => {
+export const keepForStream = (
+  collected: CollectedProcess,
+  sink?: Pick<MappingSink, 'keep'>,
+): StreamedProcess => {
+  const kept = sink?.keep(collected.header, collected.pages);
   const hugetlb = hugetlbBytes(collected.header);
   const status = hugetlb > 0 ? new Map([['HugetlbPages', `${hugetlb / 1024} kB`]]) : NO_STATUS;
-  return { ...collected, header: { ...collected.header, status }, pages: asOneMapping(collected.pages) };
+  return {
+    ...collected,
+    header: { ...collected.header, status },
+    pages: asOneMapping(collected.pages),
+    ...(kept ? { kept } : {}),
+  };
 };

@@ -11,6 +11,7 @@ import { FrameStore, type FrameTable } from '../account/frame-table.js';
 import { FrameCounter, type GroupFrames } from '../account/group-account.js';
 import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex, PfnIndexScratch } from '../account/pfn-index.js';
+import type { ProcessPages } from '../account/process-pages.js';
 import { nativeLoops } from '../native/page-loops.js';
 import { readFrameFlags, readFrameTable } from '../procfs/kpage.js';
 import { PagemapReader } from '../procfs/pagemap.js';
@@ -21,7 +22,6 @@ import type { Capabilities } from './capabilities.js';
 import { type GroupBy, groupKey, groupNeedsCgroup } from './groups.js';
 import {
   answeredNothing,
-  type CollectedProcess,
   collectProcess,
   goneWhileMeasured,
   pagemapNeed,
@@ -30,7 +30,7 @@ import {
 import { measureProcesses } from './process-batch.js';
 import { hugetlbBytes, type ProcessHeader } from './process-header.js';
 import type { StreamRecorder } from './recorder.js';
-import { keepForStream } from './stream-keep.js';
+import { keepForStream, type StreamedProcess } from './stream-keep.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
@@ -50,6 +50,26 @@ export interface StreamOptions {
   groupBy?: GroupBy;
   /** The processes the totals and groups cover; all measured ones when absent. */
   member?: (header: ProcessHeader) => boolean;
+  /** Fed each batch's processes with their mappings' pages (libs' per-file sink). */
+  mappings?: MappingSink;
+}
+
+/**
+ * A sink that needs more of a process than its pages as one mapping: `keep` sees the process's mappings
+ * right after its pages are read and returns what to keep of them (e.g. page ranges per file; undefined:
+ * nothing, the process is not fed), `feed` gets the batch's measured processes that kept something, with
+ * the batch's frame table, its frames' numbers in the snapshot's FrameStore and the store's size.
+ */
+export interface MappingSink {
+  keep(header: ProcessHeader, pages: ProcessPages): Float64Array | undefined;
+  feed(members: readonly MappedProcess[], table: FrameTable, dense: Uint32Array, frames: number): void;
+}
+
+/** A measured process as a mapping sink is fed it: its pages (as one mapping) and what the sink kept. */
+export interface MappedProcess {
+  process: ProcessMemory;
+  pages: ProcessPages;
+  kept: Float64Array;
 }
 
 /** A group's exact frames, and how many processes they were counted over. */
@@ -209,7 +229,7 @@ export const runStream = (
   const processes: ProcessMemory[] = [];
   const gone: Skipped[] = [];
   let skippedEmptyVmas = false;
-  let batch: CollectedProcess[] = [];
+  let batch: StreamedProcess[] = [];
   let batchPages = 0;
   // Each batch's indexes reuse the same buffers: per-batch arrays would pile up as garbage between the
   // collections V8 runs for a heap this small.
@@ -237,7 +257,8 @@ export const runStream = (
       table,
     );
     const counted: { key: string; pfns: Uint32Array }[] = [];
-    for (const [i, { header, pages, swapPss }] of batch.entries()) {
+    const mapped: MappedProcess[] = [];
+    for (const [i, { header, pages, swapPss, kept }] of batch.entries()) {
       const { usage, vanished } = accounted[i]!;
       if (pages.skippedEmptyVmas) skippedEmptyVmas = true;
       if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
@@ -246,7 +267,9 @@ export const runStream = (
       }
       if (swapPss !== undefined) usage.swapPss = swapPss;
       const { status: _status, ...rest } = header;
-      processes.push({ ...rest, usage, source: 'pagemap' });
+      const measured: ProcessMemory = { ...rest, usage, source: 'pagemap' };
+      processes.push(measured);
+      if (kept) mapped.push({ process: measured, pages, kept });
       if (!member(header)) continue;
       totalPids.add(header.pid);
       counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns });
@@ -259,6 +282,7 @@ export const runStream = (
         dense,
         store.size,
       );
+    if (mapped.length > 0) options.mappings!.feed(mapped, table, dense, store.size);
     reader.release();
     batch = [];
     batchPages = 0;
@@ -270,7 +294,7 @@ export const runStream = (
   const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
     const read = collectProcess(dir, header, reader, swapPss);
     options.recorder?.collected(dir, read);
-    const collected = keepForStream(read);
+    const collected = keepForStream(read, options.mappings);
     batch.push(collected);
     batchPages += collected.pages.pfns.length;
     if (batchPages >= budget) flush();

@@ -36,13 +36,18 @@ export const userspaceTotals = (processes: readonly ProcessMemory[]): UserspaceT
  * after, and the two reconciled so the parts sum to MemTotal.
  */
 export const measureSystem = (
-  o: { procRoot: string; engine?: EngineChoice },
+  o: {
+    procRoot: string;
+    engine?: EngineChoice;
+    /** Pages per batch of the streamed snapshot (engine/stream.ts DEFAULT_PAGE_BUDGET when absent). */
+    pageBudget?: number;
+  },
   caps: Capabilities,
   users: UserNames,
 ): SystemResult => {
   const { snapshot } = takeStreamedSnapshot(
     { procRoot: o.procRoot, engine: o.engine ?? 'auto', flags: true },
-    {},
+    o.pageBudget === undefined ? {} : { pageBudget: o.pageBudget },
     caps,
     users,
   );

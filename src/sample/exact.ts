@@ -1,6 +1,5 @@
-import { GroupAccountant } from '../account/group-account.js';
 import type { Capabilities } from '../engine/capabilities.js';
-import { takeDetailedSnapshot } from '../engine/snapshot.js';
+import { takeStreamedSnapshot } from '../engine/snapshot.js';
 import type { EngineChoice, EngineName } from '../engine/types.js';
 import type { ProcRoot } from '../procfs/root.js';
 import type { UserNames } from '../procfs/users.js';
@@ -18,8 +17,10 @@ export interface TreeMemory {
 }
 
 /**
- * One consistent snapshot of the tree's processes. Tree PSS is the sum of member PSS; tree RSS counts each
- * frame once and tree USS counts frames whose every mapping is inside the tree (GroupAccountant).
+ * One snapshot of the tree's processes, streamed like top's (memory bounded by the tree's distinct frames
+ * plus one batch, not by the sum of its processes' pages). Tree PSS is the sum of member PSS; tree RSS
+ * counts each frame once and tree USS counts frames whose every mapping is inside the tree: the stream's
+ * totals over every process it measured.
  */
 export const treeMemory = (
   root: ProcRoot,
@@ -28,15 +29,16 @@ export const treeMemory = (
   caps: Capabilities,
   users: UserNames,
 ): TreeMemory => {
-  const { snapshot, detail } = takeDetailedSnapshot(
+  const { snapshot, frames } = takeStreamedSnapshot(
     { procRoot: root, pids, engine, flags: false },
+    { totals: true },
     caps,
     users,
   );
   const byPid = new Map(snapshot.processes.map((p) => [p.pid, { pss: p.usage.pss, uss: p.usage.uss }]));
   const pss = snapshot.processes.reduce((sum, p) => sum + p.usage.pss, 0);
-  if (detail) {
-    const group = new GroupAccountant(detail.table).account(detail.collected.map((c) => c.pages));
+  if (frames?.totals) {
+    const group = frames.totals;
     return {
       engine: snapshot.engine,
       engineReason: snapshot.engineReason,
