@@ -3,12 +3,13 @@
  * and tears down itself.
  *
  *   node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
- *                      [--population default|db|db-50m|db-200m|many|all[,...]] [--flat-minutes M]
+ *                      [--population default|db|db-50m|db-200m|many|build-tree|all[,...]] [--flat-minutes M]
  *                      [--exporter-scrapes N]
  *
  * --population picks what to measure (default: `default`, the 300-process population below). The heavy
  * ones are issue 10's (bench/heavy.mjs): db-50m (2 GiB shared x 100 children, about 50 M pages mapped),
- * db-200m (4 GiB x 200, about 200 M), `db` both, `many` 3,000 sleep processes; each takes minutes and
+ * db-200m (4 GiB x 200, about 200 M), `db` both, `many` 3,000 sleep processes, `build-tree` memusage run
+ * following a make -j4-like tree of about 1,000 short processes (its RSS over time); each takes minutes and
  * runs --runs 3 unless told. --flat-minutes: how long the live top runs on each heavy population (0: not
  * at all; default 1, the issue's figure is 10).
  *
@@ -49,7 +50,9 @@ const POPULATIONS = [
 ];
 for (const p of POPULATIONS) {
   if (p !== 'default' && !HEAVY_KINDS.includes(p)) {
-    process.stderr.write(`bench: unknown population '${p}' (default, db, db-50m, db-200m, many, all)\n`);
+    process.stderr.write(
+      `bench: unknown population '${p}' (default, db, db-50m, db-200m, many, build-tree, all)\n`,
+    );
     process.exit(2);
   }
 }

@@ -88,12 +88,26 @@ describe('bin/memusage start-up', () => {
     // The bin's own sh line, ending in a node that prints what it was given instead of memusage.
     const shLine = readFileSync(BIN, 'utf8').split('\n')[1]!;
     expect(shLine.startsWith("':' //;")).toBe(true);
-    const r = spawnSync('sh', ['-c', shLine.replace('exec node "$0" "$@"', `exec node -e '${script}'`)], {
+    const node = /exec node( --\S+)* "\$0" "\$@"$/;
+    expect(shLine).toMatch(node);
+    const r = spawnSync('sh', ['-c', shLine.replace(node, `exec node -e '${script}'`)], {
       encoding: 'utf8',
       env,
     });
     expect(JSON.parse(r.stdout)).toEqual([null, '/some dir/extra.pem']);
     const direct = spawnSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' });
     expect([direct.status, direct.stdout.trim()]).toEqual([0, PACKAGE.version]);
+  });
+
+  it("starts its Node with a young generation of 2 MiB semi-spaces (V8's default grows to 16)", () => {
+    const hook =
+      'data:text/javascript,' +
+      encodeURIComponent("process.on('exit', () => process.stderr.write(JSON.stringify(process.execArgv)))");
+    const r = spawnSync(BIN, ['--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, NODE_OPTIONS: `--import=${hook}` },
+    });
+    expect(r.status).toBe(0);
+    expect(JSON.parse(r.stderr)).toContain('--max-semi-space-size=2');
   });
 });
