@@ -42,14 +42,17 @@ export const TOP = 'top --once (pagemap)';
 export const TOP_BY = 'top --once --by command';
 export const TOP_SMAPS = 'top --once --engine smaps';
 export const SMEM = 'smem -c "pid pss"';
+/** Names of the commands of --baseline's checkout start with this. */
+export const BASELINE = 'baseline: ';
 
 /** Measure one heavy population from start to teardown. */
-export const measureHeavy = async (kind, { cli, runs, flatMinutes, smem, procCount }) => {
+export const measureHeavy = async (kind, { cli, baseline, runs, flatMinutes, smem, procCount }) => {
   if (kind === 'build-tree') {
     return {
       kind,
       description: `memusage run following a make -j4-like tree of ${BUILD_PROCESSES} short processes`,
       build: await measureBuildTree(cli),
+      ...(baseline ? { baselineBuild: await measureBuildTree(baseline) } : {}),
     };
   }
   const spec = DB_POPULATIONS[kind];
@@ -82,11 +85,30 @@ export const measureHeavy = async (kind, { cli, runs, flatMinutes, smem, procCou
         memusage(TOP_BY, ['top', '--once', '--by', 'command']),
         memusage(TOP_SMAPS, ['top', '--once', '--engine', 'smaps']),
         ...(smem ? [{ name: SMEM, file: 'sh', args: ['-c', `${SMEM} > /dev/null`] }] : []),
+        ...(baseline
+          ? [
+              { name: `${BASELINE}${TOP}`, file: baseline, args: ['top', '--once'], okCodes: [0, 3] },
+              {
+                name: `${BASELINE}${TOP_BY}`,
+                file: baseline,
+                args: ['top', '--once', '--by', 'command'],
+                okCodes: [0, 3],
+              },
+            ]
+          : []),
       ],
       { runs, peakRss: true },
     );
     if (spec) section.capture = await measureCapture(cli, runs);
-    if (flatMinutes > 0) section.flat = await flatMemory(cli, flatMinutes, () => populationUp && teardown());
+    if (flatMinutes > 0) {
+      const [flat, baselineFlat] = await flatMemory(
+        baseline ? [cli, baseline] : [cli],
+        flatMinutes,
+        () => populationUp && teardown(),
+      );
+      section.flat = flat;
+      if (baselineFlat) section.baselineFlat = baselineFlat;
+    }
   } finally {
     teardown();
   }
@@ -96,57 +118,69 @@ export const measureHeavy = async (kind, { cli, runs, flatMinutes, smem, procCou
 /**
  * A live `top --watch 1` (each table from measureTop, as the live view's, without a terminal; the live
  * view also keeps its last measurement for its keys, so it may hold one more) for `minutes`: its
- * RSS after the first table, the largest, and the last; then `endPopulation()` and about 20 s more,
- * for what the view keeps once the processes it measured have exited.
+ * RSS after the first table, the largest, the last, and the medians of its first and last minute; then
+ * `endPopulation()` and about 20 s more, for what the view keeps once the processes it measured have
+ * exited. With several CLIs (a baseline checkout), all run at once and are sampled together.
  */
-const flatMemory = async (cli, minutes, endPopulation) => {
-  const child = spawn(cli, ['top', '--watch', '1'], { detached: true, stdio: ['ignore', 'pipe', 'ignore'] });
-  const tables = [];
-  child.stdout.on('data', (d) => {
-    // One stamp line per table, printed once its snapshot is taken.
-    for (const _ of String(d).matchAll(/^--- /gm)) tables.push({ at: Date.now(), kib: rssKib(child.pid) });
+const flatMemory = async (clis, minutes, endPopulation) => {
+  const views = clis.map((cli) => {
+    const child = spawn(cli, ['top', '--watch', '1'], {
+      detached: true,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    const view = { child, tables: [], samples: [] };
+    child.stdout.on('data', (d) => {
+      // One stamp line per table, printed once its snapshot is taken.
+      for (const _ of String(d).matchAll(/^--- /gm))
+        view.tables.push({ at: Date.now(), kib: rssKib(child.pid) });
+    });
+    return view;
   });
-  const samples = [];
   const sampleFor = async (ms) => {
     const end = Date.now() + ms;
     while (Date.now() < end) {
       await sleep(1000);
-      const kib = rssKib(child.pid);
-      if (kib === undefined) throw new Error('the live top exited');
-      samples.push(kib);
+      for (const view of views) {
+        const kib = rssKib(view.child.pid);
+        if (kib === undefined) throw new Error('the live top exited');
+        view.samples.push(kib);
+      }
     }
   };
   try {
     // Wait for the first table (a cold snapshot of the whole population), then time the run from there.
     const firstDeadline = Date.now() + 300_000;
-    while (tables.length === 0) {
-      if (Date.now() > firstDeadline || child.exitCode !== null)
+    while (views.some((v) => v.tables.length === 0)) {
+      if (Date.now() > firstDeadline || views.some((v) => v.child.exitCode !== null))
         throw new Error('the live top printed no table');
       await sleep(100);
     }
-    const start = tables[0].kib;
+    for (const view of views) view.samples.length = 0;
     await sampleFor(minutes * 60_000);
-    // One sample a second: the first and the last minute of the run.
-    const minute = Math.min(60, samples.length);
-    const withPopulation = {
-      tables: tables.length,
-      firstKib: start,
-      maxKib: Math.max(start, ...samples),
-      lastKib: samples.at(-1),
-      firstMinuteMedianKib: median(samples.slice(0, minute)),
-      lastMinuteMedianKib: median(samples.slice(-minute)),
-    };
+    const withPopulation = views.map(({ tables, samples }) => {
+      const start = tables[0].kib;
+      // One sample a second: the first and the last minute of the run.
+      const minute = Math.min(60, samples.length);
+      return {
+        tables: tables.length,
+        firstKib: start,
+        maxKib: Math.max(start, ...samples),
+        lastKib: samples.at(-1),
+        firstMinuteMedianKib: median(samples.slice(0, minute)),
+        lastMinuteMedianKib: median(samples.slice(-minute)),
+      };
+    });
     endPopulation();
-    samples.length = 0;
+    for (const view of views) view.samples.length = 0;
     await sampleFor(20_000);
-    return {
+    return views.map((view, i) => ({
       minutes,
-      ...withPopulation,
-      tablesAfterExit: tables.length - withPopulation.tables,
-      afterExitKib: samples.at(-1),
-    };
+      ...withPopulation[i],
+      tablesAfterExit: view.tables.length - withPopulation[i].tables,
+      afterExitKib: view.samples.at(-1),
+    }));
   } finally {
-    killGroup(child.pid);
+    for (const view of views) killGroup(view.child.pid);
   }
 };
 
@@ -239,10 +273,10 @@ const fmtMib = (kib) => `${(kib / 1024).toFixed(1)} MiB`;
 export const renderHeavy = (s) => {
   const lines = [];
   if (s.build) {
-    const b = s.build;
-    lines.push(
-      `${s.kind}: ${s.description}: ${b.seconds.toFixed(1)} s; memusage RSS ${fmtMib(b.firstKib)} after 3 s, max ${fmtMib(b.maxKib)}, last ${fmtMib(b.lastKib)}`,
-    );
+    const line = (who, b) =>
+      `${who}: ${b.seconds.toFixed(1)} s; memusage RSS ${fmtMib(b.firstKib)} after 3 s, max ${fmtMib(b.maxKib)}, last ${fmtMib(b.lastKib)}`;
+    lines.push(`${s.kind}: ${s.description}`, `  ${line('this checkout', s.build)}`);
+    if (s.baselineBuild) lines.push(`  ${line('baseline', s.baselineBuild)}`);
     return lines;
   }
   const pages = s.pagesMapped ? `, ${(s.pagesMapped / 1e6).toFixed(1)} M pages mapped (summed)` : '';
@@ -264,10 +298,13 @@ export const renderHeavy = (s) => {
     );
   }
   if (s.capture) lines.push(...renderCapture(s.capture));
-  if (s.flat) {
-    const f = s.flat;
+  for (const [who, f] of [
+    ['', s.flat],
+    [BASELINE, s.baselineFlat],
+  ]) {
+    if (!f) continue;
     lines.push(
-      `  live top --watch 1 for ${f.minutes} min (${f.tables} tables): RSS ${fmtMib(f.firstKib)} after the first table, ` +
+      `  ${who}live top --watch 1 for ${f.minutes} min (${f.tables} tables): RSS ${fmtMib(f.firstKib)} after the first table, ` +
         `max ${fmtMib(f.maxKib)}, last ${fmtMib(f.lastKib)}; median ${fmtMib(f.firstMinuteMedianKib)} over the first minute, ` +
         `${fmtMib(f.lastMinuteMedianKib)} over the last; ${fmtMib(f.afterExitKib)} 20 s after the population exited (${f.tablesAfterExit} tables)`,
     );
