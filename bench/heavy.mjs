@@ -42,17 +42,15 @@ export const TOP = 'top --once (pagemap)';
 export const TOP_BY = 'top --once --by command';
 export const TOP_SMAPS = 'top --once --engine smaps';
 export const SMEM = 'smem -c "pid pss"';
-/** Names of the commands of --baseline's checkout start with this. */
-export const BASELINE = 'baseline: ';
 
 /** Measure one heavy population from start to teardown. */
-export const measureHeavy = async (kind, { cli, baseline, runs, flatMinutes, smem, procCount }) => {
+export const measureHeavy = async (kind, { cli, compareCli, runs, flatMinutes, smem, procCount }) => {
   if (kind === 'build-tree') {
     return {
       kind,
       description: `memusage run following a make -j4-like tree of ${BUILD_PROCESSES} short processes`,
       build: await measureBuildTree(cli),
-      ...(baseline ? { baselineBuild: await measureBuildTree(baseline) } : {}),
+      ...(compareCli ? { compareBuild: await measureBuildTree(compareCli) } : {}),
     };
   }
   const spec = DB_POPULATIONS[kind];
@@ -73,6 +71,9 @@ export const measureHeavy = async (kind, { cli, baseline, runs, flatMinutes, sme
   try {
     section.procEntries = procCount();
     const memusage = (name, args) => ({ name, file: cli, args, okCodes: [0, 3] });
+    // Another checkout's, alternating with this one's (bench/run.mjs --compare).
+    const compare = (name, args) =>
+      compareCli ? [{ name: `${name} (compare)`, file: compareCli, args, okCodes: [0, 3] }] : [];
     section.timing = await timeCommandsYielding(
       [
         {
@@ -82,32 +83,23 @@ export const measureHeavy = async (kind, { cli, baseline, runs, flatMinutes, sme
           okCodes: [0, 1],
         },
         memusage(TOP, ['top', '--once']),
+        ...compare(TOP, ['top', '--once']),
         memusage(TOP_BY, ['top', '--once', '--by', 'command']),
+        ...compare(TOP_BY, ['top', '--once', '--by', 'command']),
         memusage(TOP_SMAPS, ['top', '--once', '--engine', 'smaps']),
         ...(smem ? [{ name: SMEM, file: 'sh', args: ['-c', `${SMEM} > /dev/null`] }] : []),
-        ...(baseline
-          ? [
-              { name: `${BASELINE}${TOP}`, file: baseline, args: ['top', '--once'], okCodes: [0, 3] },
-              {
-                name: `${BASELINE}${TOP_BY}`,
-                file: baseline,
-                args: ['top', '--once', '--by', 'command'],
-                okCodes: [0, 3],
-              },
-            ]
-          : []),
       ],
       { runs, peakRss: true },
     );
     if (spec) section.capture = await measureCapture(cli, runs);
     if (flatMinutes > 0) {
-      const [flat, baselineFlat] = await flatMemory(
-        baseline ? [cli, baseline] : [cli],
+      const [flat, compareFlat] = await flatMemory(
+        compareCli ? [cli, compareCli] : [cli],
         flatMinutes,
         () => populationUp && teardown(),
       );
       section.flat = flat;
-      if (baselineFlat) section.baselineFlat = baselineFlat;
+      if (compareFlat) section.compareFlat = compareFlat;
     }
   } finally {
     teardown();
@@ -120,7 +112,7 @@ export const measureHeavy = async (kind, { cli, baseline, runs, flatMinutes, sme
  * view also keeps its last measurement for its keys, so it may hold one more) for `minutes`: its
  * RSS after the first table, the largest, the last, and the medians of its first and last minute; then
  * `endPopulation()` and about 20 s more, for what the view keeps once the processes it measured have
- * exited. With several CLIs (a baseline checkout), all run at once and are sampled together.
+ * exited. With several CLIs (bench/run.mjs --compare), all run at once and are sampled together.
  */
 const flatMemory = async (clis, minutes, endPopulation) => {
   const views = clis.map((cli) => {
@@ -276,7 +268,7 @@ export const renderHeavy = (s) => {
     const line = (who, b) =>
       `${who}: ${b.seconds.toFixed(1)} s; memusage RSS ${fmtMib(b.firstKib)} after 3 s, max ${fmtMib(b.maxKib)}, last ${fmtMib(b.lastKib)}`;
     lines.push(`${s.kind}: ${s.description}`, `  ${line('this checkout', s.build)}`);
-    if (s.baselineBuild) lines.push(`  ${line('baseline', s.baselineBuild)}`);
+    if (s.compareBuild) lines.push(`  ${line('compare', s.compareBuild)}`);
     return lines;
   }
   const pages = s.pagesMapped ? `, ${(s.pagesMapped / 1e6).toFixed(1)} M pages mapped (summed)` : '';
@@ -300,7 +292,7 @@ export const renderHeavy = (s) => {
   if (s.capture) lines.push(...renderCapture(s.capture));
   for (const [who, f] of [
     ['', s.flat],
-    [BASELINE, s.baselineFlat],
+    ['(compare) ', s.compareFlat],
   ]) {
     if (!f) continue;
     lines.push(

@@ -5,16 +5,18 @@
  *   node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
  *                      [--population default|db|db-50m|db-200m|many|build-tree|all[,...]] [--flat-minutes M]
  *                      [--exporter-scrapes N]
- *                      [--baseline DIR]
+ *                      [--compare DIR]
  *
  * --population picks what to measure (default: `default`, the 300-process population below). The heavy
  * ones are issue 10's (bench/heavy.mjs): db-50m (2 GiB shared x 100 children, about 50 M pages mapped),
  * db-200m (4 GiB x 200, about 200 M), `db` both, `many` 3,000 sleep processes, `build-tree` memusage run
  * following a make -j4-like tree of about 1,000 short processes (its RSS over time); each takes minutes and
  * runs --runs 3 unless told. --flat-minutes: how long the live top runs on each heavy population (0: not
- * at all; default 1, the issue's figure is 10). --baseline: another built checkout (e.g. a worktree of
- * main) whose bin/memusage the heavy populations measure too, alternating with this one's (peak RSS,
- * time) and at the same time (the live top's memory), for before/after figures from one run.
+ * at all; default 1, the issue's figure is 10).
+ *
+ * --compare DIR: another checkout of memusage (built: npm ci), whose `top --once` (and on the heavy
+ * populations `top --once --by command`) runs alongside this one's, alternating, for a before/after; its
+ * live top runs at the same time as this one's, and it follows the build tree after this one.
  *
  * Issue 2: wall time of `memusage pid` on a normal process and on a 1 TiB sparse one, next to reading the
  * same process's smaps_rollup. Issue 3: `memusage top --once` (pagemap and smaps engines) against reading
@@ -63,9 +65,13 @@ const RUNS = Number(option('--runs') ?? 5);
 const HEAVY_RUNS = Number(option('--runs') ?? 3);
 const FLAT_MINUTES = Number(option('--flat-minutes') ?? 1);
 const JSON_FILE = option('--json');
-/** --baseline DIR: another checkout (built) whose bin/memusage the heavy populations also measure, paired. */
-const BASELINE_DIR = option('--baseline');
 const SKIP_WORKERS = args.includes('--skip-workers');
+/** Another checkout's CLI, timed alongside (--compare DIR). */
+const COMPARE_CLI = option('--compare') && join(option('--compare'), 'bin', 'memusage');
+if (COMPARE_CLI && !existsSync(COMPARE_CLI)) {
+  process.stderr.write(`bench: --compare: no ${COMPARE_CLI}\n`);
+  process.exit(2);
+}
 /** Exit 1 when a target is missed (off by default: a busy machine misses targets for its own reasons). */
 const CHECK = args.includes('--check');
 
@@ -162,7 +168,7 @@ const main = async () => {
       report.heavy.push(
         await measureHeavy(kind, {
           cli: CLI,
-          ...(BASELINE_DIR ? { baseline: join(BASELINE_DIR, 'bin', 'memusage') } : {}),
+          compareCli: COMPARE_CLI,
           runs: HEAVY_RUNS,
           flatMinutes: FLAT_MINUTES,
           smem: hasCommand('smem'),

@@ -46,12 +46,12 @@ export interface StreamOptions {
   pageBudget?: number;
   /** Exact RSS and USS of every measured process that `member` accepts, taken together (the TOTAL row). */
   totals?: boolean;
+  /** Fed each batch's processes with their mappings' pages (libs' per-file sink). */
+  mappings?: MappingSink;
   /** Exact RSS and USS of each group of the processes `member` accepts. */
   groupBy?: GroupBy;
   /** The processes the totals and groups cover; all measured ones when absent. */
   member?: (header: ProcessHeader) => boolean;
-  /** Fed each batch's processes with their mappings' pages (libs' per-file sink). */
-  mappings?: MappingSink;
 }
 
 /**
