@@ -30,7 +30,7 @@ const span = (vss: number): Vma => ({
  */
 export const asOneMapping = (pages: ProcessPages): ProcessPages => {
   const n = pages.vmas.length;
-  if (n <= 1) return pages;
+  if (n === 0) return pages;
   let vss = 0;
   let swap = 0;
   let zero = 0;
