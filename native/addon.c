@@ -1,11 +1,12 @@
 /*
  * The memusage_native addon's entry point: the PAGEMAP_SCAN ioctl (pagemap_scan.c), the per-page loops
- * (page_loops.c), the batched /proc reads (proc_batch.c) and the CLI's malloc policy (malloc_policy.c),
- * each registering its own exports. Plain N-API (C ABI), so one build works across Node versions. Loaded
- * by src/native/addon.ts.
+ * (page_loops.c), libs' per-file loop (file_frames.c), the batched /proc reads (proc_batch.c) and the CLI's
+ * malloc policy (malloc_policy.c), each registering its own exports. Plain N-API (C ABI), so one build
+ * works across Node versions. Loaded by src/native/addon.ts.
  */
 #include <node_api.h>
 
+#include "file_frames.h"
 #include "malloc_policy.h"
 #include "page_loops.h"
 #include "pagemap_scan.h"
@@ -13,7 +14,8 @@
 
 NAPI_MODULE_INIT() {
   if (!register_pagemap_scan(env, exports) || !register_page_loops(env, exports) ||
-      !register_proc_batch(env, exports) || !register_malloc_policy(env, exports))
+      !register_proc_batch(env, exports) || !register_malloc_policy(env, exports) ||
+      !register_file_frames(env, exports))
     return NULL;
   return exports;
 }

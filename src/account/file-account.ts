@@ -1,4 +1,5 @@
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
+import { type FileFramesLoop, nativeFileFrames } from '../native/file-frames.js';
 import { type FrameTable, rssFrame } from './frame-table.js';
 import { pssBytes, pssShare } from './pss.js';
 
@@ -21,6 +22,62 @@ export interface FileFrames {
 /** Files per frame-pair key: (frame, file) pairs are kept as frame * FILE_KEYS + file. */
 const FILE_KEYS = 2 ** 22;
 
+/** Slots of the loop's results, as native/file_frames.c writes them. */
+const OUT_DISTINCT = 0;
+const OUT_PSS_FX = 1;
+const OUT_USS_PAGES = 2;
+const OUT_MAPPED_PAGES = 3;
+const OUT_CONFLICTS = 4;
+const OUT_SLOTS = 5;
+
+/**
+ * Pages [from, to) of `pfns` as mappings of file `file`: for each page that counts as resident (rssFrame),
+ * add its PSS share and whether its map count is 1, and mark its frame of the store (`toGlobal`) as the
+ * file's in `owner` (file + 1; 0: no file yet). A frame without an owner is a distinct frame of this file;
+ * one owned by another file is listed in `conflicts` for the caller to settle. `out` receives distinct
+ * frames, PSS in fixed point, pages with count 1, resident pages, and how many conflicts were listed.
+ * The reference and fallback of fileFrames (native/file_frames.c).
+ */
+export const fileFramesJs = (
+  pfns: Uint32Array,
+  from: number,
+  to: number,
+  table: FrameTable,
+  toGlobal: Uint32Array,
+  owner: Uint32Array,
+  file: number,
+  conflicts: Uint32Array,
+  out: Float64Array,
+): void => {
+  const { counts } = table;
+  let distinct = 0;
+  let pssFx = 0;
+  let uss = 0;
+  let mapped = 0;
+  let listed = 0;
+  for (let i = from; i < to; i++) {
+    const frame = rssFrame(table, pfns[i]!);
+    if (frame < 0) continue;
+    const count = counts[frame]!;
+    mapped++;
+    pssFx += pssShare(count);
+    if (count === 1) uss++;
+    const global = toGlobal[frame]!;
+    const first = owner[global]!;
+    if (first === 0) {
+      owner[global] = file + 1;
+      distinct++;
+    } else if (first !== file + 1) {
+      conflicts[listed++] = global;
+    }
+  }
+  out[OUT_DISTINCT] = distinct;
+  out[OUT_PSS_FX] = pssFx;
+  out[OUT_USS_PAGES] = uss;
+  out[OUT_MAPPED_PAGES] = mapped;
+  out[OUT_CONFLICTS] = listed;
+};
+
 /**
  * A mapped file's frames over a streamed snapshot (libs), fed batch by batch as page ranges of processes.
  * Files are met interleaved across batches, so instead of a mark cleared after each file, each frame of
@@ -38,6 +95,13 @@ export class FileFrameCounter {
   private uss: Float64Array = new Float64Array(64);
   private mapped: Float64Array = new Float64Array(64);
 
+  /** Scratch for the loop: conflicts (frames owned by another file) and its five results. */
+  private conflicts: Uint32Array = new Uint32Array(1 << 12);
+  private readonly out = new Float64Array(OUT_SLOTS);
+
+  /** @param loop native/file_frames.c when the addon is built, else fileFramesJs */
+  constructor(private readonly loop: FileFramesLoop | undefined = nativeFileFrames) {}
+
   /**
    * Pages [from, to) of `pfns` as mappings of file `file`: `table` is the batch's frame table, `toGlobal` its
    * frames' numbers in the store, which holds `frames` frames.
@@ -53,36 +117,42 @@ export class FileFrameCounter {
   ): void {
     if (file >= FILE_KEYS) throw new RangeError(`more than ${FILE_KEYS} mapped files`);
     this.fit(file, frames);
-    const { counts } = table;
-    const owner = this.owner;
-    let pssFx = 0;
-    let mapped = 0;
-    let uss = 0;
-    let distinct = 0;
-    for (let i = from; i < to; i++) {
-      const frame = rssFrame(table, pfns[i]!);
-      if (frame < 0) continue;
-      const count = counts[frame]!;
-      mapped++;
-      pssFx += pssShare(count);
-      if (count === 1) uss += PAGE_SIZE;
-      const global = toGlobal[frame]!;
-      const first = owner[global]!;
-      if (first === 0) {
-        owner[global] = file + 1;
+    if (to - from > this.conflicts.length)
+      this.conflicts = new Uint32Array(doubled(this.conflicts.length, to - from));
+    const out = this.out;
+    if (this.loop) {
+      const { index, counts, flagsLo } = table;
+      this.loop(
+        pfns,
+        from,
+        to,
+        index.bits,
+        index.rank,
+        index.limit,
+        counts,
+        flagsLo,
+        toGlobal,
+        this.owner,
+        file,
+        this.conflicts,
+        out,
+      );
+    } else {
+      fileFramesJs(pfns, from, to, table, toGlobal, this.owner, file, this.conflicts, out);
+    }
+    // Frames another file counted first: this file's own distinct frames too, once each.
+    let distinct = out[OUT_DISTINCT]!;
+    for (let k = 0; k < out[OUT_CONFLICTS]!; k++) {
+      const pair = this.conflicts[k]! * FILE_KEYS + file;
+      if (!this.pairs.has(pair)) {
+        this.pairs.add(pair);
         distinct++;
-      } else if (first !== file + 1) {
-        const pair = global * FILE_KEYS + file;
-        if (!this.pairs.has(pair)) {
-          this.pairs.add(pair);
-          distinct++;
-        }
       }
     }
     this.distinct[file]! += distinct;
-    this.pssFx[file]! += pssFx;
-    this.uss[file]! += uss;
-    this.mapped[file]! += mapped;
+    this.pssFx[file]! += out[OUT_PSS_FX]!;
+    this.uss[file]! += out[OUT_USS_PAGES]! * PAGE_SIZE;
+    this.mapped[file]! += out[OUT_MAPPED_PAGES]!;
   }
 
   /** What file `file` added up to. */
