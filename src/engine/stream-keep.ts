@@ -64,11 +64,13 @@ export interface StreamedProcess extends CollectedProcess {
 /**
  * A collected process as a streamed snapshot keeps it until its batch is accounted: its pages as one
  * mapping, of its status only HugetlbPages (the batch reads kpageflags when a process has some), and what
- * `sink` (when given) keeps of its mappings, asked before they are dropped.
+ * `sink` (when given) keeps of its mappings, asked before they are dropped. With `wholeMappings` (a
+ * capture records each mapping's pages when the batch is accounted) the mappings stay as they are.
  */
 export const keepForStream = (
   collected: CollectedProcess,
   sink?: Pick<MappingSink, 'keep'>,
+  wholeMappings = false,
 ): StreamedProcess => {
   const kept = sink?.keep(collected.header, collected.pages);
   const hugetlb = hugetlbBytes(collected.header);
@@ -76,7 +78,7 @@ export const keepForStream = (
   return {
     ...collected,
     header: { ...collected.header, status },
-    pages: asOneMapping(collected.pages),
+    pages: wholeMappings ? collected.pages : asOneMapping(collected.pages),
     ...(kept ? { kept } : {}),
   };
 };

@@ -294,7 +294,7 @@ export const runStream = (
   const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
     const read = collectProcess(dir, header, reader, swapPss);
     options.recorder?.collected(dir, read);
-    const collected = keepForStream(read, options.mappings);
+    const collected = keepForStream(read, options.mappings, options.recorder !== undefined);
     batch.push(collected);
     batchPages += collected.pages.pfns.length;
     if (batchPages >= budget) flush();
