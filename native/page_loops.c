@@ -118,7 +118,17 @@ static napi_value decode_pagemap(napi_env env, napi_callback_info info) {
 
 static inline uint32_t rank_of(const uint32_t *bits, const uint32_t *rank, uint32_t pfn) {
   uint32_t w = pfn >> 5;
-  return rank[w] + (uint32_t)__builtin_popcount(bits[w] & ((1u << (pfn & 31)) - 1));
+  return rank[w] + popcount32(bits[w] & ((1u << (pfn & 31)) - 1));
+}
+
+/*
+ * The dense frame of pfn, a member of the index, when the page before had prev_pfn in frame prev_frame:
+ * two members one PFN apart are one dense number apart, so the rank is only counted when the PFNs are not
+ * consecutive (most pages are: the kernel hands out runs of physically contiguous pages).
+ */
+static inline uint32_t next_frame(const uint32_t *bits, const uint32_t *rank, uint32_t pfn, uint32_t prev_pfn,
+                                  uint32_t prev_frame) {
+  return pfn == prev_pfn + 1 && prev_pfn != UINT32_MAX ? prev_frame + 1 : rank_of(bits, rank, pfn);
 }
 
 /* The frame table of a snapshot, as the accounting loop reads it. */
@@ -148,6 +158,8 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
   const uint32_t *bits = t->bits, *rank = t->rank, *counts = t->counts, *flags_lo = t->flags_lo, *zero = t->zero;
   size_t nbits = t->nbits, ncounts = t->ncounts, nzero = t->nzero;
   uint32_t limit = t->limit;
+  /* The page before's PFN and frame (UINT32_MAX: none): see next_frame. */
+  uint32_t prev_pfn = UINT32_MAX, prev_frame = 0;
   for (uint32_t i = from; i < to; i++) {
     uint32_t pfn = pfns[i];
     if (pfn >= limit) continue;
@@ -155,7 +167,8 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
     if ((pfn >> 5) >= nbits || !(bits[pfn >> 5] & (1u << (pfn & 31)))) {
       return ACCOUNT_NOT_INDEXED;
     }
-    uint32_t frame = rank_of(bits, rank, pfn);
+    uint32_t frame = next_frame(bits, rank, pfn, prev_pfn, prev_frame);
+    prev_pfn = pfn, prev_frame = frame;
     if (frame >= ncounts) {
       return ACCOUNT_SHORT_TABLE;
     }
@@ -315,11 +328,13 @@ static napi_value account_processes(napi_env env, napi_callback_info info) {
 }
 
 /* The dense frame of pfn when it counts as resident (rssFrame in src/account/frame-table.ts), else -1;
- * -2 when the arrays do not agree (a PFN outside the index, a table shorter than it). */
-static inline int64_t rss_frame(const struct frame_table *t, uint32_t pfn) {
+ * -2 when the arrays do not agree (a PFN outside the index, a table shorter than it). *prev_pfn and
+ * *prev_frame: the last member looked up (see next_frame), updated. */
+static inline int64_t rss_frame(const struct frame_table *t, uint32_t pfn, uint32_t *prev_pfn, uint32_t *prev_frame) {
   if (pfn >= t->limit) return -1;
   if ((pfn >> 5) >= t->nbits || !(t->bits[pfn >> 5] & (1u << (pfn & 31)))) return -2;
-  uint32_t frame = rank_of(t->bits, t->rank, pfn);
+  uint32_t frame = next_frame(t->bits, t->rank, pfn, *prev_pfn, *prev_frame);
+  *prev_pfn = pfn, *prev_frame = frame;
   if (frame >= t->ncounts) return -2;
   if (t->counts[frame] == 0) return -1;
   if (t->flags_lo && (t->flags_lo[frame] & (KPF_HUGE | KPF_ZERO_PAGE))) return -1;
@@ -381,8 +396,9 @@ static const char *count_pages(napi_env env, napi_value lists, uint32_t n, const
     if (napi_get_element(env, lists, p, &list) == napi_ok)
       pfns = typed(env, list, napi_uint32_array, &np, not_typed);
     if (!pfns) return "";
+    uint32_t prev_pfn = UINT32_MAX, prev_frame = 0;
     for (size_t i = 0; i < np; i++) {
-      int64_t frame = rss_frame(t, pfns[i]);
+      int64_t frame = rss_frame(t, pfns[i], &prev_pfn, &prev_frame);
       if (frame == -1) continue;
       if (frame == -2) return PAGES_NOT_INDEXED;
       if (slots[frame]++ == 0) met[(*nmet)++] = (uint32_t)frame;
@@ -450,7 +466,7 @@ static napi_value group_frames(napi_env env, napi_callback_info info) {
  * frameLookup(bits, slots, pfnOf, size, out) -> new size. Twin of frameLookupJs (src/account/frame-table.ts):
  * every member of the batch bitset, ascending, is looked up in the open-addressing hash `slots` (dense + 1,
  * 0 empty, power-of-two length) and inserted when new (its PFN at pfnOf[size++]); out[k] is the dense frame
- * of the k-th member.
+ * of the k-th member. The frame after the previous member's is tried first (see guess).
  */
 static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   ARGS(5);
@@ -471,6 +487,9 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   unsigned shift = 32 - (unsigned)__builtin_ctzll((unsigned long long)nslots);
   uint32_t mask = (uint32_t)nslots - 1;
   size_t k = 0;
+  /* The frame after the previous member's: frames a batch met first were numbered in ascending PFN order,
+     so a later batch meeting the same frames finds them one after another; checked, so only a guess. */
+  uint32_t guess = 0;
   for (size_t w = 0; w < nbits; w++) {
     uint32_t word = bits[w];
     while (word) {
@@ -481,6 +500,10 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
         napi_throw_range_error(env, NULL, "frameLookup: arrays too small for the batch");
         return NULL;
       }
+      if (guess < size && pfn_of[guess] == pfn) {
+        out[k++] = guess++;
+        continue;
+      }
       /* home slot: frameLookupJs's homeSlot (blocks of 16 PFNs spread, each PFN in its place in the block) */
       uint32_t h = (((pfn >> 4) * 0x9e3779b1u) >> (shift + 4)) * 16u + (pfn & 15u);
       for (;;) {
@@ -488,10 +511,12 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
         if (slot == 0) {
           slots[h] = size + 1;
           pfn_of[size] = pfn;
+          guess = size + 1;
           out[k++] = size++;
           break;
         }
         if (slot - 1 < npfn && pfn_of[slot - 1] == pfn) {
+          guess = slot;
           out[k++] = slot - 1;
           break;
         }
@@ -628,7 +653,7 @@ static napi_value rank_words(napi_env env, napi_callback_info info) {
   uint32_t total = 0;
   for (size_t w = 0; w < nbits; w++) {
     rank[w] = total;
-    total += (uint32_t)__builtin_popcount(bits[w]);
+    total += popcount32(bits[w]);
   }
   return number(env, total);
 }

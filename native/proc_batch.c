@@ -535,7 +535,7 @@ static void *frames_worker(void *arg) {
     uint64_t start = (uint64_t)job->runs[r * 2], end = (uint64_t)job->runs[r * 2 + 1];
     /* The first frame of the run is in the index, so its dense number is its rank. */
     uint32_t w = (uint32_t)(start >> 5);
-    int64_t dense = job->rank[w] + __builtin_popcount(job->bits[w] & ((1u << (start & 31)) - 1));
+    int64_t dense = job->rank[w] + popcount32(job->bits[w] & ((1u << (start & 31)) - 1));
     for (uint64_t chunk = start; chunk < end && !job->err; chunk += FRAME_BATCH) {
       size_t entries = end - chunk < FRAME_BATCH ? (size_t)(end - chunk) : FRAME_BATCH;
       size_t want = entries * 8, got = 0;

@@ -92,22 +92,32 @@ export const frameLookupJs = (
   const shift = 32 - Math.log2(slots.length);
   const mask = slots.length - 1;
   let k = 0;
+  // The frame after the previous member's first: frames a batch met first were numbered in ascending PFN
+  // order, so a later batch that meets the same frames finds them one after another without hashing.
+  // Checked against pfnOf, so only a guess: a wrong one costs one comparison.
+  let guess = 0;
   for (let w = 0; w < bits.length; w++) {
     let word = bits[w]!;
     while (word !== 0) {
       const low = word & -word;
       word ^= low;
       const pfn = w * 32 + (31 - Math.clz32(low));
+      if (guess < size && pfnOf[guess] === pfn) {
+        out[k++] = guess++;
+        continue;
+      }
       let h = homeSlot(pfn, shift);
       for (;;) {
         const slot = slots[h]!;
         if (slot === 0) {
           slots[h] = size + 1;
           pfnOf[size] = pfn;
+          guess = size + 1;
           out[k++] = size++;
           break;
         }
         if (pfnOf[slot - 1] === pfn) {
+          guess = slot;
           out[k++] = slot - 1;
           break;
         }
