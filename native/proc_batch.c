@@ -628,10 +628,168 @@ static napi_value read_frames(napi_env env, napi_callback_info info) {
   return napi_create_int32(env, -err, &out) == napi_ok ? out : NULL;
 }
 
+/* Pagemap entries per chunk of readPagemap: small enough that one 2 GiB mapping gives both threads work. */
+#define RANGE_CHUNK 65536
+/* readPagemap's return value when a read came back short: the address space went away (exit or exec). */
+#define PAGEMAP_SHORT (-65536)
+
+struct range_chunk {
+  size_t range;    /* which range it belongs to */
+  uint64_t page;   /* first page (virtual address / 4096) */
+  size_t entries;  /* pages it covers */
+  size_t out;      /* where its decoded pages are written: every chunk has room for all its entries */
+  size_t present;  /* written by the thread that read it */
+  uint32_t swap, markers;
+  uint32_t extra;  /* attributes added to each present page (ATTR_PMD) */
+};
+
+struct range_job {
+  int fd;
+  struct range_chunk *chunks;
+  size_t count;
+  size_t next; /* taken atomically */
+  uint32_t *pfns;
+  uint8_t *attrs;
+  int err; /* first error: -errno or PAGEMAP_SHORT; read after the join */
+};
+
+static void *range_worker(void *arg) {
+  struct range_job *job = arg;
+  uint32_t *words = malloc(RANGE_CHUNK * 8);
+  if (!words) {
+    __atomic_store_n(&job->err, -ENOMEM, __ATOMIC_RELAXED);
+    return NULL;
+  }
+  for (;;) {
+    size_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
+    if (i >= job->count || __atomic_load_n(&job->err, __ATOMIC_RELAXED)) break;
+    struct range_chunk *c = &job->chunks[i];
+    size_t want = c->entries * 8, got = 0;
+    int err = 0;
+    while (got < want) {
+      ssize_t n = pread(job->fd, (char *)words + got, want - got, (off_t)(c->page * 8 + got));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0) {
+        err = -errno;
+        break;
+      }
+      if (n == 0) break;
+      got += (size_t)n;
+    }
+    /* pagemap has an entry for every user address: a short read means the mm went away. */
+    if (!err && got != want) err = PAGEMAP_SHORT;
+    if (err) {
+      __atomic_store_n(&job->err, err, __ATOMIC_RELAXED);
+      break;
+    }
+    c->present = pagemap_decode(words, c->entries, c->extra, job->pfns + c->out, job->attrs + c->out, &c->swap,
+                                &c->markers);
+  }
+  free(words);
+  return NULL;
+}
+
+/*
+ * readPagemap(fd, ranges, pfns, attrs, offset, counts, threads) -> new length, or -errno, or PAGEMAP_SHORT.
+ * The loop of PagemapReader.readRanges (src/procfs/pagemap.ts) over an open pagemap fd: each range
+ * [start, end) (bytes, page-aligned; 3 slots per range: start, end, extra attributes) is read and decoded
+ * into pfns/attrs from `offset` on, in range order; counts gets 3 slots per range: present, swapped and
+ * other non-present pages. The ranges are cut into chunks that two threads take in turn, so one large
+ * mapping is read on both; each chunk decodes into room of its own (the arrays hold offset plus every
+ * entry of the ranges), and the chunks are then moved down into place in order.
+ */
+static napi_value read_pagemap_ranges(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7], out;
+  int32_t fd;
+  uint32_t offset, threads;
+  size_t nranges, npfns, nattrs, ncounts;
+  const double *ranges;
+  uint32_t *pfns;
+  uint8_t *attrs;
+  double *counts;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7 ||
+      napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      !(ranges = typed(env, argv[1], napi_float64_array, &nranges, "readPagemap: ranges must be a Float64Array")) ||
+      !(pfns = typed(env, argv[2], napi_uint32_array, &npfns, "readPagemap: pfns must be a Uint32Array")) ||
+      !(attrs = typed(env, argv[3], napi_uint8_array, &nattrs, "readPagemap: attrs must be a Uint8Array")) ||
+      !get_index(env, argv[4], &offset, "readPagemap: bad offset") ||
+      !(counts = typed(env, argv[5], napi_float64_array, &ncounts, "readPagemap: counts must be a Float64Array")) ||
+      napi_get_value_uint32(env, argv[6], &threads) != napi_ok) {
+    throw_if_none(env, "readPagemap(fd, ranges, pfns, attrs, offset, counts, threads): bad arguments");
+    return NULL;
+  }
+  if (nranges % 3 || ncounts < nranges) {
+    napi_throw_range_error(env, NULL, "readPagemap: 3 slots per range, and as many counts");
+    return NULL;
+  }
+  size_t count = nranges / 3, nchunks = 0;
+  uint64_t total = 0;
+  for (size_t r = 0; r < count; r++) {
+    double start = ranges[r * 3], end = ranges[r * 3 + 1], extra = ranges[r * 3 + 2];
+    /* User addresses are below 2^57; pages of 4 KiB. */
+    if (!(start >= 0 && end >= start && end <= 144115188075855872.0) || start != (double)(uint64_t)start ||
+        end != (double)(uint64_t)end || ((uint64_t)start | (uint64_t)end) % 4096 != 0 ||
+        !(extra >= 0 && extra <= 255 && extra == (double)(uint32_t)extra)) {
+      napi_throw_range_error(env, NULL, "readPagemap: a range is not page-aligned addresses");
+      return NULL;
+    }
+    uint64_t entries = ((uint64_t)end - (uint64_t)start) >> PAGE_SHIFT;
+    total += entries;
+    nchunks += (size_t)((entries + RANGE_CHUNK - 1) / RANGE_CHUNK);
+  }
+  if ((uint64_t)offset + total > npfns || (uint64_t)offset + total > nattrs) {
+    napi_throw_range_error(env, NULL, "readPagemap: arrays too small for the ranges");
+    return NULL;
+  }
+  struct range_chunk *chunks = calloc(nchunks + 1, sizeof(*chunks));
+  if (!chunks) {
+    napi_throw_error(env, "ENOMEM", "readPagemap: out of memory");
+    return NULL;
+  }
+  size_t k = 0, at = offset;
+  for (size_t r = 0; r < count; r++) {
+    uint64_t page = (uint64_t)ranges[r * 3] >> PAGE_SHIFT, last = (uint64_t)ranges[r * 3 + 1] >> PAGE_SHIFT;
+    for (; page < last; page += RANGE_CHUNK, k++) {
+      size_t entries = last - page < RANGE_CHUNK ? (size_t)(last - page) : RANGE_CHUNK;
+      chunks[k] = (struct range_chunk){r, page, entries, at, 0, 0, 0, (uint32_t)ranges[r * 3 + 2]};
+      at += entries;
+    }
+  }
+  struct range_job job = {fd, chunks, nchunks, 0, pfns, attrs, 0};
+  pthread_t thread;
+  int started = threads >= 2 && nchunks >= 2 && pthread_create(&thread, NULL, range_worker, &job) == 0;
+  range_worker(&job);
+  if (started) pthread_join(thread, NULL);
+  double result = job.err;
+  if (!job.err) {
+    for (size_t r = 0; r < count * 3; r++) counts[r] = 0;
+    size_t length = offset;
+    for (size_t c = 0; c < nchunks; c++) {
+      struct range_chunk *ch = &chunks[c];
+      if (ch->present && ch->out != length) {
+        memmove(pfns + length, pfns + ch->out, ch->present * sizeof(*pfns));
+        memmove(attrs + length, attrs + ch->out, ch->present);
+      }
+      length += ch->present;
+      counts[ch->range * 3] += (double)ch->present;
+      counts[ch->range * 3 + 1] += ch->swap;
+      counts[ch->range * 3 + 2] += ch->markers;
+    }
+    result = (double)length;
+  }
+  free(chunks);
+  return napi_create_double(env, result, &out) == napi_ok ? out : NULL;
+}
+
 int register_proc_batch(napi_env env, napi_value exports) {
-  napi_value fn, frames;
+  napi_value fn, frames, pagemap, short_value;
   return napi_create_function(env, "openProcesses", NAPI_AUTO_LENGTH, open_processes, NULL, &fn) == napi_ok &&
          napi_set_named_property(env, exports, "openProcesses", fn) == napi_ok &&
          napi_create_function(env, "readFrames", NAPI_AUTO_LENGTH, read_frames, NULL, &frames) == napi_ok &&
-         napi_set_named_property(env, exports, "readFrames", frames) == napi_ok;
+         napi_set_named_property(env, exports, "readFrames", frames) == napi_ok &&
+         napi_create_function(env, "readPagemap", NAPI_AUTO_LENGTH, read_pagemap_ranges, NULL, &pagemap) == napi_ok &&
+         napi_set_named_property(env, exports, "readPagemap", pagemap) == napi_ok &&
+         napi_create_int32(env, PAGEMAP_SHORT, &short_value) == napi_ok &&
+         napi_set_named_property(env, exports, "PAGEMAP_SHORT", short_value) == napi_ok;
 }

@@ -2,6 +2,8 @@ import type { FrameTable } from '../account/frame-table.js';
 import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
+import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
+import { statusBytes } from '../parse/status.js';
 import { ProcError } from '../procfs/errors.js';
 import { readFrameTable } from '../procfs/kpage.js';
 import { readMaps } from '../procfs/maps.js';
@@ -71,6 +73,16 @@ const rollupSwapPss = (dir: ProcessDir): number | null => {
   }
 };
 
+/**
+ * Resident and swapped pages as status counts them (VmRSS, VmSwap): how much of its mappings pagemap will
+ * find filled, for PagemapReader's choice between reading whole mappings and scanning them first.
+ */
+const residentPages = (header: ProcessHeader): number | undefined => {
+  const rss = statusBytes(header.status, 'VmRSS');
+  if (rss === undefined) return undefined;
+  return (rss + (statusBytes(header.status, 'VmSwap') ?? 0)) / PAGE_SIZE;
+};
+
 /** The files the pagemap engine reads with each process's directory (see measureProcesses). */
 export const pagemapNeed = (reader: PagemapReader) => ({
   files: ['maps'],
@@ -92,6 +104,7 @@ export const collectProcess = (
     dir,
     () => readMaps(dir),
     (vmas) => emptyVmaTest(dir, vmas),
+    residentPages(header),
   );
   if (!swapPss) return { header, pages };
   // No swap entry in its page tables (pagemap, same walk): SwapPss is exactly 0, and the second walk

@@ -59,6 +59,38 @@ export interface NativeProcBatch {
   ): number;
 }
 
+/**
+ * readPagemap of native/proc_batch.c: the ranges (start, end, extra attributes: 3 slots each, bytes) of an
+ * open pagemap fd read on two threads and decoded into pfns/attrs from `offset` on (the arrays hold offset
+ * plus every entry of the ranges); `counts` gets present, swapped and other non-present pages per range.
+ * Returns the new length, -errno, or PAGEMAP_SHORT (a short read: the address space went away).
+ */
+export interface NativePagemapReader {
+  readPagemap(
+    fd: number,
+    ranges: Float64Array,
+    pfns: Uint32Array,
+    attrs: Uint8Array,
+    offset: number,
+    counts: Float64Array,
+    threads: number,
+  ): number;
+  PAGEMAP_SHORT: number;
+}
+
+const isPagemapReader = (
+  addon: Record<string, unknown>,
+): addon is Record<string, unknown> & NativePagemapReader =>
+  typeof addon.readPagemap === 'function' && typeof addon.PAGEMAP_SHORT === 'number';
+
+/** The native range reader, or undefined (no addon, one built from older sources, MEMUSAGE_NO_NATIVE=1). */
+export const loadPagemapReader = (env: NodeJS.ProcessEnv = process.env): NativePagemapReader | undefined => {
+  const { addon } = loadAddon(env);
+  return addon && isPagemapReader(addon) ? addon : undefined;
+};
+
+export const nativePagemapReader: NativePagemapReader | undefined = loadPagemapReader();
+
 const isBatch = (addon: Record<string, unknown>): addon is Record<string, unknown> & NativeProcBatch =>
   typeof addon.openProcesses === 'function' && typeof addon.readFrames === 'function';
 

@@ -1,17 +1,32 @@
 import { type DecodeCounts, decodePagemap } from '../account/decode-pagemap.js';
-import { growableUint8, growableUint32 } from '../account/growable.js';
+import { type Growable, growableUint8, growableUint32 } from '../account/growable.js';
 import { ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
 import { PAGE_IS_HUGE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED } from '../kernel/pagemap-scan.js';
 import type { PagemapScanner } from '../native/pagemap-scan.js';
-import { VMA_SLOTS } from '../native/proc-batch.js';
+import { type NativePagemapReader, nativePagemapReader, VMA_SLOTS } from '../native/proc-batch.js';
 import type { Vma } from '../parse/maps.js';
-import { ProcError } from './errors.js';
+import { ProcError, procErrorFromErrno } from './errors.js';
 import { openInDir, type PrefetchedPagemap, type ProcessDir } from './process-dir.js';
 import { closeQuietly, preadFully } from './read.js';
 
 /** A mapping this large makes PAGEMAP_SCAN worth its own page-table walk even when PMD info is not needed. */
 export const SPARSE_VMA_BYTES = 64 * 1024 * 1024;
+
+/**
+ * A process whose mappings span at most this many times its resident and swapped pages is read whole
+ * rather than scanned: PAGEMAP_SCAN walks the page tables once more, which costs more than reading the
+ * entries of a few holes (a database backend's fully faulted shared buffers are the case that matters).
+ */
+const DENSE_SPAN = 2;
+
+/** Whether reading every mapping whole costs less than scanning first (see DENSE_SPAN). */
+export const isDense = (vmas: readonly Vma[], residentPages: number | undefined): boolean => {
+  if (residentPages === undefined || !(residentPages > 0)) return false;
+  let pages = 0;
+  for (const v of vmas) pages += (v.end - v.start) / PAGE_SIZE;
+  return pages <= DENSE_SPAN * residentPages;
+};
 
 /** Pagemap entries per positional read: 1 MiB of entries covers 512 MiB of address space per syscall. */
 const BATCH_ENTRIES = 131_072;
@@ -46,6 +61,8 @@ export class PagemapReader {
   constructor(
     private readonly scanner: PagemapScanner | undefined,
     private readonly exactThp = true,
+    /** The two-thread range reader of the addon; absent (or undefined) for readRangesJs. */
+    private readonly native: NativePagemapReader | undefined = nativePagemapReader,
   ) {}
 
   /** Keep pages until release() (see `keep`). */
@@ -83,6 +100,7 @@ export class PagemapReader {
     dir: ProcessDir,
     listVmas: () => readonly Vma[],
     emptyTest?: (vmas: readonly Vma[]) => ((v: number) => boolean) | undefined,
+    residentPages?: number,
   ): ProcessPages {
     const path = `${dir.base}/pagemap`;
     const prefetched = dir.pagemap;
@@ -97,13 +115,15 @@ export class PagemapReader {
     let done = false;
     try {
       const vmas = listVmas();
-      const regions = this.scan(fd, vmas, path);
+      const regions = this.scan(fd, vmas, path, residentPages);
       const pages = this.collect(
         fd,
         path,
         vmas,
         regions,
-        regions === undefined ? emptyTest?.(vmas) : undefined,
+        // Only without the scan at all: a process not scanned by choice (dense, or no large mapping) has
+        // nothing worth a walk of smaps to skip.
+        regions === undefined && !this.usesScan ? emptyTest?.(vmas) : undefined,
       );
       done = true;
       return pages;
@@ -117,9 +137,15 @@ export class PagemapReader {
     }
   }
 
-  private scan(fd: number, vmas: readonly Vma[], path: string): Float64Array | undefined {
+  private scan(
+    fd: number,
+    vmas: readonly Vma[],
+    path: string,
+    residentPages: number | undefined,
+  ): Float64Array | undefined {
     if (!this.usesScan || vmas.length === 0) return undefined;
     if (!this.exactThp && !vmas.some((v) => v.end - v.start >= SPARSE_VMA_BYTES)) return undefined;
+    if (!this.exactThp && isDense(vmas, residentPages)) return undefined;
     try {
       return this.scanner!.scan(fd, vmas[0]!.start, vmas[vmas.length - 1]!.end, SCAN_ANY, SCAN_RETURN, path);
     } catch (error) {
@@ -139,17 +165,14 @@ export class PagemapReader {
     isEmpty: ((v: number) => boolean) | undefined,
   ): ProcessPages {
     const base = this.pfns.length;
-    const vmaFirst = new Uint32Array(vmas.length + 1);
-    const swapPages = new Uint32Array(vmas.length);
     const zeroPagesUnread = new Uint32Array(vmas.length);
-    const counts: DecodeCounts = { swap: 0, markers: 0 };
-    let markers = 0;
+    // What to read, in address order: start, end, extra attributes per range, and the mapping of each.
+    const ranges: number[] = [];
+    const rangeVma: number[] = [];
     let r = 0;
     let skipped = false;
     for (let v = 0; v < vmas.length; v++) {
       const vma = vmas[v]!;
-      vmaFirst[v] = this.pfns.length - base;
-      counts.swap = 0;
       if (regions) {
         // Regions are sorted and never overlap; walk them alongside the VMAs.
         while (r < regions.length && regions[r + 1]! <= vma.start) r += 3;
@@ -161,18 +184,31 @@ export class PagemapReader {
             zeroPagesUnread[v]! += (end - start) / PAGE_SIZE;
             continue;
           }
-          this.readRange(fd, path, start, end, (categories & PAGE_IS_HUGE) !== 0 ? ATTR_PMD : 0, counts);
+          ranges.push(start, end, (categories & PAGE_IS_HUGE) !== 0 ? ATTR_PMD : 0);
+          rangeVma.push(v);
         }
       } else if (isEmpty?.(v)) {
         skipped = true;
       } else {
-        this.readRange(fd, path, vma.start, vma.end, 0, counts);
+        ranges.push(vma.start, vma.end, 0);
+        rangeVma.push(v);
       }
-      swapPages[v] = counts.swap;
-      markers += counts.markers;
-      counts.markers = 0;
     }
-    vmaFirst[vmas.length] = this.pfns.length - base;
+    const counts = this.readRanges(fd, path, ranges);
+    const vmaFirst = new Uint32Array(vmas.length + 1);
+    const swapPages = new Uint32Array(vmas.length);
+    let markers = 0;
+    let first = 0;
+    let k = 0;
+    for (let v = 0; v < vmas.length; v++) {
+      vmaFirst[v] = first;
+      for (; k < rangeVma.length && rangeVma[k] === v; k++) {
+        first += counts[k * 3]!;
+        swapPages[v]! += counts[k * 3 + 1]!;
+        markers += counts[k * 3 + 2]!;
+      }
+    }
+    vmaFirst[vmas.length] = first;
     return {
       vmas,
       pfns: this.keep ? this.pfns.view().subarray(base) : this.pfns.view().slice(base),
@@ -184,6 +220,34 @@ export class PagemapReader {
       pmdKnown: regions !== undefined,
       skippedEmptyVmas: skipped,
     };
+  }
+
+  /**
+   * Read and decode `ranges` (start, end, extra attributes: 3 numbers per range, in address order) of an
+   * open pagemap, appending the present pages; per range: present, swapped and other non-present pages.
+   * With the addon, on two threads in pieces of at most NATIVE_READ_ENTRIES pages (each native call needs
+   * room for every entry it reads, present or not), else readRangesJs.
+   */
+  private readRanges(fd: number, path: string, ranges: readonly number[]): Float64Array {
+    return this.native
+      ? readRangesNative(this.native, fd, path, ranges, this.pfns, this.attrs)
+      : this.readRangesJs(fd, path, ranges);
+  }
+
+  /** readRanges in TypeScript: the reference for native/proc_batch.c readPagemap, and the fallback. */
+  readRangesJs(fd: number, path: string, ranges: readonly number[]): Float64Array {
+    const out = new Float64Array(ranges.length);
+    const counts: DecodeCounts = { swap: 0, markers: 0 };
+    for (let k = 0; k < ranges.length; k += 3) {
+      const before = this.pfns.length;
+      counts.swap = 0;
+      counts.markers = 0;
+      this.readRange(fd, path, ranges[k]!, ranges[k + 1]!, ranges[k + 2]!, counts);
+      out[k] = this.pfns.length - before;
+      out[k + 1] = counts.swap;
+      out[k + 2] = counts.markers;
+    }
+    return out;
   }
 
   private readRange(
@@ -201,14 +265,76 @@ export class PagemapReader {
       const bytes = entries * PAGEMAP_ENTRY_BYTES;
       const position = (firstPage + done) * PAGEMAP_ENTRY_BYTES;
       const got = preadFully(fd, this.buffer, 0, bytes, position, path);
-      if (got !== bytes) {
-        // pagemap has an entry for every user address; a short read means the mm went away (exit or exec).
-        throw new ProcError('gone', path, `${path}: address space went away during the read`);
-      }
+      if (got !== bytes) throw wentAway(path);
       decodePagemap(this.words, entries, extra, this.pfns, this.attrs, counts);
     }
   }
 }
+
+/** pagemap has an entry for every user address; a short read means the mm went away (exit or exec). */
+const wentAway = (path: string): ProcError =>
+  new ProcError('gone', path, `${path}: address space went away during the read`);
+
+/**
+ * Pages one native readPagemap call reads at most: its arrays need room for every entry, present or not,
+ * so a large range is read in pieces (1 GiB of address space each) and the room stays bounded.
+ */
+export const NATIVE_READ_ENTRIES = 1 << 18;
+
+/** readRanges with the addon: the ranges cut into pieces of at most `piece` pages, each read on two threads. */
+export const readRangesNative = (
+  native: NativePagemapReader,
+  fd: number,
+  path: string,
+  ranges: readonly number[],
+  pfns: Growable<Uint32Array>,
+  attrs: Growable<Uint8Array>,
+  piece = NATIVE_READ_ENTRIES,
+): Float64Array => {
+  const out = new Float64Array(ranges.length);
+  // One call's ranges, and the range each piece belongs to.
+  const call: number[] = [];
+  const owner: number[] = [];
+  let entries = 0;
+  const flush = () => {
+    if (call.length === 0) return;
+    const counts = new Float64Array(call.length);
+    const offset = pfns.length;
+    const length = native.readPagemap(
+      fd,
+      Float64Array.from(call),
+      pfns.reserve(entries),
+      attrs.reserve(entries),
+      offset,
+      counts,
+      2,
+    );
+    if (length === native.PAGEMAP_SHORT) throw wentAway(path);
+    if (length < 0) throw procErrorFromErrno(length, path);
+    pfns.length = length;
+    attrs.length = length;
+    owner.forEach((k, i) => {
+      for (let slot = 0; slot < 3; slot++) out[k + slot]! += counts[i * 3 + slot]!;
+    });
+    call.length = 0;
+    owner.length = 0;
+    entries = 0;
+  };
+  for (let k = 0; k < ranges.length; k += 3) {
+    const end = ranges[k + 1]!;
+    for (let start = ranges[k]!; start < end; ) {
+      const take = Math.min((end - start) / PAGE_SIZE, piece - entries);
+      const stop = start + take * PAGE_SIZE;
+      call.push(start, stop, ranges[k + 2]!);
+      owner.push(k);
+      entries += take;
+      start = stop;
+      if (entries === piece) flush();
+    }
+  }
+  flush();
+  return out;
+};
 
 /**
  * ProcessPages from a pagemap read with the directory, when its mappings are the ones parseMaps found
