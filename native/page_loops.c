@@ -527,12 +527,58 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   return number(env, size);
 }
 
+/* countFrames on two threads when a batch has at least this many pages. */
+#define COUNT_THREADS_PAGES 65536
+
+/* One thread's share of countFrames: every page, but only the batch frames [from, to). */
+struct count_job {
+  const struct frame_table *table;
+  const uint32_t *const *lists;
+  const size_t *lengths;
+  uint32_t n;
+  const uint32_t *to_global;
+  uint32_t *counter;
+  size_t nglobal, ncounter;
+  uint32_t *also;
+  uint32_t from, to;
+  uint32_t *touched; /* where this thread lists the frames it met first, or NULL */
+  size_t cap, ntouched;
+  uint32_t *own; /* touched, when this thread allocated it */
+  const char *error;
+};
+
+static void *count_worker(void *arg) {
+  struct count_job *job = arg;
+  const struct frame_table *t = job->table;
+  for (uint32_t p = 0; p < job->n; p++) {
+    const uint32_t *pfns = job->lists[p];
+    uint32_t prev_pfn = UINT32_MAX, prev_frame = 0;
+    for (size_t i = 0; i < job->lengths[p]; i++) {
+      int64_t frame = rss_frame(t, pfns[i], &prev_pfn, &prev_frame);
+      if (frame == -1 || (frame >= 0 && ((uint32_t)frame < job->from || (uint32_t)frame >= job->to))) continue;
+      if (frame == -2) {
+        job->error = "countFrames: " PAGES_NOT_INDEXED;
+        return NULL;
+      }
+      uint32_t global = (size_t)frame < job->nglobal ? job->to_global[frame] : UINT32_MAX;
+      if (global >= job->ncounter || (job->touched && job->counter[global] == 0 && job->ntouched >= job->cap)) {
+        job->error = "countFrames: arrays too small for the batch";
+        return NULL;
+      }
+      if (job->counter[global]++ == 0 && job->touched) job->touched[job->ntouched++] = global;
+      if (job->also) job->also[global]++;
+    }
+  }
+  return NULL;
+}
+
 /*
  * countFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, toGlobal, counter, touched | null, ntouched,
  * also | null) -> ntouched. Twin of countFramesJs (src/account/group-account.ts): for every page of every list
  * that counts as resident (rss_frame in the batch's table), counter[toGlobal[frame]] (and also[...] when
  * given: a second set fed the same pages, in the same walk) is incremented; a frame met for the first time
  * (counter was 0) is appended to touched when given. The caller sizes touched for every frame of the batch.
+ * On two threads for a large batch (count_job): touched then lists the same frames, not in the same order.
  */
 static napi_value count_frames(napi_env env, napi_callback_info info) {
   ARGS(11);
@@ -570,35 +616,63 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
     napi_throw_range_error(env, NULL, "countFrames: arrays and counts do not agree");
     return NULL;
   }
-  /* Pages are counted per frame of the batch first (a small array, in the order the pages meet them), then
-     added to the snapshot-wide counters once per frame: one random access per frame instead of per page. */
-  uint32_t *local = calloc(ncounts ? ncounts : 1, sizeof(*local));
-  uint32_t *met = malloc((ncounts ? ncounts : 1) * sizeof(*met));
-  if (!local || !met) {
-    free(local);
-    free(met);
+  /* Every list's pages, taken here on the JavaScript thread: the workers touch no JavaScript value. */
+  const uint32_t **lists = calloc(n + 1, sizeof(*lists));
+  size_t *lengths = calloc(n + 1, sizeof(*lengths));
+  size_t pages = 0;
+  if (!lists || !lengths) {
+    free(lists);
+    free(lengths);
     napi_throw_error(env, "ENOMEM", "countFrames: out of memory");
     return NULL;
   }
-  size_t nmet = 0;
-  const char *error =
-      count_pages(env, argv[0], n, &table, local, met, &nmet, "countFrames: pfns must hold Uint32Arrays");
-  if (error && *error) error = "countFrames: " PAGES_NOT_INDEXED;
-  for (size_t k = 0; k < nmet && !error; k++) {
-    uint32_t frame = met[k];
-    uint32_t global = to_global[frame];
-    if (global >= ncounter || (touched && counter[global] == 0 && ntouched >= ncap)) {
-      error = "countFrames: arrays too small for the batch";
-      break;
+  for (uint32_t p = 0; p < n; p++) {
+    napi_value list;
+    if (napi_get_element(env, argv[0], p, &list) != napi_ok ||
+        !(lists[p] = typed(env, list, napi_uint32_array, &lengths[p], "countFrames: pfns must hold Uint32Arrays"))) {
+      free(lists);
+      free(lengths);
+      return NULL;
     }
-    if (counter[global] == 0 && touched) touched[ntouched++] = global;
-    counter[global] += local[frame];
-    if (also) also[global] += local[frame];
+    pages += lengths[p];
   }
-  free(local);
-  free(met);
+  /* Two threads, each counting the frames of its half of the batch's frames over every page: no frame is
+     counted by both, so they share the counters without locks. */
+  struct count_job jobs[2];
+  uint32_t half = (uint32_t)(ncounts / 2);
+  int two = pages >= COUNT_THREADS_PAGES && ncounts >= 2;
+  for (int t = 0; t < 2; t++) {
+    jobs[t] = (struct count_job){&table, lists, lengths, n, to_global, counter, nglobal, ncounter, also, 0, 0,
+                                 NULL, 0, 0, NULL, NULL};
+  }
+  jobs[0].from = 0, jobs[0].to = two ? half : (uint32_t)ncounts;
+  jobs[1].from = half, jobs[1].to = (uint32_t)ncounts;
+  if (touched) {
+    jobs[0].touched = touched + ntouched, jobs[0].cap = ncap - ntouched;
+    if (two && !(jobs[1].touched = jobs[1].own = malloc(((size_t)(ncounts - half) + 1) * sizeof(uint32_t)))) {
+      free(lists);
+      free(lengths);
+      napi_throw_error(env, "ENOMEM", "countFrames: out of memory");
+      return NULL;
+    }
+    jobs[1].cap = ncounts - half;
+  }
+  pthread_t thread;
+  int started = two && pthread_create(&thread, NULL, count_worker, &jobs[1]) == 0;
+  if (two && !started) jobs[0].to = (uint32_t)ncounts; /* no second thread: the first counts it all */
+  count_worker(&jobs[0]);
+  if (started) pthread_join(thread, NULL);
+  const char *error = jobs[0].error ? jobs[0].error : started ? jobs[1].error : NULL;
+  if (!error && touched && started) {
+    if (jobs[0].ntouched + jobs[1].ntouched > ncap - ntouched) error = "countFrames: arrays too small for the batch";
+    else memcpy(touched + ntouched + jobs[0].ntouched, jobs[1].touched, jobs[1].ntouched * sizeof(uint32_t));
+  }
+  if (!error) ntouched += (uint32_t)(jobs[0].ntouched + (started ? jobs[1].ntouched : 0));
+  free(jobs[1].own);
+  free(lists);
+  free(lengths);
   if (error) {
-    if (*error) napi_throw_range_error(env, NULL, error);
+    napi_throw_range_error(env, NULL, error);
     return NULL;
   }
   return number(env, ntouched);
