@@ -14,8 +14,9 @@ import type { ProcRoot } from '../procfs/root.js';
 import { readSmaps, readSmapsRollup } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
-import { measureProcesses } from './process-batch.js';
+import { type MeasureOptions, measureProcesses } from './process-batch.js';
 import { hugetlbBytes, type ProcessHeader } from './process-header.js';
+import type { ThreadAlias } from './requested-pids.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Without PAGEMAP_SCAN, a mapping this large is only read if smaps says it holds something. */
@@ -119,7 +120,7 @@ const collectAll = (
   pids: readonly number[],
   reader: PagemapReader,
   users: UserNames,
-  options: { explicit: boolean; cgroup: boolean; swapPss: boolean },
+  options: MeasureOptions & { swapPss: boolean },
 ): (CollectedProcess | Skipped)[] =>
   measureProcesses(root, pids, users, options, pagemapNeed(reader), (dir, header) =>
     collectProcess(dir, header, reader, options.swapPss),
@@ -146,14 +147,19 @@ export const runPagemapEngine = (
   root: ProcRoot,
   pids: readonly number[],
   explicit: boolean,
-  options: { flags: boolean; cgroups: boolean; swapPss?: boolean },
+  options: { flags: boolean; cgroups: boolean; swapPss?: boolean; threads?: ThreadAlias[] | undefined },
   caps: Capabilities,
   users: UserNames,
 ): PagemapResult => {
   const reader = new PagemapReader(caps.scanner, options.flags);
   const collected: CollectedProcess[] = [];
   const skipped: Skipped[] = [];
-  const collectOptions = { explicit, cgroup: options.cgroups, swapPss: options.swapPss === true };
+  const collectOptions = {
+    explicit,
+    cgroup: options.cgroups,
+    swapPss: options.swapPss === true,
+    ...(options.threads ? { threads: options.threads } : {}),
+  };
   for (const result of collectAll(root, pids, reader, users, collectOptions)) {
     if ('reason' in result) skipped.push(result);
     else collected.push(result);

@@ -1,33 +1,16 @@
-import { threadGroupOf } from '../procfs/process-info.js';
-import type { ProcRoot } from '../procfs/root.js';
+/*
+ * Explicit PIDs may name threads: a thread's ID has a /proc entry of its own though /proc does not list
+ * it. The header read of each process (engine/process-batch.ts measureProcesses, MeasureOptions.threads)
+ * sees status Tgid, and a thread's ID is measured as its thread group leader (the memory is the
+ * process's, shared by all its threads), each process once: without this `top -p P,P` showed P twice
+ * and doubled the totals.
+ */
 
 /** A thread ID that was asked for, and the process that was measured for it. */
 export interface ThreadAlias {
   tid: number;
   pid: number;
 }
-
-/**
- * PIDs as asked for, made into the processes to measure: a thread's ID becomes its thread group leader
- * (the memory is the process's, shared by all its threads), and each process is measured once, in the
- * order it was first asked for. Without this `top -p P,P` showed P twice and doubled the totals.
- */
-export const resolveRequestedPids = (
-  root: ProcRoot,
-  requested: readonly number[],
-): { pids: number[]; threads: ThreadAlias[] } => {
-  const pids = new Set<number>();
-  const threads: ThreadAlias[] = [];
-  const seen = new Set<number>();
-  for (const id of requested) {
-    if (seen.has(id)) continue;
-    seen.add(id);
-    const tgid = threadGroupOf(root, id);
-    if (tgid !== undefined && tgid !== id) threads.push({ tid: id, pid: tgid });
-    pids.add(tgid ?? id);
-  }
-  return { pids: [...pids], threads };
-};
 
 /** The PID measured for an ID that was asked for. */
 export const measuredPid = (threads: readonly ThreadAlias[], id: number): number =>

@@ -6,6 +6,7 @@ import { readSmapsRollup } from '../procfs/smaps.js';
 import type { UserNames } from '../procfs/users.js';
 import { measureProcesses } from './process-batch.js';
 import type { ProcessHeader } from './process-header.js';
+import type { ThreadAlias } from './requested-pids.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 const kb = (fields: KbFields, key: string): number => (fields[key] ?? 0) * 1024;
@@ -38,6 +39,7 @@ export const runRollupEngine = (
   explicit: boolean,
   users: UserNames,
   withCgroup = false,
+  threads?: ThreadAlias[],
 ): { processes: ProcessMemory[]; skipped: Skipped[] } => {
   const processes: ProcessMemory[] = [];
   const skipped: Skipped[] = [];
@@ -45,7 +47,7 @@ export const runRollupEngine = (
     root,
     pids,
     users,
-    { explicit, cgroup: withCgroup },
+    { explicit, cgroup: withCgroup, ...(threads ? { threads } : {}) },
     { files: ['smaps_rollup'] },
     (dir, header): ProcessMemory => {
       const rollup = readSmapsRollup(dir);

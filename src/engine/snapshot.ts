@@ -7,7 +7,7 @@ import { type Capabilities, probeCapabilities } from './capabilities.js';
 import { EngineUnavailableError } from './errors.js';
 import { type PagemapDetail, runPagemapEngine } from './pagemap-engine.js';
 import { asReplayed } from './replay-info.js';
-import { resolveRequestedPids, threadNote } from './requested-pids.js';
+import { type ThreadAlias, threadNote } from './requested-pids.js';
 import { runRollupEngine } from './rollup-engine.js';
 import { runStream, type StreamOptions, type StreamResult } from './stream.js';
 import type { ProcessMemory, Skipped, Snapshot, SnapshotOptions } from './types.js';
@@ -37,27 +37,34 @@ const takeWith = <T>(
   options: SnapshotOptions,
   caps: Capabilities,
   users: UserNames,
-  pagemap: (root: ProcRoot, pids: readonly number[], explicit: boolean) => PagemapRun<T>,
+  pagemap: (
+    root: ProcRoot,
+    pids: readonly number[],
+    explicit: boolean,
+    threads: ThreadAlias[] | undefined,
+  ) => PagemapRun<T>,
 ): { snapshot: Snapshot; extra: T | undefined } => {
   const root = options.procRoot ?? DEFAULT_PROC_ROOT;
   const choice = options.engine ?? 'auto';
   const explicit = options.pids !== undefined;
   const takenAt = Date.now();
-  const requested = options.pids ? resolveRequestedPids(root, options.pids) : undefined;
-  const pids = requested?.pids ?? listPids(root);
-  const threads = requested && requested.threads.length > 0 ? { threads: requested.threads } : {};
-  const threadNotes = requested?.threads.map(threadNote) ?? [];
+  const pids = options.pids ? [...new Set(options.pids)] : listPids(root);
+  // Threads' IDs among explicit PIDs are found in the header read and measured as their processes.
+  const aliases: ThreadAlias[] | undefined = explicit ? [] : undefined;
+  const threadsOf = () => (aliases && aliases.length > 0 ? { threads: aliases } : {});
+  const threadNotes = () => aliases?.map(threadNote) ?? [];
   if (choice === 'pagemap' && !caps.frames) {
     throw new EngineUnavailableError(`the pagemap engine cannot run: ${caps.framesReason}`);
   }
   if (choice !== 'smaps' && caps.frames) {
-    const result = pagemap(root, pids, explicit);
+    const result = pagemap(root, pids, explicit, aliases);
+    const threads = threadsOf();
     return {
       snapshot: {
         takenAt,
         engine: 'pagemap',
         engineReason: `pagemap engine: ${caps.framesReason}`,
-        notes: [...threadNotes, ...result.notes],
+        notes: [...threadNotes(), ...result.notes],
         processes: result.processes,
         skipped: result.skipped,
         ...threads,
@@ -66,7 +73,8 @@ const takeWith = <T>(
       extra: result.extra,
     };
   }
-  const result = runRollupEngine(root, pids, explicit, users, options.cgroups ?? false);
+  const result = runRollupEngine(root, pids, explicit, users, options.cgroups ?? false, aliases);
+  const threads = threadsOf();
   const engineReason =
     choice === 'smaps'
       ? 'smaps_rollup engine: requested with --engine smaps'
@@ -76,7 +84,7 @@ const takeWith = <T>(
       takenAt,
       engine: 'smaps_rollup',
       engineReason,
-      notes: [...threadNotes, ROLLUP_MISSING],
+      notes: [...threadNotes(), ROLLUP_MISSING],
       processes: result.processes,
       skipped: result.skipped,
       ...threads,
@@ -101,8 +109,15 @@ export const takeDetailedSnapshot = (
   caps: Capabilities = probeCapabilities(options.procRoot ?? DEFAULT_PROC_ROOT),
   users: UserNames = new UserNames(),
 ): DetailedSnapshot => {
-  const { snapshot, extra } = takeWith(options, caps, users, (root, pids, explicit) => {
-    const result = runPagemapEngine(root, pids, explicit, engineOptions(options), caps, users);
+  const { snapshot, extra } = takeWith(options, caps, users, (root, pids, explicit, threads) => {
+    const result = runPagemapEngine(
+      root,
+      pids,
+      explicit,
+      { ...engineOptions(options), threads },
+      caps,
+      users,
+    );
     return { ...result, extra: result.detail };
   });
   return { snapshot: asReplayed(options, snapshot), detail: extra };
@@ -127,8 +142,15 @@ export const takeStreamedSnapshot = (
   caps: Capabilities = probeCapabilities(options.procRoot ?? DEFAULT_PROC_ROOT),
   users: UserNames = new UserNames(),
 ): StreamedSnapshot => {
-  const { snapshot, extra } = takeWith(options, caps, users, (root, pids, explicit) => {
-    const result = runStream(root, pids, explicit, { ...engineOptions(options), ...sinks }, caps, users);
+  const { snapshot, extra } = takeWith(options, caps, users, (root, pids, explicit, threads) => {
+    const result = runStream(
+      root,
+      pids,
+      explicit,
+      { ...engineOptions(options), ...sinks, threads },
+      caps,
+      users,
+    );
     const { totals, totalPids, groups } = result;
     return { ...result, extra: { totals, totalPids, groups } };
   });

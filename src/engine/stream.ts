@@ -13,9 +13,13 @@ import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex, PfnIndexScratch } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { nativeLoops } from '../native/page-loops.js';
+import { statusEuid } from '../parse/status.js';
+import { processBatchSize, readDescriptorBudget } from '../procfs/descriptors.js';
+import { ProcError } from '../procfs/errors.js';
 import { readFrameFlags, readFrameTable } from '../procfs/kpage.js';
 import { PagemapReader } from '../procfs/pagemap.js';
-import { stillRunning } from '../procfs/process-info.js';
+import { closeProcessDir, openProcessDirs } from '../procfs/process-dir.js';
+import { readCgroup, readCmdline, readStatus, stillRunning } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
@@ -27,9 +31,10 @@ import {
   pagemapNeed,
   pagemapNotes,
 } from './pagemap-engine.js';
-import { measureProcesses } from './process-batch.js';
+import { type CarriedFiles, type MeasureOptions, measureProcesses } from './process-batch.js';
 import { hugetlbBytes, type ProcessHeader } from './process-header.js';
 import type { StreamRecorder } from './recorder.js';
+import type { ThreadAlias } from './requested-pids.js';
 import { keepForStream, type StreamedProcess } from './stream-keep.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
@@ -52,6 +57,8 @@ export interface StreamOptions {
   groupBy?: GroupBy;
   /** The processes the totals and groups cover; all measured ones when absent. */
   member?: (header: ProcessHeader) => boolean;
+  /** Explicit PIDs that may name threads: see MeasureOptions.threads. */
+  threads?: ThreadAlias[];
 }
 
 /**
@@ -88,34 +95,62 @@ export interface StreamResult {
   groups: ReadonlyMap<string, StreamGroup> | undefined;
 }
 
+/** The header files the group order reads, which the measuring pass then takes from it (MeasureOptions.carried). */
+const ORDER_FILES = ['status', 'cmdline'];
+
 /**
- * With groups, processes are fed group by group so one per-frame counter serves every group: read the
- * headers first (stat, status, cmdline: small files) and order the PIDs by group key, PID order within a
- * group. PIDs whose header cannot be read now go last; the measuring pass says why.
+ * With groups, processes are fed group by group so one per-frame counter serves every group: read what
+ * the group key needs first (status, cmdline and with --by cgroup cgroup: small files) and order the PIDs
+ * by group key, PID order within a group. These files are kept and the measuring pass does not read them
+ * again (it reads stat, which checks they are of the same process). PIDs whose files cannot be read now go
+ * last; the measuring pass says why.
  */
 const orderByGroup = (
   root: ProcRoot,
   pids: readonly number[],
   by: GroupBy,
   users: UserNames,
-  explicit: boolean,
-): number[] => {
-  const keys = measureProcesses(
-    root,
-    pids,
-    users,
-    { explicit, cgroup: groupNeedsCgroup(by) },
-    { files: [] },
-    (_dir, header) => groupKey(header, by),
-  );
+): { order: number[]; carried: CarriedFiles } => {
+  const files = groupNeedsCgroup(by) ? [...ORDER_FILES, 'cgroup'] : ORDER_FILES;
   const keyed: { pid: number; key: string; at: number }[] = [];
   const rest: number[] = [];
-  keys.forEach((key, at) => {
-    if (typeof key === 'string') keyed.push({ pid: pids[at]!, key, at });
-    else rest.push(pids[at]!);
-  });
+  const carried = new Map<number, ReadonlyMap<string, Buffer>>();
+  const batch = pids.length === 0 ? 0 : processBatchSize(1, readDescriptorBudget());
+  for (let start = 0; start < pids.length; start += batch) {
+    const chunk = pids.slice(start, start + batch);
+    openProcessDirs(root, chunk, files).forEach((dir, i) => {
+      const at = start + i;
+      if (dir instanceof ProcError) {
+        rest.push(pids[at]!);
+        return;
+      }
+      try {
+        const read = new Map<string, Buffer>();
+        for (const [name, bytes] of dir.files ?? []) if (!(bytes instanceof ProcError)) read.set(name, bytes);
+        const status = readStatus(dir);
+        const uid = statusEuid(status) ?? -1;
+        const key = groupKey(
+          {
+            pid: pids[at]!,
+            name: status.get('Name') ?? '?',
+            cmdline: readCmdline(dir),
+            user: uid < 0 ? '?' : users.nameOf(uid),
+            cgroup: groupNeedsCgroup(by) ? readCgroup(dir) : undefined,
+          },
+          by,
+        );
+        keyed.push({ pid: pids[at]!, key, at });
+        if (read.size === files.length) carried.set(pids[at]!, read);
+      } catch (error) {
+        if (!(error instanceof ProcError)) throw error;
+        rest.push(pids[at]!);
+      } finally {
+        closeProcessDir(dir);
+      }
+    });
+  }
   keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.at - b.at));
-  return [...keyed.map((k) => k.pid), ...rest];
+  return { order: [...keyed.map((k) => k.pid), ...rest], carried: { names: files, byPid: carried } };
 };
 
 /** The group sink: one counter, a group closed when the next key begins. */
@@ -288,8 +323,13 @@ export const runStream = (
     batchPages = 0;
   };
 
-  const order = by ? orderByGroup(root, pids, by, users, explicit) : pids;
-  const collectOptions = { explicit, cgroup: options.cgroups };
+  const { order, carried } = by ? orderByGroup(root, pids, by, users) : { order: pids, carried: undefined };
+  const collectOptions: MeasureOptions = {
+    explicit,
+    cgroup: options.cgroups,
+    ...(carried ? { carried } : {}),
+    ...(options.threads ? { threads: options.threads } : {}),
+  };
   const swapPss = options.swapPss === true;
   const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
     const read = collectProcess(dir, header, reader, swapPss);
@@ -304,8 +344,10 @@ export const runStream = (
   options.recorder?.end(store);
   const skipped = results.filter((r): r is Skipped => r !== true);
   if (by) {
-    // Fed in group order; shown in the order of `pids`, as a snapshot always is.
+    // Fed in group order; shown in the order of `pids`, as a snapshot always is (a thread's leader in
+    // the thread's place).
     const at = new Map(pids.map((pid, i) => [pid, i]));
+    for (const { tid, pid } of options.threads ?? []) if (!at.has(pid)) at.set(pid, at.get(tid)!);
     processes.sort((a, b) => at.get(a.pid)! - at.get(b.pid)!);
     skipped.sort((a, b) => at.get(a.pid)! - at.get(b.pid)!);
   }

@@ -79,14 +79,3 @@ export const liveStartTime = (root: string, pid: number): number | undefined =>
  */
 export const stillRunning = (root: string, pid: number, startTime: number): boolean =>
   liveStartTime(root, pid) === startTime;
-
-/**
- * The process (thread group) that `id` belongs to, from status Tgid: a thread's ID has a /proc entry of its
- * own though /proc does not list it. Undefined when it cannot be read (the caller then measures `id` as
- * given and reports why it could not).
- */
-export const threadGroupOf = (root: string, id: number): number | undefined =>
-  readOrUndefined(root, id, (dir) => {
-    const tgid = Number(readStatus(dir).get('Tgid'));
-    return Number.isInteger(tgid) && tgid > 0 ? tgid : undefined;
-  });

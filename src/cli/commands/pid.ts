@@ -43,7 +43,7 @@ export const runPid = (ctx: CommandContext, pids: number[], options: PidOptions)
     throw new UsageError(`--${only[0]} prints bare numbers and cannot be combined with --json or --csv`);
   }
   // Flags are only read when the report shows the file/shmem split. The engine measures each process once,
-  // a thread's ID as its process (see resolveRequestedPids).
+  // a thread's ID as its process (see engine/requested-pids.ts).
   // A capture keeps what every view needs, whatever this report shows.
   const flags = only.length === 0 || ctx.recorder !== undefined;
   const { snapshot } = takeStreamedSnapshot(
