@@ -1,6 +1,6 @@
 /**
- * `npm run bench`: the figures of issues 2 and 3, measured in one run on a population this script starts
- * and tears down itself.
+ * `npm run bench`: wall time and peak RSS of memusage against reading smaps_rollup and against smem,
+ * measured in one run on a population this script starts and tears down itself.
  *
  *   node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
  *                      [--population default|db|db-50m|db-200m|many|build-tree|all[,...]] [--flat-minutes M]
@@ -14,12 +14,12 @@
  * runs --runs 3 unless told. --flat-minutes: how long the live top runs on each heavy population (0: not
  * at all; default 1, the issue's figure is 10).
  *
- * --compare DIR: another checkout of memusage (built: npm ci), whose `top --once` (and on the heavy
+ * --compare DIR: another checkout of memusage (built: npm ci), whose `top --once` (on the default population too, and on the heavy
  * populations `top --once --by command`) runs alongside this one's, alternating, for a before/after; its
  * live top runs at the same time as this one's, and it follows the build tree after this one.
  *
- * Issue 2: wall time of `memusage pid` on a normal process and on a 1 TiB sparse one, next to reading the
- * same process's smaps_rollup. Issue 3: `memusage top --once` (pagemap and smaps engines) against reading
+ * One process: wall time of `memusage pid` on a normal process and on a 1 TiB sparse one, next to reading the
+ * same process's smaps_rollup. Whole population: `memusage top --once` (pagemap and smaps engines) against reading
  * every smaps_rollup and against smem, peak RSS, in-process phase timings, and a worker-thread prototype.
  * Issue 12 (bench/exporter.mjs): `memusage serve` against process-exporter on the same population, CPU per
  * scrape and serve's RSS over --exporter-scrapes scrapes (default 1000; 0 skips it).
@@ -81,7 +81,7 @@ const TARGET = {
   topVsRollup: 4,
   smapsTopVsRollup: 2.5,
   peakRssMib: 120,
-  /** Issue 10: no regression on this population while the engine streams. */
+  /** The streaming engine's no-regression target on this population. */
   topVsRollupIssue10: 2.5,
   ...HEAVY_TARGET,
 };
@@ -192,7 +192,7 @@ const main = async () => {
   if (CHECK && report.verdicts.some((v) => !v.pass)) process.exitCode = 1;
 };
 
-/** The 300-process population of issues 2 and 3, and the sampling overhead of issue 4. */
+/** The 300-process population: whole population, one process, peak RSS; then run's overhead. */
 const measureDefault = async (report) => {
   const binary = buildMemhog();
   const population = await startPopulation(binary);
@@ -206,18 +206,19 @@ const measureDefault = async (report) => {
     const normal = population.normalPid;
     const sparse = population.sparsePids[0];
 
-    // Issue 3: whole-population commands, alternating.
+    // Whole-population commands, alternating.
     const topCommands = [
       // Node's own start-up, under the environment bin/memusage gives it.
       { name: 'node -e 0', file: 'env', args: ['-u', 'NODE_EXTRA_CA_CERTS', process.execPath, '-e', '0'] },
       node('top --once (pagemap)', ['top', '--once']),
+      ...(COMPARE_CLI ? [{ ...node('top --once (compare)', ['top', '--once']), file: COMPARE_CLI }] : []),
       node('top --once --engine smaps', ['top', '--once', '--engine', 'smaps']),
       sh('cat /proc/[0-9]*/smaps_rollup', 'cat /proc/[0-9]*/smaps_rollup > /dev/null 2>&1'),
       ...(smem ? [sh('smem -c "pid pss"', 'smem -c "pid pss" > /dev/null')] : []),
     ];
     report.top = timeCommands(topCommands, { runs: RUNS });
 
-    // Issue 2: one process at a time.
+    // One process at a time.
     report.pid = timeCommands(
       [
         node('pid normal', ['pid', String(normal)]),
@@ -233,6 +234,7 @@ const measureDefault = async (report) => {
     report.peakRss = {};
     for (const command of [
       node('top --once (pagemap)', ['top', '--once']),
+      ...(COMPARE_CLI ? [{ ...node('top --once (compare)', ['top', '--once']), file: COMPARE_CLI }] : []),
       node('top --once --engine smaps', ['top', '--once', '--engine', 'smaps']),
       node('pid sparse', ['pid', String(sparse)]),
     ]) {
@@ -304,25 +306,25 @@ const verdicts = (r) => {
   const rollupAll = t('cat /proc/[0-9]*/smaps_rollup');
   const out = [
     {
-      what: 'issue 2: memusage pid <sparse 1 TiB> wall',
+      what: 'one process: memusage pid <sparse 1 TiB> wall',
       value: r.pid['pid sparse'].median,
       target: `< ${TARGET.sparsePidMs} ms`,
       pass: r.pid['pid sparse'].median < TARGET.sparsePidMs,
     },
     {
-      what: 'issue 3: top --once (pagemap) / cat all smaps_rollup',
+      what: 'whole population: top --once (pagemap) / cat all smaps_rollup',
       value: ratio(t('top --once (pagemap)'), rollupAll),
       target: `<= ${TARGET.topVsRollup}x`,
       pass: ratio(t('top --once (pagemap)'), rollupAll) <= TARGET.topVsRollup,
     },
     {
-      what: 'issue 3: top --once --engine smaps / cat all smaps_rollup',
+      what: 'whole population: top --once --engine smaps / cat all smaps_rollup',
       value: ratio(t('top --once --engine smaps'), rollupAll),
       target: `<= ${TARGET.smapsTopVsRollup}x`,
       pass: ratio(t('top --once --engine smaps'), rollupAll) <= TARGET.smapsTopVsRollup,
     },
     {
-      what: 'issue 10: top --once (pagemap) / cat all smaps_rollup, no regression',
+      what: 'whole population: top --once (pagemap) / cat all smaps_rollup, streaming engine no-regression target',
       value: ratio(t('top --once (pagemap)'), rollupAll),
       target: `<= ${TARGET.topVsRollupIssue10}x`,
       pass: ratio(t('top --once (pagemap)'), rollupAll) <= TARGET.topVsRollupIssue10,
@@ -331,7 +333,7 @@ const verdicts = (r) => {
   const smem = t('smem -c "pid pss"');
   if (smem !== undefined) {
     out.push({
-      what: 'issue 3: top --once (pagemap) / smem',
+      what: 'whole population: top --once (pagemap) / smem',
       value: ratio(t('top --once (pagemap)'), smem),
       target: '< 1x',
       pass: t('top --once (pagemap)') < smem,
@@ -339,7 +341,7 @@ const verdicts = (r) => {
   }
   for (const [name, { kib }] of Object.entries(r.peakRss)) {
     out.push({
-      what: `issue 3: peak RSS of ${name}`,
+      what: `whole population: peak RSS of ${name}`,
       value: kib / 1024,
       target: `< ${TARGET.peakRssMib} MiB`,
       pass: kib / 1024 < TARGET.peakRssMib,
@@ -385,7 +387,7 @@ const renderDefault = (r) => {
     `medians of ${r.runs} runs after 1 warm-up, commands alternating; wall time incl. process start`,
   );
   lines.push('');
-  lines.push('whole population (issue 3):');
+  lines.push('whole population:');
   const startup = r.top['node -e 0'].median;
   const rollupAll = r.top['cat /proc/[0-9]*/smaps_rollup'].median;
   for (const [name, v] of Object.entries(r.top)) {
@@ -397,7 +399,7 @@ const renderDefault = (r) => {
   row('top --once (pagemap) minus node startup', ms(r.top['top --once (pagemap)'].median - startup));
   row('top --engine smaps minus node startup', ms(r.top['top --once --engine smaps'].median - startup));
   lines.push('');
-  lines.push('one process (issue 2):');
+  lines.push('one process (a normal one, and one with a 1 TiB sparse mapping):');
   const pid = r.pid;
   for (const [name, v] of Object.entries(pid))
     row(name, ms(v.median), `(min ${v.min.toFixed(0)}, max ${v.max.toFixed(0)})`);
@@ -450,7 +452,7 @@ const renderDefault = (r) => {
     row('2 workers (split PIDs)', ms(w.two), `${(w.two / w.single).toFixed(2)}x single`);
   }
   lines.push('');
-  lines.push('run overhead (issues 4 and 11: sampling, tracing, a fork loop; bench/run-overhead.mjs):');
+  lines.push('overhead of run: sampling, tracing, a fork loop (bench/run-overhead.mjs):');
   if (r.overhead.lines.length === 0) lines.push(`  ${r.overhead.note}`);
   for (const l of r.overhead.lines) lines.push(`  ${l}`);
   if (r.overhead.lines.length > 0 && r.overhead.note) lines.push(`  (${r.overhead.note})`);
