@@ -727,6 +727,43 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
   return number(env, ntouched);
 }
 
+/*
+ * gatherFrames(dense, from, out, zeros | null) -> count of zeros. Twin of gatherFramesByDenseJs
+ * (src/account/frame-table.ts): out[k] = from[dense[k]] for every k, and with `zeros` the k whose value is 0
+ * listed there in order. How a streamed batch takes its frames' counts and flags from the FrameStore.
+ */
+static napi_value gather_by_dense(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  size_t ndense, nfrom, nout, nzeros = 0;
+  napi_valuetype type;
+  const uint32_t *dense = typed(env, argv[0], napi_uint32_array, &ndense, "gatherFrames: dense must be a Uint32Array");
+  if (!dense) return NULL;
+  const uint32_t *from = typed(env, argv[1], napi_uint32_array, &nfrom, "gatherFrames: from must be a Uint32Array");
+  if (!from) return NULL;
+  uint32_t *out = typed(env, argv[2], napi_uint32_array, &nout, "gatherFrames: out must be a Uint32Array");
+  if (!out) return NULL;
+  uint32_t *zeros = NULL;
+  CHECK(napi_typeof(env, argv[3], &type));
+  if (type != napi_null && type != napi_undefined &&
+      !(zeros = typed(env, argv[3], napi_uint32_array, &nzeros, "gatherFrames: zeros must be a Uint32Array")))
+    return NULL;
+  if (nout < ndense || (zeros && nzeros < ndense)) {
+    napi_throw_range_error(env, NULL, "gatherFrames: arrays shorter than dense");
+    return NULL;
+  }
+  size_t nzero = 0;
+  for (size_t k = 0; k < ndense; k++) {
+    if (dense[k] >= nfrom) {
+      napi_throw_range_error(env, NULL, "gatherFrames: a dense frame beyond the table");
+      return NULL;
+    }
+    uint32_t value = from[dense[k]];
+    out[k] = value;
+    if (zeros && value == 0) zeros[nzero++] = (uint32_t)k;
+  }
+  return number(env, (double)nzero);
+}
+
 /* maxBelow(pfns, limit) -> the largest PFN below limit, or 0. Twin of the first loop of PfnIndex.build. */
 static napi_value max_below(napi_env env, napi_callback_info info) {
   ARGS(2);
@@ -857,6 +894,7 @@ int register_page_loops(napi_env env, napi_value exports) {
       {"decodePagemap", decode_pagemap}, {"accountProcesses", account_processes}, {"maxBelow", max_below},
       {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
       {"groupFrames", group_frames},     {"frameLookup", frame_lookup},   {"countFrames", count_frames},
+      {"gatherFrames", gather_by_dense},
   };
   napi_value loops, fn;
   if (napi_create_object(env, &loops) != napi_ok) return 0;

@@ -128,8 +128,28 @@ export const frameLookupJs = (
   return size;
 };
 
-/** What frameLookup needs from the native addon. */
-export type FrameLookupLoop = Pick<NativePageLoops, 'frameLookup'>;
+/**
+ * out[k] = from[dense[k]] for every k (a batch's counts or flags taken from the FrameStore); with `zeros`,
+ * the k whose value is 0 are listed there in order, and their number returned. The twin of gather_by_dense
+ * (native/page_loops.c).
+ */
+export const gatherFramesByDenseJs = (
+  dense: Uint32Array,
+  from: Uint32Array,
+  out: Uint32Array,
+  zeros: Uint32Array | undefined,
+): number => {
+  let nzero = 0;
+  for (let k = 0; k < dense.length; k++) {
+    const value = from[dense[k]!]!;
+    out[k] = value;
+    if (zeros && value === 0) zeros[nzero++] = k;
+  }
+  return nzero;
+};
+
+/** What the FrameStore needs from the native addon. */
+export type FrameLookupLoop = Pick<NativePageLoops, 'frameLookup' | 'gatherFrames'>;
 
 /**
  * The frames of a streaming snapshot: an append-only table from PFN to a dense frame number given in
@@ -149,6 +169,7 @@ export class FrameStore {
   private batchDense: Uint32Array = new Uint32Array(0);
   private batchCounts: Uint32Array = new Uint32Array(0);
   private batchFlags: Uint32Array = new Uint32Array(0);
+  private batchZeros: Uint32Array = new Uint32Array(0);
 
   constructor(private readonly loop: FrameLookupLoop | undefined) {}
 
@@ -216,19 +237,16 @@ export class FrameStore {
     if (this.flagsLo && this.batchFlags.length < dense.length)
       this.batchFlags = new Uint32Array(this.batchDense.length);
     const flagsLo = this.flagsLo ? this.batchFlags.subarray(0, dense.length) : undefined;
+    if (this.batchZeros.length < dense.length) this.batchZeros = new Uint32Array(this.batchDense.length);
+    const gather = this.loop ? this.loop.gatherFrames : gatherFramesByDenseJs;
+    // Count 0: the zero page, or a frame unmapped since it was met; only the zero page is listed.
+    const nzero = gather(dense, this.counts, counts, this.batchZeros);
     const zeroFrames = new Set<number>();
-    const all = this.counts;
-    const zero = this.zeroFrames;
-    for (let k = 0; k < dense.length; k++) {
-      const frame = dense[k]!;
-      const count = all[frame]!;
-      counts[k] = count;
-      if (count === 0 && zero.has(frame)) zeroFrames.add(k);
+    for (let i = 0; i < nzero; i++) {
+      const k = this.batchZeros[i]!;
+      if (this.zeroFrames.has(dense[k]!)) zeroFrames.add(k);
     }
-    if (flagsLo) {
-      const flags = this.flagsLo!;
-      for (let k = 0; k < dense.length; k++) flagsLo[k] = flags[dense[k]!]!;
-    }
+    if (flagsLo) gather(dense, this.flagsLo!, flagsLo, undefined);
     return { index, counts, flagsLo, flagsHi: undefined, zeroFrames };
   }
 }

@@ -74,6 +74,13 @@ export interface NativePageLoops {
     ntouched: number,
     also: Uint32Array | undefined,
   ): number;
+  /** Twin of gatherFramesByDenseJs (src/account/frame-table.ts); returns how many zeros were listed. */
+  gatherFrames(
+    dense: Uint32Array,
+    from: Uint32Array,
+    out: Uint32Array,
+    zeros: Uint32Array | undefined,
+  ): number;
 }
 
 const NAMES: readonly (keyof NativePageLoops)[] = [
@@ -86,6 +93,7 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'groupFrames',
   'frameLookup',
   'countFrames',
+  'gatherFrames',
 ];
 
 /** The kernel ABI values the C loops were compiled with must be the ones src/kernel/ names. */

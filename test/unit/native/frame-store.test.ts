@@ -4,7 +4,12 @@
  * each PFN once whatever the number of batches.
  */
 import { describe, expect, it } from 'vitest';
-import { FrameStore, type FrameTable, frameLookupJs } from '../../../src/account/frame-table.js';
+import {
+  FrameStore,
+  type FrameTable,
+  frameLookupJs,
+  gatherFramesByDenseJs,
+} from '../../../src/account/frame-table.js';
 import { countFramesJs, FrameCounter } from '../../../src/account/group-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { requireLoops, rng } from '../../helpers/native.js';
@@ -82,6 +87,28 @@ describe('FrameStore', () => {
       expect(store.size).toBeGreaterThan(1 << 16); // grew past the first arrays and rehashed
     });
   }
+});
+
+describe('gatherFrames', () => {
+  it('native and TypeScript take the same values by dense frame and list the same zeros', () => {
+    const loops = requireLoops();
+    const random = rng(9);
+    const from = Uint32Array.from({ length: 50_000 }, () =>
+      random() < 0.1 ? 0 : 1 + Math.floor(random() * 9),
+    );
+    const dense = Uint32Array.from({ length: 20_000 }, () => Math.floor(random() * from.length));
+    const outJs = new Uint32Array(dense.length);
+    const outC = new Uint32Array(dense.length);
+    const zerosJs = new Uint32Array(dense.length);
+    const zerosC = new Uint32Array(dense.length);
+    const nJs = gatherFramesByDenseJs(dense, from, outJs, zerosJs);
+    expect(loops.gatherFrames(dense, from, outC, zerosC)).toBe(nJs);
+    expect(outC).toEqual(outJs);
+    expect(zerosC).toEqual(zerosJs);
+    expect(nJs).toBeGreaterThan(1000);
+    expect(Array.from(outJs.subarray(0, 5))).toEqual(Array.from(dense.subarray(0, 5), (d) => from[d]));
+    expect(() => loops.gatherFrames(Uint32Array.of(from.length), from, outC, undefined)).toThrow(RangeError);
+  });
 });
 
 describe('countFrames', () => {
