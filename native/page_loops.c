@@ -154,7 +154,7 @@ static const char *account_error(int err) {
 
 /* Add pages [from, to) to sum; 0, or ACCOUNT_* when the arrays do not agree. The loop of accountRangeJs. */
 static int account_pages(const struct frame_table *t, const uint32_t *pfns, const uint8_t *attrs, uint32_t from,
-                         uint32_t to, int pmd_known, uint64_t sum[SLOTS]) {
+                         uint32_t to, int pmd_known, uint64_t sum[SLOTS], uint32_t *local) {
   const uint32_t *bits = t->bits, *rank = t->rank, *counts = t->counts, *flags_lo = t->flags_lo, *zero = t->zero;
   size_t nbits = t->nbits, ncounts = t->ncounts, nzero = t->nzero;
   uint32_t limit = t->limit;
@@ -184,6 +184,8 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
       sum[HUGETLB] += PAGE_SIZE;
       continue;
     }
+    /* A resident page, as rss_frame says: counted for the set when asked (accountProcesses' counting). */
+    if (local) local[frame]++;
     uint64_t share = count == 1 ? PSS_PAGE : PSS_PAGE / count;
     sum[RSS] += PAGE_SIZE;
     sum[PSS_FX] += share;
@@ -213,6 +215,7 @@ struct process_pages {
   uint32_t count;
   int pmd_known;
   double *acc;
+  int member; /* counted for the set (accountProcesses with members) */
 };
 
 struct account_job {
@@ -221,16 +224,19 @@ struct account_job {
   size_t count;
   size_t next; /* taken atomically */
   int err;
+  uint32_t *locals[2]; /* per thread, one slot per frame of the batch, when counting */
+  int thread_index;    /* taken atomically: which of locals a worker uses */
 };
 
 static void *account_worker(void *arg) {
   struct account_job *job = arg;
+  uint32_t *local = job->locals[0] ? job->locals[__atomic_fetch_add(&job->thread_index, 1, __ATOMIC_RELAXED)] : NULL;
   for (;;) {
     size_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     if (i >= job->count) return NULL;
     struct process_pages *p = &job->processes[i];
     uint64_t sum[SLOTS] = {0};
-    int err = account_pages(job->table, p->pfns, p->attrs, 0, p->count, p->pmd_known, sum);
+    int err = account_pages(job->table, p->pfns, p->attrs, 0, p->count, p->pmd_known, sum, p->member ? local : NULL);
     if (err) {
       job->err = err;
       return NULL;
@@ -239,15 +245,63 @@ static void *account_worker(void *arg) {
   }
 }
 
+/* Both threads' per-frame counts of frames [from, to) of a batch added to the snapshot-wide counter. */
+struct add_job {
+  const uint32_t *l0, *l1;
+  uint32_t from, to;
+  const uint32_t *to_global;
+  size_t nglobal;
+  uint32_t *counter;
+  size_t ncounter;
+  int err;
+};
+
+static void *add_worker(void *arg) {
+  struct add_job *job = arg;
+  for (uint32_t k = job->from; k < job->to; k++) {
+    uint32_t n = job->l0[k] + (job->l1 ? job->l1[k] : 0);
+    if (n == 0) continue;
+    uint32_t global = k < job->nglobal ? job->to_global[k] : UINT32_MAX;
+    if (global >= job->ncounter) {
+      job->err = 1;
+      return NULL;
+    }
+    job->counter[global] += n;
+  }
+  return NULL;
+}
+
 /*
  * accountProcesses(pfnsList, attrsList, pmdKnown, bits, rank, limit, counts, flagsLo | null, zeroFrames, accs,
- * threads): the loop of accountRangeJs (src/account/page-account.ts) over every page of each process (or
+ * threads[, members, toGlobal, counter]): the loop of accountRangeJs (src/account/page-account.ts) over every page of each process (or
  * page range: callers pass subarrays), shared between two threads. zeroFrames is the sorted dense frames
  * of the zero pages, pmdKnown a Uint8Array (one per process), accs a Float64Array of 14 slots per process,
  * added to. Sums are exact integers in both (below 2^53), so adding them up in another order changes nothing.
+ * With members (a Uint8Array, one per process), the pages of the members that count as resident are also
+ * counted per frame in the same walk (each thread into its own array), then added to counter[toGlobal[frame]]:
+ * what countFrames does for one set (the machine totals) without a walk of its own.
  */
 static napi_value account_processes(napi_env env, napi_callback_info info) {
-  ARGS(11);
+  size_t argc = 14;
+  napi_value argv[14];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 11) {
+    napi_throw_type_error(env, NULL, "page loops: 11 arguments expected");
+    return NULL;
+  }
+  const uint8_t *members = NULL;
+  const uint32_t *to_global = NULL;
+  uint32_t *counter = NULL;
+  size_t nmembers = 0, nglobal = 0, ncounter = 0;
+  if (argc >= 14) {
+    napi_valuetype members_type;
+    CHECK(napi_typeof(env, argv[11], &members_type));
+    if (members_type != napi_null && members_type != napi_undefined &&
+        (!(members = typed(env, argv[11], napi_uint8_array, &nmembers, "accountProcesses: members must be a Uint8Array")) ||
+         !(to_global = typed(env, argv[12], napi_uint32_array, &nglobal, "accountProcesses: toGlobal must be a Uint32Array")) ||
+         !(counter = typed(env, argv[13], napi_uint32_array, &ncounter, "accountProcesses: counter must be a Uint32Array"))))
+      return NULL;
+  }
   bool is_array;
   uint32_t n, n2, limit, threads;
   size_t nknown, nbits, nrank, ncounts, nflags = 0, nzero, naccs;
@@ -277,7 +331,8 @@ static napi_value account_processes(napi_env env, napi_callback_info info) {
   double *accs = typed(env, argv[9], napi_float64_array, &naccs, "accountProcesses: accs must be a Float64Array");
   if (!accs) return NULL;
   CHECK(napi_get_value_uint32(env, argv[10], &threads));
-  if (nknown < n || naccs < (size_t)n * SLOTS || nrank < nbits || (flags_lo && nflags < ncounts)) {
+  if (nknown < n || naccs < (size_t)n * SLOTS || nrank < nbits || (flags_lo && nflags < ncounts) ||
+      (members && (nmembers < n || nglobal < ncounts))) {
     napi_throw_range_error(env, NULL, "accountProcesses: arrays and counts do not agree");
     return NULL;
   }
@@ -306,18 +361,46 @@ static napi_value account_processes(napi_env env, napi_callback_info info) {
     processes[i].count = (uint32_t)np;
     processes[i].pmd_known = known[i] != 0;
     processes[i].acc = accs + (size_t)i * SLOTS;
+    processes[i].member = members && members[i];
   }
   if (n > 0 && (!processes[n - 1].pfns || !processes[n - 1].attrs)) {
     free(processes);
     return NULL;
   }
   struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, zero, nzero};
-  struct account_job job = {&table, processes, n, 0, 0};
+  struct account_job job = {&table, processes, n, 0, 0, {NULL, NULL}, 0};
+  uint32_t *locals = members ? calloc(2 * (ncounts ? ncounts : 1), sizeof(uint32_t)) : NULL;
+  if (members && !locals) {
+    free(processes);
+    napi_throw_error(env, "ENOMEM", "accountProcesses: out of memory");
+    return NULL;
+  }
+  if (locals) job.locals[0] = locals, job.locals[1] = locals + (ncounts ? ncounts : 1);
   pthread_t thread;
   int started = threads >= 2 && n >= 2 && pthread_create(&thread, NULL, account_worker, &job) == 0;
   account_worker(&job);
   if (started) pthread_join(thread, NULL);
   free(processes);
+  if (!job.err && locals) {
+    /* Half the batch's frames each, from both threads' arrays (the second one was zero if it never ran). */
+    uint32_t half = (uint32_t)(ncounts / 2);
+    int two = threads >= 2 && ncounts >= 65536;
+    struct add_job adds[2] = {
+        {locals, job.locals[1], 0, two ? half : (uint32_t)ncounts, to_global, nglobal, counter, ncounter, 0},
+        {locals, job.locals[1], half, (uint32_t)ncounts, to_global, nglobal, counter, ncounter, 0},
+    };
+    pthread_t adder;
+    int added = two && pthread_create(&adder, NULL, add_worker, &adds[1]) == 0;
+    add_worker(&adds[0]);
+    if (added) pthread_join(adder, NULL);
+    else if (two) add_worker(&adds[1]);
+    if (adds[0].err || adds[1].err) {
+      free(locals);
+      napi_throw_range_error(env, NULL, "accountProcesses: counter too small for the batch");
+      return NULL;
+    }
+  }
+  free(locals);
   if (job.err) {
     napi_throw_range_error(env, NULL, account_error(job.err));
     return NULL;

@@ -159,6 +159,27 @@ export class FrameCounter {
       : countFramesJs(lists, table, toGlobal, this.counter, this.touched, this.ntouched, also?.counter);
   }
 
+  /**
+   * The counter array, with a slot for every one of `frames` frames, for a loop that counts into it
+   * directly (accountProcessesCounting); undefined for a set that lists its touched frames (groups).
+   */
+  counterFor(frames: number): Uint32Array | undefined {
+    if (this.touched) return undefined;
+    this.fit(frames);
+    return this.counter;
+  }
+
+  /** Take back what `lists` added (processes counted, then found gone): they are counted again and subtracted. */
+  remove(lists: readonly Uint32Array[], table: FrameTable, toGlobal: Uint32Array, frames: number): void {
+    if (lists.length === 0) return;
+    const counted = new FrameCounter(false, this.loop);
+    counted.add(lists, table, toGlobal, frames);
+    const theirs = counted.counter;
+    for (let frame = 0; frame < theirs.length; frame++) {
+      if (theirs[frame] !== 0) this.counter[frame]! -= theirs[frame]!;
+    }
+  }
+
   /** A counter for every one of `frames` frames. */
   private fit(frames: number): void {
     if (frames > this.counter.length) this.counter = grownTo(this.counter, frames, this.counter.length);

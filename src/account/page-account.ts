@@ -224,6 +224,45 @@ export const accountProcessesChecked = (
   });
 };
 
+/**
+ * accountProcessesChecked that also counts, in the same walk over the pages, the mappings of each frame by
+ * the processes `members` marks: added to counter[toGlobal[frame]] (the machine totals' FrameCounter, fed
+ * without a walk of its own). Only with the native loops; undefined without them, and the caller counts
+ * with FrameCounter.add (the reference).
+ */
+export const accountProcessesCounting = (
+  list: readonly ProcessPages[],
+  table: FrameTable,
+  members: Uint8Array,
+  toGlobal: Uint32Array,
+  counter: Uint32Array,
+  loops: NativePageLoops | undefined = nativeLoops,
+): { usage: MemUsage; vanished: number }[] | undefined => {
+  if (!loops) return undefined;
+  const accs = new Float64Array(list.length * SLOTS);
+  const { index } = table;
+  loops.accountProcesses(
+    list.map((p) => p.pfns.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
+    list.map((p) => p.attrs.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
+    Uint8Array.from(list, (p) => (p.pmdKnown ? 1 : 0)),
+    index.bits,
+    index.rank,
+    index.limit,
+    table.counts,
+    table.flagsLo,
+    zeroFrameList(table),
+    accs,
+    2,
+    members,
+    toGlobal,
+    counter,
+  );
+  return list.map((pages, i) => {
+    const acc = accs.subarray(i * SLOTS, (i + 1) * SLOTS);
+    return { usage: finishVmaRange(pages, table, 0, pages.vmas.length, acc), vanished: acc[VANISHED]! };
+  });
+};
+
 /** VMAs [fromVma, toVma) of a process as one usage. */
 export const accountVmaRange = (
   pages: ProcessPages,

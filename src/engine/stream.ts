@@ -9,7 +9,7 @@
  */
 import { FrameStore, type FrameTable } from '../account/frame-table.js';
 import { FrameCounter, type GroupFrames } from '../account/group-account.js';
-import { accountProcessesChecked } from '../account/page-account.js';
+import { accountProcessesChecked, accountProcessesCounting } from '../account/page-account.js';
 import { PfnIndex, PfnIndexScratch } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { nativeLoops } from '../native/page-loops.js';
@@ -287,17 +287,21 @@ export const runStream = (
     if (store.size > firstNew) readNewFrames(root, store, firstNew, flags, freshScratch);
     options.recorder?.batch(batch, index, dense, store);
     const table = store.batchTable(index, dense);
-    const accounted = accountProcessesChecked(
-      batch.map((c) => c.pages),
-      table,
-    );
+    const pages = batch.map((c) => c.pages);
+    // The totals alone (no groups) are counted in the accounting walk itself when the addon can.
+    const direct = groups ? undefined : totals?.counterFor(store.size);
+    const members = Uint8Array.from(batch, (c) => (member(c.header) ? 1 : 0));
+    const countedDirectly = direct && accountProcessesCounting(pages, table, members, dense, direct);
+    const accounted = countedDirectly ?? accountProcessesChecked(pages, table);
     const counted: { key: string; pfns: Uint32Array }[] = [];
     const mapped: MappedProcess[] = [];
+    const goneMembers: Uint32Array[] = [];
     for (const [i, { header, pages, swapPss, kept }] of batch.entries()) {
       const { usage, vanished } = accounted[i]!;
       if (pages.skippedEmptyVmas) skippedEmptyVmas = true;
       if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
         gone.push(goneWhileMeasured(header));
+        if (members[i]) goneMembers.push(pages.pfns);
         continue;
       }
       if (swapPss !== undefined) usage.swapPss = swapPss;
@@ -310,6 +314,7 @@ export const runStream = (
       counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns });
     }
     if (groups) groups.feed(counted, table, dense, totals);
+    else if (countedDirectly) totals!.remove(goneMembers, table, dense, store.size);
     else
       totals?.add(
         counted.map((c) => c.pfns),

@@ -37,6 +37,10 @@ export interface NativePageLoops {
     zeroFrames: Uint32Array,
     accs: Float64Array,
     threads: number,
+    /** Processes whose resident pages are also counted per frame into counter[toGlobal[frame]]. */
+    members?: Uint8Array,
+    toGlobal?: Uint32Array,
+    counter?: Uint32Array,
   ): void;
   maxBelow(pfns: Uint32Array, limit: number): number;
   setBits(bits: Uint32Array, pfns: Uint32Array, limit: number): void;

@@ -88,6 +88,16 @@ describe('the streaming engine', () => {
     // Exclusive: the 16 shared (7 of 7 mappings inside), 24 private, 6000 (2 of 2); not 9000 (2 of 3).
     expect(s.totals).toEqual({ rss: 42 * PAGE, uss: 41 * PAGE });
     expect([...s.totalPids]).toEqual(PIDS);
+    // Without groups the totals are counted in the accounting walk (native): the same, in one batch or many.
+    for (const pageBudget of [1, 1 << 30]) {
+      expect(run(written(), { pageBudget, groupBy: undefined }).totals).toEqual(s.totals);
+      expect(run(written(), { pageBudget, groupBy: undefined, member: (h) => h.pid !== 306 }).totals).toEqual(
+        {
+          rss: 42 * PAGE,
+          uss: 24 * PAGE,
+        },
+      );
+    }
   });
 
   it('groups span batches: db over six batches, web meets frame 6000 only in the last ones', () => {

@@ -11,6 +11,7 @@ import {
   gatherFramesByDenseJs,
 } from '../../../src/account/frame-table.js';
 import { countFramesJs, FrameCounter } from '../../../src/account/group-account.js';
+import { accountProcessesChecked, accountProcessesCounting } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { requireLoops, rng } from '../../helpers/native.js';
 import { KPF } from '../../helpers/proc-tree.js';
@@ -164,6 +165,50 @@ describe('countFrames', () => {
         if (track) expect(nJs).toBeGreaterThan(1000);
       }
     }
+  });
+
+  it('counting in the accounting walk (accountProcessesCounting) equals FrameCounter.add, and remove takes back', () => {
+    const loops = requireLoops();
+    const lists = batches(12, 6, 30_000);
+    const random = rng(13);
+    const store = new FrameStore(loops);
+    const direct = new FrameCounter(false, loops);
+    const reference = new FrameCounter(false, undefined);
+    for (let b = 0; b < lists.length; b += 2) {
+      const batch = lists.slice(b, b + 2);
+      const index = PfnIndex.buildJs(batch);
+      const { dense, firstNew } = store.lookup(index.bits, index.size);
+      for (let d = firstNew; d < store.size; d++) store.counts[d] = Math.floor(random() * 4);
+      const table = store.batchTable(index, dense);
+      const pages = batch.map((pfns) => ({
+        vmas: [
+          { start: 0, end: pfns.length * 4096, perms: 'rw-p', offset: 0, dev: '00:00', inode: 0, name: '' },
+        ],
+        pfns,
+        attrs: new Uint8Array(pfns.length),
+        vmaFirst: Uint32Array.of(0, pfns.length),
+        swapPages: new Uint32Array(1),
+        zeroPagesUnread: new Uint32Array(1),
+        markerPages: 0,
+        pmdKnown: false,
+        skippedEmptyVmas: false,
+      }));
+      // The second process of each batch is not a member; the first is counted, then taken back once.
+      const members = Uint8Array.of(1, b === 2 ? 1 : 0);
+      const accounted = accountProcessesCounting(
+        pages,
+        table,
+        members,
+        dense,
+        direct.counterFor(store.size)!,
+      );
+      expect(accounted).toEqual(accountProcessesChecked(pages, table));
+      if (b === 2) direct.remove([batch[1]!], table, dense, store.size);
+      reference.add([batch[0]!], table, dense, store.size);
+    }
+    const expected = reference.close(store.counts);
+    expect(expected.rss).toBeGreaterThan(1000 * 4096);
+    expect(direct.close(store.counts)).toEqual(expected);
   });
 
   it('FrameCounter: a set counted over several batches equals the set counted at once', () => {
