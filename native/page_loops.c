@@ -466,86 +466,6 @@ static int frame_table_args(napi_env env, napi_value *argv, const char *fn, stru
 #define PAGES_NOT_INDEXED "a PFN is not in the index"
 
 /*
- * The walk groupFrames and countFrames share: every resident page (rss_frame) of the Uint32Arrays in the
- * array `lists` adds one to slots[frame], and a frame met for the first time (its slot was 0) is appended
- * to met. NULL, or what went wrong: PAGES_NOT_INDEXED, or "" when a JavaScript exception is pending.
- */
-static const char *count_pages(napi_env env, napi_value lists, uint32_t n, const struct frame_table *t,
-                               uint32_t *slots, uint32_t *met, size_t *nmet, const char *not_typed) {
-  for (uint32_t p = 0; p < n; p++) {
-    napi_value list;
-    size_t np;
-    const uint32_t *pfns = NULL;
-    if (napi_get_element(env, lists, p, &list) == napi_ok)
-      pfns = typed(env, list, napi_uint32_array, &np, not_typed);
-    if (!pfns) return "";
-    uint32_t prev_pfn = UINT32_MAX, prev_frame = 0;
-    for (size_t i = 0; i < np; i++) {
-      int64_t frame = rss_frame(t, pfns[i], &prev_pfn, &prev_frame);
-      if (frame == -1) continue;
-      if (frame == -2) return PAGES_NOT_INDEXED;
-      if (slots[frame]++ == 0) met[(*nmet)++] = (uint32_t)frame;
-    }
-  }
-  return NULL;
-}
-
-/*
- * groupFrames(pfnsList, bits, rank, limit, counts, flagsLo | null, inGroup) -> [distinct, exclusive]: the loop
- * of GroupAccountant.accountJs (src/account/group-account.ts). inGroup is a zeroed Uint32Array of one slot per
- * frame of the index, left zeroed again: each frame's mappings inside the group are counted there, the
- * frames met are listed once, and the list gives the distinct frames and those whose mappings all lie
- * inside the group. Counts are of pages.
- */
-static napi_value group_frames(napi_env env, napi_callback_info info) {
-  ARGS(7);
-  bool is_array;
-  uint32_t n;
-  size_t nslots;
-  struct frame_table table;
-  if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
-      napi_get_array_length(env, argv[0], &n) != napi_ok) {
-    napi_throw_type_error(env, NULL, "groupFrames: pfns must be an array");
-    return NULL;
-  }
-  if (!frame_table_args(env, argv + 1, "groupFrames", &table)) return NULL;
-  const uint32_t *counts = table.counts;
-  size_t ncounts = table.ncounts;
-  uint32_t *in_group = typed(env, argv[6], napi_uint32_array, &nslots, "groupFrames: inGroup must be a Uint32Array");
-  if (!in_group) return NULL;
-  if (nslots < ncounts) {
-    napi_throw_range_error(env, NULL, "groupFrames: arrays and counts do not agree");
-    return NULL;
-  }
-  /* The frames met, each once: at most one per frame of the index. */
-  uint32_t *touched = malloc((ncounts ? ncounts : 1) * sizeof(*touched));
-  if (!touched) {
-    napi_throw_error(env, "ENOMEM", "groupFrames: out of memory");
-    return NULL;
-  }
-  size_t ntouched = 0;
-  const char *error =
-      count_pages(env, argv[0], n, &table, in_group, touched, &ntouched, "groupFrames: pfns must hold Uint32Arrays");
-  double exclusive = 0;
-  for (size_t k = 0; k < ntouched; k++) {
-    uint32_t frame = touched[k];
-    if (in_group[frame] == counts[frame]) exclusive++;
-    in_group[frame] = 0; /* zeroed again for the next group, also after an error */
-  }
-  free(touched);
-  if (error) {
-    if (*error) napi_throw_range_error(env, NULL, "groupFrames: " PAGES_NOT_INDEXED);
-    return NULL;
-  }
-  double distinct = (double)ntouched;
-  napi_value out;
-  CHECK(napi_create_array_with_length(env, 2, &out));
-  CHECK(napi_set_element(env, out, 0, number(env, distinct)));
-  CHECK(napi_set_element(env, out, 1, number(env, exclusive)));
-  return out;
-}
-
-/*
  * frameLookup(bits, slots, pfnOf, size, out) -> new size. Twin of frameLookupJs (src/account/frame-table.ts):
  * every member of the batch bitset, ascending, is looked up in the open-addressing hash `slots` (dense + 1,
  * 0 empty, power-of-two length) and inserted when new (its PFN at pfnOf[size++]); out[k] is the dense frame
@@ -976,7 +896,7 @@ int register_page_loops(napi_env env, napi_value exports) {
   } fns[] = {
       {"decodePagemap", decode_pagemap}, {"accountProcesses", account_processes}, {"maxBelow", max_below},
       {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
-      {"groupFrames", group_frames},     {"frameLookup", frame_lookup},   {"countFrames", count_frames},
+      {"frameLookup", frame_lookup},   {"countFrames", count_frames},
       {"gatherFrames", gather_by_dense},
   };
   napi_value loops, fn;

@@ -46,16 +46,6 @@ export interface NativePageLoops {
   setBits(bits: Uint32Array, pfns: Uint32Array, limit: number): void;
   rankWords(bits: Uint32Array, rank: Uint32Array): number;
   frameRuns(bits: Uint32Array, maxGap: number): Float64Array;
-  /** [distinct frames, frames mapped only inside the group]; inGroup is zeroed scratch, left zeroed. */
-  groupFrames(
-    pfns: readonly Uint32Array[],
-    bits: Uint32Array,
-    rank: Uint32Array,
-    limit: number,
-    counts: Uint32Array,
-    flagsLo: Uint32Array | undefined,
-    inGroup: Uint32Array,
-  ): [number, number];
   /** Twin of frameLookupJs (src/account/frame-table.ts). */
   frameLookup(
     bits: Uint32Array,
@@ -94,7 +84,6 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'setBits',
   'rankWords',
   'frameRuns',
-  'groupFrames',
   'frameLookup',
   'countFrames',
   'gatherFrames',

@@ -6,7 +6,6 @@
 import { describe, expect, it } from 'vitest';
 import { decodePagemapJs, decodePagemapNative } from '../../../src/account/decode-pagemap.js';
 import type { FrameTable } from '../../../src/account/frame-table.js';
-import { GroupAccountant } from '../../../src/account/group-account.js';
 import { growableUint8, growableUint32 } from '../../../src/account/growable.js';
 import { accountRangeJs, accountRangeNative, newAccumulator } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
@@ -144,70 +143,6 @@ describe('native page loops', () => {
     const { KPF_KSM: _missing, ...without } = loops.ABI;
     expect(abiAgrees(without)).toBe(false);
     expect(abiAgrees(undefined)).toBe(false);
-  });
-
-  it('groupFrames: distinct and group-only frames, the same as GroupAccountant.accountJs, scratch left zeroed', () => {
-    const loops = requireLoops();
-    const random = rng(4);
-    const pagesOf = (pfns: Uint32Array): ProcessPages => ({
-      vmas: [],
-      pfns,
-      attrs: new Uint8Array(pfns.length),
-      vmaFirst: new Uint32Array(1),
-      swapPages: new Uint32Array(0),
-      zeroPagesUnread: new Uint32Array(0),
-      markerPages: 0,
-      pmdKnown: false,
-      skippedEmptyVmas: false,
-    });
-    for (let round = 0; round < 6; round++) {
-      const limit = 20_000;
-      // Eight processes drawing from one small pool of frames, so frames repeat within and across them.
-      const members = Array.from({ length: 8 }, () =>
-        pagesOf(
-          Uint32Array.from({ length: 4000 }, () =>
-            random() < 0.02 ? limit + Math.floor(random() * 5) : Math.floor(random() * 6000),
-          ),
-        ),
-      );
-      const index = PfnIndex.build(
-        members.map((m) => m.pfns),
-        limit,
-      );
-      // Map counts at least what the members map (some frames also mapped outside), a few 0 (unmapped since).
-      const inside = new Uint32Array(index.size);
-      for (const m of members) for (const pfn of m.pfns) if (pfn < limit) inside[index.indexOf(pfn)]!++;
-      const counts = Uint32Array.from(inside, (n) => (random() < 0.05 ? 0 : n + (random() < 0.5 ? 0 : 3)));
-      const flagsLo =
-        round % 2 === 0
-          ? Uint32Array.from({ length: index.size }, () =>
-              random() < 0.05 ? 1 << KPF.HUGE : random() < 0.05 ? 1 << KPF.ZERO_PAGE : 0,
-            )
-          : undefined;
-      const table: FrameTable = { index, counts, flagsLo, flagsHi: undefined, zeroFrames: new Set() };
-      const accountant = new GroupAccountant(table);
-      for (const group of [members, members.slice(0, 3), members.slice(5), []]) {
-        const native = accountant.accountNative(loops, group);
-        const js = accountant.accountJs(group);
-        if (group.length > 0) expect(native.rss).toBeGreaterThan(native.uss);
-        expect(native).toEqual(js);
-      }
-    }
-    // A PFN below the limit that the index does not hold is refused, and the scratch is left zeroed.
-    const index = PfnIndex.build([Uint32Array.of(1, 2)], 100);
-    const inGroup = new Uint32Array(index.size);
-    expect(() =>
-      loops.groupFrames(
-        [Uint32Array.of(1, 40)],
-        index.bits,
-        index.rank,
-        100,
-        Uint32Array.of(1, 1),
-        undefined,
-        inGroup,
-      ),
-    ).toThrow(RangeError);
-    expect(Array.from(inGroup)).toEqual([0, 0]);
   });
 
   it('PfnIndex: the same bits, ranks and runs from both builds', () => {
