@@ -67,6 +67,12 @@ export const endCapture = async (
   recorder: CaptureRecorder,
   command: string,
 ): Promise<void> => {
+  // A capture of no process holds nothing to replay or compare: say so rather than leave a file that looks
+  // like a picture of the machine (the command's own exit status already says what was not measured).
+  if (recorder.result!.processes.length === 0) {
+    ctx.io.err(`memusage: nothing was measured: ${file} not written\n`);
+    return;
+  }
   const { captureEntries, writeCapture } = await import('../capture/writer.js');
   const entries = captureEntries(recorder, {
     procRoot: ctx.procRoot,

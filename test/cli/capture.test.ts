@@ -251,6 +251,13 @@ describe('memusage capture and --source (synthetic proc root)', () => {
     } finally {
       w.cleanup();
     }
+    // Nothing measured (the PID does not exist): no capture file, one line saying so, pid's own exit 3.
+    const none = onTree(live, ['pid', '999', '--capture', join(dir, 'empty.tar.gz')]);
+    expect(none.exitCode).toBe(3);
+    expect(stderrLines(none)).toContain(
+      `memusage: nothing was measured: ${join(dir, 'empty.tar.gz')} not written`,
+    );
+    expect(() => statSync(join(dir, 'empty.tar.gz'))).toThrow();
     const r = onTree(live, ['top', '--once', '--with-cmdline']);
     expect(r.exitCode).toBe(2);
     expect(stderrLines(r)).toEqual(['memusage: --with-cmdline applies to a capture: add --capture FILE']);
