@@ -238,7 +238,11 @@ export const pagemapNotes = (
     notes.push(
       `PAGEMAP_SCAN unavailable (${why}): large sparse mappings are read page by page and may be slow`,
     );
-    if (flags) notes.push('THP counts whole huge folios, whether mapped by PMD or PTE (no PAGEMAP_SCAN)');
+    if (flags) {
+      notes.push(
+        'THP (PMD-mapped) taken from smaps AnonHugePages (no PAGEMAP_SCAN); where smaps could not be read, whole huge folios count',
+      );
+    }
   }
   if (skippedEmptyVmas) {
     notes.push('mappings that smaps showed empty were not read: their zero-page mappings are not counted');
