@@ -1,6 +1,7 @@
 import type { FrameTable } from '../account/frame-table.js';
 import { accountProcessesChecked } from '../account/page-account.js';
 import { PfnIndex } from '../account/pfn-index.js';
+import { markPmdMapped, mayHavePmdThp } from '../account/pmd-mapped.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import { statusBytes } from '../parse/status.js';
@@ -60,6 +61,24 @@ const emptyVmaTest = (dir: ProcessDir, pages: readonly { start: number; end: num
 };
 
 /**
+ * Without PAGEMAP_SCAN, which pages are PMD-mapped THPs (smaps AnonHugePages) is not in pagemap, kpagecount
+ * or kpageflags (see markPmdMapped): take it from smaps, read only for a process where some run of pages
+ * could be one. Without such a run no anonymous THP is PMD-mapped, and THP is exactly 0. If smaps cannot be
+ * read, THP stays judged per folio from kpageflags (the note of pagemapNotes says so).
+ */
+const resolvePmdMapped = (dir: ProcessDir, pages: ProcessPages): ProcessPages => {
+  if (!mayHavePmdThp(pages)) return { ...pages, pmdKnown: true };
+  let smaps: Map<number, Record<string, number>>;
+  try {
+    smaps = new Map(readSmaps(dir).map((e) => [e.vma.start, e.fields]));
+  } catch (error) {
+    if (error instanceof ProcError) return pages;
+    throw error;
+  }
+  return markPmdMapped(pages, (v) => (smaps.get(pages.vmas[v]!.start)?.AnonHugePages ?? 0) * 1024);
+};
+
+/**
  * SwapPss in bytes: pagemap shows a swap entry but not how many processes share it, so only smaps_rollup can
  * sum the shares. Unknown (null) when the file cannot be read or lacks the line: the pages measured above
  * stand, and a process that exited is caught by the frame check as usual.
@@ -101,12 +120,13 @@ export const collectProcess = (
   reader: PagemapReader,
   swapPss: boolean,
 ): CollectedProcess => {
-  const pages = reader.read(
+  const read = reader.read(
     dir,
     () => readMaps(dir),
     (vmas) => emptyVmaTest(dir, vmas),
     residentPages(header),
   );
+  const pages = read.pmdKnown || !reader.wantsExactThp ? read : resolvePmdMapped(dir, read);
   if (!swapPss) return { header, pages };
   // No swap entry in its page tables (pagemap, same walk): SwapPss is exactly 0, and the second walk
   // smaps_rollup costs is paid only by processes that have swap.
@@ -218,7 +238,11 @@ export const pagemapNotes = (
     notes.push(
       `PAGEMAP_SCAN unavailable (${why}): large sparse mappings are read page by page and may be slow`,
     );
-    if (flags) notes.push('THP counts whole huge folios, whether mapped by PMD or PTE (no PAGEMAP_SCAN)');
+    if (flags) {
+      notes.push(
+        'THP (PMD-mapped) taken from smaps AnonHugePages (no PAGEMAP_SCAN); where smaps could not be read, whole huge folios count',
+      );
+    }
   }
   if (skippedEmptyVmas) {
     notes.push('mappings that smaps showed empty were not read: their zero-page mappings are not counted');

@@ -77,6 +77,11 @@ export class PagemapReader {
     this.attrs.length = 0;
   }
 
+  /** Whether THP must be exact (PMD-mapped only): the snapshot reports THP. */
+  get wantsExactThp(): boolean {
+    return this.exactThp;
+  }
+
   get usesScan(): boolean {
     return this.scanner !== undefined && this.scanUnsupported === undefined;
   }

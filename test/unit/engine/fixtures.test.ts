@@ -319,20 +319,55 @@ describe('anon, file and shmem', () => {
     expect(u).toMatchObject({ file: null, shmem: null, pssFile: null, pssShmem: null, ksm: null, thp: null });
   });
 
-  it('THP without PAGEMAP_SCAN: anon pages of large folios (KPF_THP)', () => {
+  /**
+   * Without PAGEMAP_SCAN (the fixture has none), pagemap + kpageflags cannot tell a THP mapped by one PMD from
+   * one mapped by 512 PTEs: KPF_THP is a property of the folio (kernel-interfaces.md §4.1). smaps'
+   * AnonHugePages counts only PMD mappings, so the engine takes it from smaps. Folio 0x20000 (512 frames,
+   * KPF_THP) is mapped whole at 0x4000_0000, plus one small page 0x20400 at 0x4020_0000.
+   */
+  const thpTree = (smaps: number | null, cowFirst = false): ProcTree => {
     const t = new ProcTree();
     t.frames(0x20000, 512, (i) => ({
-      count: 1,
+      count: cowFirst && i === 0 ? 1 : 2,
       flags: [...ANON_FLAGS, KPF.THP, i === 0 ? KPF.COMPOUND_HEAD : KPF.COMPOUND_TAIL],
     }));
     t.frame(0x20400, { count: 1, flags: ANON_FLAGS });
-    t.process(140)
+    t.frame(0x30000, { count: 1, flags: ANON_FLAGS });
+    const p = t.process(140);
+    const vma = p
       .vma({ start: 0x4000_0000, end: 0x4040_0000 })
-      .pages(0x4000_0000, 512, (i) => ({ pfn: 0x20000 + i }))
+      // With cowFirst, page 0 was copied on write (the child of thpcow 8 0): the folio is PTE-mapped.
+      .pages(0x4000_0000, 512, (i) => ({ pfn: cowFirst && i === 0 ? 0x30000 : 0x20000 + i }))
       .page(0x4020_0000, { pfn: 0x20400 });
-    const u = usageOf(measure(writeTree(t), [140]), 140);
+    if (smaps === null) p.omit('smaps');
+    else vma.smaps({ Rss: 513 * 4, Anonymous: 513 * 4, AnonHugePages: smaps });
+    return t;
+  };
+
+  it('THP without PAGEMAP_SCAN: a PMD-mapped THP, as smaps AnonHugePages says', () => {
+    const u = usageOf(measure(writeTree(thpTree(2048)), [140]), 140);
     // THP 512 * 4096 = 2 097 152; RSS 513 pages = 2 101 248.
     expect(u).toMatchObject({ thp: 2_097_152, rss: 2_101_248, anon: 2_101_248 });
+  });
+
+  it('THP without PAGEMAP_SCAN: the same whole folio mapped by PTEs is not THP (smaps AnonHugePages 0)', () => {
+    // The parent of thpcow after its child split the PMD: every page of the folio is still here, in order.
+    const u = usageOf(measure(writeTree(thpTree(0)), [140]), 140);
+    expect(u).toMatchObject({ thp: 0, rss: 2_101_248 });
+  });
+
+  it('THP without PAGEMAP_SCAN: a folio with a COWed page cannot be PMD-mapped, smaps not needed', () => {
+    // The child of thpcow: 511 pages of the parent's folio by PTEs, page 0 its own copy. kpageflags still
+    // says THP on those 511 pages (the old answer: 511 * 4096 = 2 093 056), smaps 0. Without smaps at all
+    // the engine must still answer 0: no run of 512 pages from an aligned head, so no PMD mapping.
+    const u = usageOf(measure(writeTree(thpTree(null, true)), [140]), 140);
+    expect(u).toMatchObject({ thp: 0, rss: 2_101_248, anon: 2_101_248 });
+  });
+
+  it('THP without PAGEMAP_SCAN and without smaps: whole KPF_THP folios, with the note', () => {
+    const s = measure(writeTree(thpTree(null)), [140]);
+    expect(usageOf(s, 140)).toMatchObject({ thp: 2_097_152, rss: 2_101_248 });
+    expect(s.notes.join('\n')).toMatch(/THP/);
   });
 });
 
