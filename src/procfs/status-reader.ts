@@ -1,4 +1,4 @@
-import { readSync } from 'node:fs';
+import { readdirSync, readSync } from 'node:fs';
 import { closeQuietly, openProc } from './read.js';
 import type { ProcRoot } from './root.js';
 
@@ -8,6 +8,8 @@ export interface MemberStatus {
   /** The State letter (R, S, D, Z, X...). */
   state: string;
   ppid: number;
+  /** Threads in the process (1 when the line is missing). */
+  threads: number;
   rss: number;
   hwm: number;
 }
@@ -39,19 +41,22 @@ export const parseMemberStatus = (text: string): MemberStatus => ({
   name: lineValue(text, 'Name') ?? '?',
   state: lineValue(text, 'State') ?? '',
   ppid: Number(lineValue(text, 'PPid') ?? 0),
+  threads: Number(lineValue(text, 'Threads') ?? 1),
   rss: kbField(text, 'VmRSS'),
   hwm: kbField(text, 'VmHWM'),
 });
 
 /**
- * Reads processes' status every tick through files it keeps open, re-read from offset 0 (pread), instead of
- * an open, a read and a close per member per tick. Only on the real procfs: there an open /proc/PID/status
- * refers to the process that had the PID when it was opened, and reading it once that process is gone fails
- * (ESRCH), so a reused PID is never read through an old file. Under another root (test fixtures: plain files)
- * every read opens the file afresh.
+ * Reads processes' status (and children) every tick through files it keeps open, re-read from offset 0
+ * (pread), instead of an open, a read and a close per member per tick. Only on the real procfs: there an open
+ * /proc/PID/status refers to the process that had the PID when it was opened, and reading it once that
+ * process is gone fails (ESRCH), so a reused PID is never read through an old file; every file held for a PID
+ * is dropped with it. Under another root (test fixtures: plain files) every read opens the file afresh.
  */
 export class StatusReader {
-  private readonly held = new Map<number, number>();
+  /** PID → file (status, or a task's children) → fd. */
+  private readonly held = new Map<number, Map<string, number>>();
+  private heldCount = 0;
   private buffer = Buffer.allocUnsafe(4096);
   private readonly hold: boolean;
 
@@ -64,37 +69,87 @@ export class StatusReader {
    * opened on an earlier call, so the process is the very one read then.
    */
   read(pid: number): { status: MemberStatus; throughHeld: boolean } | undefined {
-    const heldFd = this.held.get(pid);
-    if (heldFd !== undefined) {
-      const text = this.readFd(heldFd);
-      if (text !== undefined) return { status: parseMemberStatus(text), throughHeld: true };
-      this.held.delete(pid);
-      closeQuietly(heldFd);
-      return undefined; // The process that had the PID is gone; a new one is looked at next time.
-    }
-    let fd: number;
-    try {
-      fd = openProc(`${this.root}/${pid}/status`);
-    } catch {
+    const throughHeld = this.held.get(pid)?.has('status') ?? false;
+    const text = this.readFile(pid, 'status');
+    if (text === undefined) {
+      this.drop(pid); // The process that had the PID is gone; a new one is looked at afresh.
       return undefined;
     }
-    const text = this.readFd(fd);
-    if (text !== undefined && this.hold && this.held.size < MAX_HELD) this.held.set(pid, fd);
-    else closeQuietly(fd);
-    return text === undefined ? undefined : { status: parseMemberStatus(text), throughHeld: false };
+    return { status: parseMemberStatus(text), throughHeld };
+  }
+
+  /**
+   * The children of `pid` (CONFIG_PROC_CHILDREN: /proc/PID/task/TID/children, one file per thread), read
+   * after its status. A single-threaded process has one task, its own PID: no task directory listing.
+   */
+  children(pid: number, threads: number): number[] {
+    let tids: number[] = [pid];
+    if (threads !== 1) {
+      try {
+        tids = readdirSync(`${this.root}/${pid}/task`).map(Number);
+      } catch {
+        return [];
+      }
+    }
+    const out: number[] = [];
+    for (const tid of tids) {
+      const text = this.readFile(pid, `task/${tid}/children`);
+      if (text === undefined) continue;
+      for (const word of text.split(' ')) {
+        const child = Number(word);
+        if (word !== '' && Number.isInteger(child) && child > 0) out.push(child);
+      }
+    }
+    return out;
   }
 
   /** Close the files of every PID not in `keep`. */
   keepOnly(keep: ReadonlySet<number>): void {
-    for (const [pid, fd] of this.held) {
-      if (keep.has(pid)) continue;
-      this.held.delete(pid);
-      closeQuietly(fd);
-    }
+    for (const pid of this.held.keys()) if (!keep.has(pid)) this.drop(pid);
   }
 
   close(): void {
-    this.keepOnly(new Set());
+    for (const pid of this.held.keys()) this.drop(pid);
+  }
+
+  private drop(pid: number): void {
+    const files = this.held.get(pid);
+    if (!files) return;
+    for (const fd of files.values()) closeQuietly(fd);
+    this.heldCount -= files.size;
+    this.held.delete(pid);
+  }
+
+  private readFile(pid: number, file: string): string | undefined {
+    const fd = this.held.get(pid)?.get(file);
+    if (fd !== undefined) {
+      const text = this.readFd(fd);
+      if (text === undefined) {
+        this.held.get(pid)?.delete(file);
+        this.heldCount--;
+        closeQuietly(fd);
+      }
+      return text;
+    }
+    let opened: number;
+    try {
+      opened = openProc(`${this.root}/${pid}/${file}`);
+    } catch {
+      return undefined;
+    }
+    const text = this.readFd(opened);
+    if (text !== undefined && this.hold && this.heldCount < MAX_HELD) {
+      let files = this.held.get(pid);
+      if (!files) {
+        files = new Map();
+        this.held.set(pid, files);
+      }
+      files.set(file, opened);
+      this.heldCount++;
+    } else {
+      closeQuietly(opened);
+    }
+    return text;
   }
 
   private readFd(fd: number): string | undefined {

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { listPids } from '../procfs/process-dir.js';
 import { liveStartTime } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
@@ -13,6 +14,9 @@ export interface TreeMember {
 }
 
 /** A zombie's memory is already freed; it is not part of the tree's memory. */
+/** With children files, every this many walks is still a full walk by parent PID. */
+const FULL_WALK_EVERY = 10;
+
 const dead = (status: MemberStatus): boolean => status.state.startsWith('Z') || status.state.startsWith('X');
 
 const memberOf = (pid: number, status: MemberStatus, ppid?: number): TreeMember => ({
@@ -24,14 +28,17 @@ const memberOf = (pid: number, status: MemberStatus, ppid?: number): TreeMember 
 });
 
 /**
- * Finds a process and all its descendants by parent PID, re-walked on every call (this kernel has no
- * /proc/PID/task/TID/children). Cost: one status read per member and per PID not seen before; the parent
+ * Finds a process and all its descendants: by parent PID over all of /proc, or, where the kernel has
+ * /proc/PID/task/TID/children, from the members' children files with a full walk every FULL_WALK_EVERY calls. Cost: one status read per member and per PID not seen before; the parent
  * of a non-member is remembered, since a process's parent only ever changes to a reaper outside the tree.
  * A member whose parent exits stays a member (daemons started by the command are still its memory).
  */
 export class TreeWalker {
   /** Keeps the members' status files open from tick to tick (on the real procfs). */
   private readonly reader: StatusReader;
+  /** Whether this kernel has /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN); looked at on the first walk. */
+  private childrenFiles: boolean | undefined;
+  private ticks = 0;
   private readonly outsiders = new Map<number, number>();
   /**
    * Members stay members while they live, even when their parent exits and they are reparented away.
@@ -64,7 +71,48 @@ export class TreeWalker {
 
   walk(): TreeMember[] {
     if (this.listed) return this.readListed(this.listed());
+    this.childrenFiles ??= existsSync(`${this.root}/${this.rootPid}/task/${this.rootPid}/children`);
+    // The children files are only exact while the process is stopped (a fork racing the read can be
+    // missed): a full walk by parent every FULL_WALK_EVERY ticks catches whatever they missed.
+    if (this.childrenFiles && this.ticks++ % FULL_WALK_EVERY !== 0) return this.walkByChildren();
     return this.walkByParent();
+  }
+
+  /**
+   * The tree from its members' children files: no /proc listing (a readdir of every process on the
+   * machine, most of an idle tick's cost), one status and one children read per member, through held files.
+   */
+  private walkByChildren(): TreeMember[] {
+    const members: TreeMember[] = [];
+    const inTree = new Set<number>();
+    const queue = [this.rootPid, ...this.joined.keys()];
+    const next = new Map<number, number>();
+    const childOfMember = new Set<number>();
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      if (inTree.has(pid)) continue;
+      inTree.add(pid);
+      const read = this.reader.read(pid);
+      if (!read) continue;
+      const start = this.joined.get(pid);
+      // A member that is no child of another, read afresh (not through a file held since it joined), may be
+      // an unrelated process that took its PID.
+      const reused = !childOfMember.has(pid) && !read.throughHeld && start !== undefined;
+      if (reused && liveStartTime(this.root, pid) !== start) continue;
+      for (const child of this.reader.children(pid, read.status.threads)) {
+        this.outsiders.delete(child);
+        childOfMember.add(child);
+        queue.push(child);
+      }
+      if (dead(read.status)) continue;
+      if (this.excludeRoot && pid === this.rootPid) continue;
+      members.push(memberOf(pid, read.status));
+      const started = read.throughHeld && start !== undefined ? start : liveStartTime(this.root, pid);
+      if (started !== undefined) next.set(pid, started);
+    }
+    this.joined = next;
+    this.reader.keepOnly(inTree);
+    return members;
   }
 
   private readListed(pids: Iterable<number>): TreeMember[] {
