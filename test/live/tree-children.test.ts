@@ -55,7 +55,7 @@ describe('TreeWalker by children files', () => {
     const expected = new Set([pid, ...direct, ...kernelChildren(inner)]);
     expect(expected.size).toBe(5);
     const walker = new TreeWalker('/proc', pid);
-    // Walks 0 and 10 go by parent PID, the others by children files.
+    // Walk 0 goes by parent PID, the others by children files.
     for (let i = 0; i < 12; i++) expect(new Set(walker.walk().map((m) => m.pid))).toEqual(expected);
     const victim = direct.find((c) => c !== inner)!;
     process.kill(victim, 'SIGKILL');
