@@ -199,6 +199,7 @@ export class TreeSampler {
   }
 
   close(): void {
+    this.walker.close();
     this.tracker?.close();
   }
 }

@@ -1,7 +1,8 @@
-import { type StatusFields, statusBytes } from '../parse/status.js';
-import { closeProcessDir, listPids, openProcessDir } from '../procfs/process-dir.js';
-import { liveStartTime, readStatus } from '../procfs/process-info.js';
+import { existsSync } from 'node:fs';
+import { listPids } from '../procfs/process-dir.js';
+import { liveStartTime } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
+import { type MemberStatus, StatusReader } from '../procfs/status-reader.js';
 
 /** A tree member as one cheap status read shows it. Bytes. */
 export interface TreeMember {
@@ -12,33 +13,37 @@ export interface TreeMember {
   hwm: number;
 }
 
-const readMemberStatus = (root: ProcRoot, pid: number): StatusFields | undefined => {
-  let dir: ReturnType<typeof openProcessDir> | undefined;
-  try {
-    dir = openProcessDir(root, pid);
-    return readStatus(dir);
-  } catch {
-    return undefined; // Gone between the listing and the read: not a member any more.
-  } finally {
-    if (dir) closeProcessDir(dir);
-  }
-};
+/** A zombie's memory is already freed; it is not part of the tree's memory. */
+/**
+ * With children files, every this many walks is still a full walk by parent PID (10 s at the default
+ * interval). A child missed by a read racing its fork is found on the next walk anyway (every member's
+ * children are read every walk); the full walk is a safety net, and listing all of /proc costs more than the
+ * rest of an idle tick (several ms on a busy 2-core VM).
+ */
+const FULL_WALK_EVERY = 100;
 
-const memberOf = (pid: number, status: StatusFields, ppid?: number): TreeMember => ({
+const dead = (status: MemberStatus): boolean => status.state.startsWith('Z') || status.state.startsWith('X');
+
+const memberOf = (pid: number, status: MemberStatus, ppid?: number): TreeMember => ({
   pid,
-  ppid: ppid ?? Number(status.get('PPid') ?? 0),
-  name: status.get('Name') ?? '?',
-  rss: statusBytes(status, 'VmRSS') ?? 0,
-  hwm: statusBytes(status, 'VmHWM') ?? 0,
+  ppid: ppid ?? status.ppid,
+  name: status.name,
+  rss: status.rss,
+  hwm: status.hwm,
 });
 
 /**
- * Finds a process and all its descendants by parent PID, re-walked on every call (this kernel has no
- * /proc/PID/task/TID/children). Cost: one status read per member and per PID not seen before; the parent
+ * Finds a process and all its descendants: by parent PID over all of /proc, or, where the kernel has
+ * /proc/PID/task/TID/children, from the members' children files with a full walk every FULL_WALK_EVERY calls. Cost: one status read per member and per PID not seen before; the parent
  * of a non-member is remembered, since a process's parent only ever changes to a reaper outside the tree.
  * A member whose parent exits stays a member (daemons started by the command are still its memory).
  */
 export class TreeWalker {
+  /** Keeps the members' status files open from tick to tick (on the real procfs). */
+  private readonly reader: StatusReader;
+  /** Whether this kernel has /proc/PID/task/TID/children (CONFIG_PROC_CHILDREN); looked at on the first walk. */
+  private childrenFiles: boolean | undefined;
+  private ticks = 0;
   private readonly outsiders = new Map<number, number>();
   /**
    * Members stay members while they live, even when their parent exits and they are reparented away.
@@ -60,20 +65,71 @@ export class TreeWalker {
      * processes the machine runs.
      */
     private readonly listed?: () => Iterable<number>,
-  ) {}
+  ) {
+    this.reader = new StatusReader(root);
+  }
+
+  /** Close the status files held open. */
+  close(): void {
+    this.reader.close();
+  }
 
   walk(): TreeMember[] {
     if (this.listed) return this.readListed(this.listed());
+    this.childrenFiles ??= existsSync(`${this.root}/${this.rootPid}/task/${this.rootPid}/children`);
+    // The children files are only exact while the process is stopped (a fork racing the read can be
+    // missed): a full walk by parent every FULL_WALK_EVERY ticks catches whatever they missed.
+    if (this.childrenFiles && this.ticks++ % FULL_WALK_EVERY !== 0) return this.walkByChildren();
     return this.walkByParent();
+  }
+
+  /**
+   * The tree from its members' children files: no /proc listing (a readdir of every process on the
+   * machine, most of an idle tick's cost), one status and one children read per member, through held files.
+   */
+  private walkByChildren(): TreeMember[] {
+    const members: TreeMember[] = [];
+    const inTree = new Set<number>();
+    const queue = [this.rootPid, ...this.joined.keys()];
+    const next = new Map<number, number>();
+    const childOfMember = new Set<number>();
+    while (queue.length > 0) {
+      const pid = queue.shift()!;
+      if (inTree.has(pid)) continue;
+      inTree.add(pid);
+      const read = this.reader.read(pid);
+      if (!read) continue;
+      const start = this.joined.get(pid);
+      // A member that is no child of another, read afresh (not through a file held since it joined), may be
+      // an unrelated process that took its PID.
+      const reused = !childOfMember.has(pid) && !read.throughHeld && start !== undefined;
+      if (reused && liveStartTime(this.root, pid) !== start) continue;
+      for (const child of this.reader.children(pid, read.status.threads)) {
+        this.outsiders.delete(child);
+        childOfMember.add(child);
+        queue.push(child);
+      }
+      if (dead(read.status)) continue;
+      if (this.excludeRoot && pid === this.rootPid) continue;
+      members.push(memberOf(pid, read.status));
+      const started = read.throughHeld && start !== undefined ? start : liveStartTime(this.root, pid);
+      if (started !== undefined) next.set(pid, started);
+    }
+    this.joined = next;
+    this.reader.keepOnly(inTree);
+    return members;
   }
 
   private readListed(pids: Iterable<number>): TreeMember[] {
     const members: TreeMember[] = [];
+    const seen = new Set<number>();
     for (const pid of pids) {
-      const status = readMemberStatus(this.root, pid);
-      if (!status || /^[ZX]/.test(status.get('State') ?? '')) continue;
+      seen.add(pid);
+      const status = this.reader.read(pid)?.status;
+      if (!status || dead(status)) continue;
       members.push(memberOf(pid, status));
     }
+    this.reader.keepOnly(seen);
     return members;
   }
 
@@ -83,17 +139,17 @@ export class TreeWalker {
     const listed = new Set(pids);
     for (const pid of this.outsiders.keys()) if (!listed.has(pid)) this.outsiders.delete(pid);
     const parentOf = new Map<number, number>();
-    const fresh = new Map<number, StatusFields>();
+    const fresh = new Map<number, { status: MemberStatus; throughHeld: boolean }>();
     for (const pid of pids) {
       const known = this.outsiders.get(pid);
       if (known !== undefined) {
         parentOf.set(pid, known);
         continue;
       }
-      const status = readMemberStatus(this.root, pid);
-      if (!status) continue;
-      fresh.set(pid, status);
-      parentOf.set(pid, Number(status.get('PPid') ?? 0));
+      const read = this.reader.read(pid);
+      if (!read) continue;
+      fresh.set(pid, read);
+      parentOf.set(pid, read.status.ppid);
     }
     const children = new Map<number, number[]>();
     for (const [pid, ppid] of parentOf) {
@@ -102,8 +158,11 @@ export class TreeWalker {
       else children.set(ppid, [pid]);
     }
     const members: TreeMember[] = [];
+    // A status read through a file held since an earlier tick is the very process that joined then: no need
+    // to read its start time again.
     const still = [...this.joined].filter(
-      ([pid, start]) => parentOf.has(pid) && liveStartTime(this.root, pid) === start,
+      ([pid, start]) =>
+        parentOf.has(pid) && (fresh.get(pid)?.throughHeld || liveStartTime(this.root, pid) === start),
     );
     const verified = new Map(still);
     const queue = [...new Set([this.rootPid, ...verified.keys()])].filter((pid) => parentOf.has(pid));
@@ -115,9 +174,8 @@ export class TreeWalker {
         inTree.add(child);
         queue.push(child);
       }
-      const status = fresh.get(pid) ?? readMemberStatus(this.root, pid);
-      // A zombie's memory is already freed; it is not part of the tree's memory.
-      if (!status || /^[ZX]/.test(status.get('State') ?? '')) continue;
+      const status = (fresh.get(pid) ?? this.reader.read(pid))?.status;
+      if (!status || dead(status)) continue;
       if (this.excludeRoot && pid === this.rootPid) continue;
       members.push(memberOf(pid, status, parentOf.get(pid)));
     }
@@ -127,9 +185,10 @@ export class TreeWalker {
       if (start !== undefined) next.set(m.pid, start);
     }
     this.joined = next;
-    for (const [pid, status] of fresh) {
-      if (!inTree.has(pid)) this.outsiders.set(pid, Number(status.get('PPid') ?? 0));
+    for (const [pid, read] of fresh) {
+      if (!inTree.has(pid)) this.outsiders.set(pid, read.status.ppid);
     }
+    this.reader.keepOnly(inTree);
     return members;
   }
 }
