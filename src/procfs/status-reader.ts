@@ -1,50 +1,12 @@
 import { readdirSync, readSync } from 'node:fs';
+import { type MemberStatus, parseMemberStatus } from '../parse/status.js';
 import { closeQuietly, openProc } from './read.js';
 import type { ProcRoot } from './root.js';
 
-/** The fields of /proc/PID/status a tree walk needs. Bytes. */
-export interface MemberStatus {
-  name: string;
-  /** The State letter (R, S, D, Z, X...). */
-  state: string;
-  ppid: number;
-  /** Threads in the process (1 when the line is missing). */
-  threads: number;
-  rss: number;
-  hwm: number;
-}
+export type { MemberStatus };
 
 /** Past this many held files, statuses are read by open-read-close: a huge tree must not exhaust the fd table. */
 const MAX_HELD = 4096;
-
-/** The value of a "Key:\tvalue" line, trimmed, or undefined when the line is absent. */
-const lineValue = (text: string, key: string): string | undefined => {
-  const prefix = `${key}:`;
-  let at = 0;
-  if (!text.startsWith(prefix)) {
-    at = text.indexOf(`\n${prefix}`);
-    if (at < 0) return undefined;
-    at += 1;
-  }
-  const end = text.indexOf('\n', at);
-  return text.slice(at + prefix.length, end < 0 ? text.length : end).trim();
-};
-
-/** A "N kB" line in bytes; 0 when absent (kernel threads and zombies have no Vm* lines). */
-const kbField = (text: string, key: string): number => {
-  const n = Number.parseInt(lineValue(text, key) ?? '', 10);
-  return Number.isFinite(n) ? n * 1024 : 0;
-};
-
-/** Only the fields a tree member needs, without building a map of the ~55 lines (this runs per member per tick). */
-export const parseMemberStatus = (text: string): MemberStatus => ({
-  name: lineValue(text, 'Name') ?? '?',
-  state: lineValue(text, 'State') ?? '',
-  ppid: Number(lineValue(text, 'PPid') ?? 0),
-  threads: Number(lineValue(text, 'Threads') ?? 1),
-  rss: kbField(text, 'VmRSS'),
-  hwm: kbField(text, 'VmHWM'),
-});
 
 /**
  * Reads processes' status (and children) every tick through files it keeps open, re-read from offset 0

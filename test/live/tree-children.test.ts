@@ -5,7 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
-import { parseMemberStatus, StatusReader } from '../../src/procfs/status-reader.js';
+import { parseMemberStatus } from '../../src/parse/status.js';
+import { StatusReader } from '../../src/procfs/status-reader.js';
 import { TreeWalker } from '../../src/sample/tree.js';
 
 const children: ChildProcess[] = [];
