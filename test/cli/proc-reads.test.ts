@@ -5,11 +5,12 @@
  * again to find their thread group.
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BIN } from '../helpers/cli.js';
+import { otherThread } from '../helpers/kernel.js';
 
 const children: ChildProcess[] = [];
 let dir: string;
@@ -23,15 +24,6 @@ afterAll(() => {
   for (const child of children) child.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
 });
-
-/** A thread of this test process other than its main thread (Node always runs a few). */
-const otherThread = (): number => {
-  const tid = readdirSync('/proc/self/task')
-    .map(Number)
-    .find((t) => t !== process.pid);
-  if (tid === undefined) throw new Error('this process has a single thread');
-  return tid;
-};
 
 /**
  * Opens per PID and file name of one run: openat(AT_FDCWD, "/proc/PID", O_DIRECTORY) gives the fd of a

@@ -2,9 +2,9 @@
  * PIDs as users type them: a PID given twice, and a thread's ID (its /proc/TID exists though /proc does not
  * list it). Each process is measured once; a thread ID measures its process, and says so.
  */
-import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { runCli, stderrLines } from '../helpers/cli.js';
+import { otherThread } from '../helpers/kernel.js';
 import { memhogTest } from '../helpers/memhog.js';
 
 interface Doc {
@@ -12,15 +12,6 @@ interface Doc {
   notes: string[];
   totals?: { processes: number; pss: number; rss: number | null };
 }
-
-/** A thread of this test process other than its main thread (Node always runs a few). */
-const otherThread = (): number => {
-  const tid = readdirSync('/proc/self/task')
-    .map(Number)
-    .find((t) => t !== process.pid);
-  if (tid === undefined) throw new Error('this process has a single thread');
-  return tid;
-};
 
 describe('PIDs given twice, and thread IDs', () => {
   memhogTest('top -p P,P: one row, and TOTAL counts the process once', async ({ memhog }) => {

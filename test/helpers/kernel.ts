@@ -1,7 +1,7 @@
 /**
  * The kernel's own accounting, read directly from /proc, as the reference memusage is compared against.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /** Parses "Key:   N kB" lines; lines without a kB unit are ignored. */
 export function parseKbFields(text: string): Record<string, number> {
@@ -89,3 +89,12 @@ export function stableKernelReading<T>(
   if (reading === undefined) throw new Error('unreachable: no reading for pid');
   return { before: reading.rollup, status: reading.status, result };
 }
+
+/** A thread of this test process other than its main thread (Node always runs a few). */
+export const otherThread = (): number => {
+  const tid = readdirSync('/proc/self/task')
+    .map(Number)
+    .find((t) => t !== process.pid);
+  if (tid === undefined) throw new Error('this process has a single thread');
+  return tid;
+};
