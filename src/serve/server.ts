@@ -76,7 +76,12 @@ export const createExporterServer = <T>(o: ServeOptions<T>): Server => {
       reply(403, 'client certificate required\n');
       return;
     }
-    if (!auth.check(req.headers.authorization)) {
+    const allowed = auth.check(req.headers.authorization);
+    if (allowed === 'busy') {
+      reply(429, 'too many new credentials to verify; retry later\n', { 'Retry-After': '1' });
+      return;
+    }
+    if (allowed === 'denied') {
       reply(401, 'Unauthorized\n', { 'WWW-Authenticate': 'Basic realm="memusage"' });
       return;
     }

@@ -283,6 +283,14 @@ describe('serve: TLS and basic auth (web configuration file)', () => {
       expect(ok.body).toContain('memusage_group_pss_bytes{group="sleep"}');
       // A second scrape with the same credentials is served from the verified cache: same answer.
       expect((await get(url, 'prometheus:s3cret')).status).toBe(200);
+      // A client guessing passwords gets 429 once the comparisons' budget (a burst of 4, then 2 a second)
+      // is spent, instead of taking the event loop; the verified scraper is not held up by it.
+      const guesses = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => get(url, `prometheus:guess${i}`).then((r) => r.status)),
+      );
+      expect(guesses.filter((s) => s === 429).length).toBeGreaterThan(0);
+      expect(guesses.every((s) => s === 401 || s === 429)).toBe(true);
+      expect((await get(url, 'prometheus:s3cret')).status).toBe(200);
       // Plain HTTP on the TLS port gets no metrics.
       const plain = await fetch(url.replace('https:', 'http:')).then(
         (r) => r.status,

@@ -116,16 +116,55 @@ describe('BasicAuth', () => {
 
   it('accepts the right password, refuses others, unknown users and malformed headers', () => {
     const auth = new BasicAuth(new Map([['prometheus', hashSync('s3cret', 4)]]));
-    expect(auth.check(basic('prometheus', 's3cret'))).toBe(true);
-    expect(auth.check(basic('prometheus', 's3cret'))).toBe(true);
-    expect(auth.check(basic('prometheus', 'S3cret'))).toBe(false);
-    expect(auth.check(basic('nobody', 's3cret'))).toBe(false);
-    expect(auth.check(undefined)).toBe(false);
-    expect(auth.check('Bearer abc')).toBe(false);
-    expect(auth.check(`Basic ${Buffer.from('no-colon').toString('base64')}`)).toBe(false);
+    expect(auth.check(basic('prometheus', 's3cret'))).toBe('ok');
+    expect(auth.check(basic('prometheus', 's3cret'))).toBe('ok');
+    expect(auth.check(basic('prometheus', 'S3cret'))).toBe('denied');
+    expect(auth.check(basic('nobody', 's3cret'))).toBe('denied');
+    expect(auth.check(undefined)).toBe('denied');
+    expect(auth.check('Bearer abc')).toBe('denied');
+    expect(auth.check(`Basic ${Buffer.from('no-colon').toString('base64')}`)).toBe('denied');
   });
 
   it('without users everything passes', () => {
-    expect(new BasicAuth(new Map()).check(undefined)).toBe(true);
+    expect(new BasicAuth(new Map()).check(undefined)).toBe('ok');
+  });
+
+  it('bounds the bcrypt comparisons of new passwords; a verified pair needs none', () => {
+    let t = 0;
+    const auth = new BasicAuth(new Map([['prometheus', hashSync('s3cret', 4)]]), {
+      now: () => t,
+      burst: 3,
+      perSecond: 2,
+    });
+    expect(auth.check(basic('prometheus', 's3cret'))).toBe('ok');
+    // Two more comparisons are left in the burst, then none until the clock moves.
+    expect(auth.check(basic('prometheus', 'guess1'))).toBe('denied');
+    expect(auth.check(basic('prometheus', 'guess2'))).toBe('denied');
+    expect(auth.check(basic('prometheus', 'guess3'))).toBe('busy');
+    expect(auth.check(basic('nobody', 'x'))).toBe('busy');
+    // Wrong tries neither cost the verified pair its place nor a comparison.
+    expect(auth.check(basic('prometheus', 's3cret'))).toBe('ok');
+    t += 499;
+    expect(auth.check(basic('prometheus', 'guess3'))).toBe('busy');
+    t += 1;
+    expect(auth.check(basic('prometheus', 'guess3'))).toBe('denied');
+    expect(auth.check(basic('prometheus', 'guess4'))).toBe('busy');
+  });
+
+  it('wrong pairs are not remembered: many of them cannot evict the right one', () => {
+    let t = 0;
+    const auth = new BasicAuth(new Map([['prometheus', hashSync('s3cret', 4)]]), {
+      now: () => t,
+      burst: 1,
+      perSecond: 1,
+    });
+    expect(auth.check(basic('prometheus', 's3cret'))).toBe('ok');
+    for (let i = 0; i < 100; i++) {
+      t += 1000;
+      expect(auth.check(basic('prometheus', `guess${i}`))).toBe('denied');
+    }
+    // No time has passed since the last comparison: only a remembered pair can pass now.
+    expect(auth.check(basic('prometheus', 's3cret'))).toBe('ok');
+    expect(auth.check(basic('prometheus', 'guess0'))).toBe('busy');
   });
 });
