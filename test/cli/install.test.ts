@@ -54,7 +54,10 @@ const hiddenDirs = (): string[] =>
  */
 const userEnv = (prefix: string, scratch: string): NodeJS.ProcessEnv => {
   const env: NodeJS.ProcessEnv = {};
-  for (const [key, value] of Object.entries(process.env)) if (!/^npm_/i.test(key)) env[key] = value;
+  // A user's environment: no npm_ variables of the test runner, and the addon not disabled (these tests
+  // are about whether it is built, also where the suite runs with MEMUSAGE_NO_NATIVE=1).
+  for (const [key, value] of Object.entries(process.env))
+    if (!/^npm_/i.test(key) && key !== 'MEMUSAGE_NO_NATIVE') env[key] = value;
   const userConfig = process.env.npm_config_userconfig ?? join(homedir(), '.npmrc');
   const config = existsSync(userConfig) ? readFileSync(userConfig, 'utf8') : '';
   const npmrc = join(scratch, 'npmrc');

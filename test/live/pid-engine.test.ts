@@ -257,12 +257,14 @@ describe.skipIf(!live)('takeSnapshot on memhog processes vs the kernel (live, ro
       expectBuilt(hog, byPid);
       expect(byPid.get(hog.pid)?.usage.vss).toBeGreaterThanOrEqual(1024 * GiB);
       if (engine === 'pagemap') {
-        // One snapshot alone, as a sanity bound: with PAGEMAP_SCAN it takes milliseconds, a plain read of
-        // 1 TiB of pagemap takes seconds. Real timing belongs to the benchmark (npm run bench).
+        // One snapshot alone, as a sanity bound against reading all 2 GiB of its pagemap (minutes): with
+        // PAGEMAP_SCAN it takes milliseconds; the TypeScript path (MEMUSAGE_NO_NATIVE=1) has no
+        // PAGEMAP_SCAN and took 1.2 s here. Real timing belongs to the benchmark (npm run bench).
+        const bound = process.env.MEMUSAGE_NO_NATIVE === '1' ? 10_000 : 1000;
         const started = performance.now();
         takeSnapshot({ pids: [hog.pid], engine });
         const elapsed = performance.now() - started;
-        expect(elapsed, `sparse snapshot took ${elapsed.toFixed(0)} ms`).toBeLessThan(1000);
+        expect(elapsed, `sparse snapshot took ${elapsed.toFixed(0)} ms`).toBeLessThan(bound);
       }
     });
 

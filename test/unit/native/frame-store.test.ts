@@ -201,6 +201,7 @@ describe('countFrames', () => {
         members,
         dense,
         direct.counterFor(store.size)!,
+        loops,
       );
       expect(accounted).toEqual(accountProcessesChecked(pages, table));
       if (b === 2) direct.remove([batch[1]!], table, dense, store.size);
