@@ -11,7 +11,15 @@
 // compiled by then; `npm run build` writes it after a `top --once` (scripts/bundle-cli.mjs), so that the
 // functions of a snapshot are in it. Writing is best effort: a package the user cannot write to runs
 // without a cache.
-const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const {
+  accessSync,
+  constants,
+  mkdirSync,
+  readFileSync,
+  renameSync,
+  statSync,
+  writeFileSync,
+} = require('node:fs');
 const { createRequire } = require('node:module');
 const { dirname, join } = require('node:path');
 const { Script } = require('node:vm');
@@ -28,6 +36,8 @@ const writeCodeCache = (script, cacheFile) => {
   const tmp = `${cacheFile}.${process.pid}.tmp`;
   try {
     mkdirSync(dirname(cacheFile), { recursive: true, mode: 0o755 });
+    // Before the serialising (milliseconds), which a directory of another user's would waste on every run.
+    accessSync(dirname(cacheFile), constants.W_OK);
     writeFileSync(tmp, script.createCachedData(), { mode: 0o644 });
     renameSync(tmp, cacheFile);
     return true;
