@@ -1,4 +1,6 @@
 import { neutralizeControls, neutralizeJsonControls } from '../view/escape.js';
+import { processWriterDeps, StdWriter } from './std-writer.js';
+
 /** Everything a command may touch outside itself, injected so tests can fake a terminal or a pipe. */
 export interface Io {
   out(text: string): void;
@@ -60,17 +62,68 @@ const envColumns = (env: Io['env']): number | undefined => {
   return Number.isInteger(n) && n > 0 ? n : undefined;
 };
 
-/** The real process's streams. COLUMNS wins over the terminal's width, as in ps(1); 80 when neither. */
+type StandardName = 'standard output' | 'standard error';
+
+/** What to do when standard output or error cannot be written (set by main: it maps errors to exits). */
+let outputFailed: (name: StandardName, error: NodeJS.ErrnoException) => void = () => {};
+/**
+ * Set once a write failed: the handler's own line to a standard error that fails too (a full disk) is
+ * dropped rather than failing again inside the handler, for ever.
+ */
+let failing = false;
+const failed = (name: StandardName, error: NodeJS.ErrnoException): void => {
+  if (failing) return;
+  failing = true;
+  outputFailed(name, error);
+};
+
+export const onOutputError = (handler: (name: StandardName, error: NodeJS.ErrnoException) => void): void => {
+  outputFailed = handler;
+};
+
+/** fd 1 or 2: its writer, and its Node stream when one is needed (with the error handler on it). */
+const standard = (fd: 1 | 2) => {
+  const name: StandardName = fd === 1 ? 'standard output' : 'standard error';
+  let stream: NodeJS.WriteStream | undefined;
+  const getStream = (): NodeJS.WriteStream => {
+    if (!stream) {
+      stream = fd === 1 ? process.stdout : process.stderr;
+      stream.on('error', (error: NodeJS.ErrnoException) => failed(name, error));
+    }
+    return stream;
+  };
+  const writer = new StdWriter(
+    fd,
+    processWriterDeps(getStream, (error) => failed(name, error)),
+  );
+  /** The stream, for a descriptor that may be a terminal; undefined for one written directly (never one). */
+  const terminalStream = (): NodeJS.WriteStream | undefined => (writer.direct ? undefined : getStream());
+  return { writer, terminalStream };
+};
+
+let standardOut: ReturnType<typeof standard> | undefined;
+let standardErr: ReturnType<typeof standard> | undefined;
+
+/**
+ * The real process's standard output and error (see std-writer.ts: Node's streams only for a terminal or
+ * another device). COLUMNS wins over the terminal's width, as in ps(1); 80 when neither.
+ */
 export const processIo = (): Io => {
+  standardOut ??= standard(1);
+  standardErr ??= standard(2);
+  const { writer: out } = standardOut;
+  const { writer: err } = standardErr;
+  const stdout = standardOut.terminalStream();
+  const isTTY = stdout?.isTTY === true;
   const columns = envColumns(process.env);
   return {
-    out: (text) => process.stdout.write(text),
-    err: (text) => process.stderr.write(text),
-    isTTY: process.stdout.isTTY === true,
-    stderrIsTTY: process.stderr.isTTY === true,
-    columns: columns ?? (process.stdout.isTTY ? process.stdout.columns : 80),
+    out: (text) => out.write(text),
+    err: (text) => err.write(text),
+    isTTY,
+    stderrIsTTY: standardErr.terminalStream()?.isTTY === true,
+    columns: columns ?? (isTTY ? stdout!.columns : 80),
     env: process.env,
-    ...(process.stdout.isTTY ? { terminal: processTerminal() } : {}),
+    ...(isTTY ? { terminal: processTerminal() } : {}),
   };
 };
 

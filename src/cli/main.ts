@@ -8,7 +8,7 @@ import { DescriptorLimitError } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
 import { ListenError } from '../serve/bind.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_USAGE, OutputError, UsageError } from './errors.js';
-import { type Io, processIo } from './io.js';
+import { type Io, onOutputError, processIo } from './io.js';
 import { createProgram, type RunState } from './program.js';
 
 const HARMLESS = new Set([
@@ -78,16 +78,11 @@ export const main = async (): Promise<void> => {
   restoreCaCerts(process.env);
   keepLargeBlocksMapped();
   // A reader that went away (| head) is not an error of ours: end quietly with the status so far.
-  for (const [stream, name] of [
-    [process.stdout, 'standard output'],
-    [process.stderr, 'standard error'],
-  ] as const) {
-    stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
-      // Any other write error (disk full, I/O error on a redirected file): one line, status 1.
-      process.exitCode = exitCodeFor(new OutputError(name, error), processIo());
-      process.exit();
-    });
-  }
+  onOutputError((name, error) => {
+    if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+    // Any other write error (disk full, I/O error on a redirected file): one line, status 1.
+    process.exitCode = exitCodeFor(new OutputError(name, error), processIo());
+    process.exit();
+  });
   process.exitCode = await run(process.argv.slice(2), processIo());
 };
