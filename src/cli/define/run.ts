@@ -61,7 +61,12 @@ export const defineRun = (program: Command, io: Io, state: RunState): void => {
     .usage('[options] -- CMD [ARGS...]')
     .argument('[command...]', 'the command and its arguments')
     .option('-i, --interval <seconds>', 'time between samples', parseSeconds, 0.1)
-    .option('--cpu-budget <percent>', 'share of one core the exact tree snapshots may use', parsePercent, 3)
+    .option(
+      '--cpu-budget <percent>',
+      'share of one core memusage may use, exact snapshots included',
+      parsePercent,
+      4,
+    )
     .option('--wss', "also measure the tree's working set (writes clear_refs)")
     .option('--wss-interval <seconds>', 'working-set window', parseSeconds, 1)
     .option('--wss-method <method>', 'auto, clear-refs or idle', parseWssMethod, 'auto' as const)
