@@ -35,6 +35,8 @@ const FULL_SLACK = 0.1;
  * alone, so a long run never goes without exact values.
  */
 const FLOOR_SHARE = 0.25;
+/** A steady tree's snapshots wait for a full bucket, or this long and a credit that covers one. */
+const OVERDUE_MS = BURST_MS / 2;
 /** A tree this much larger (Σ VmRSS) than at the last exact snapshot gets a new one as soon as credit allows. */
 const GROWTH = 1.02;
 
@@ -74,7 +76,8 @@ export interface SamplerOptions {
  * garbage collection, the snapshots and their native threads), so what the whole sampler uses is bounded by
  * construction: over any stretch of time T it is at most budget × T, plus what the bucket held at its start
  * (spent only on a growing tree), plus one snapshot. A steady tree gets a snapshot whenever the bucket is
- * full again; a growing one whenever the bucket covers the predicted cost. A 1 GiB process costs ~0.1 s per
+ * full again (or, after a growth emptied it, every OVERDUE_MS that the credit covers one); a growing one
+ * whenever the bucket covers the predicted cost. A 1 GiB process costs ~0.1 s per
  * exact snapshot: at the 4% default, with ~1% spent on the rest, it gets one every ~3-4 s, while its VmRSS
  * and VmHWM are still read every tick.
  */
@@ -142,7 +145,10 @@ export class TreeSampler {
     // ticks repay: otherwise one slow (cold, or loaded-machine) measurement could price every later snapshot
     // out of the budget for good. Over time the spending still stays within the budget.
     const full = capacity * (1 - FULL_SLACK);
-    const regular = this.credit >= full;
+    // After a growth spent the bucket, a steady tree need not wait for it to refill: once OVERDUE_MS have
+    // passed, a snapshot the credit covers (so no debt: the spending stays within the budget).
+    const overdue = now - this.lastExactAt >= OVERDUE_MS && this.credit >= predicted;
+    const regular = this.credit >= full || overdue;
     // Growth is where peaks are: spend the bucket on a tree that grew since the last snapshot.
     const grown = rssSum > this.lastExactRss * GROWTH + MIN_GROWTH_BYTES;
     const growth = grown && this.credit >= Math.min(full, predicted);

@@ -1,4 +1,6 @@
 /** Tree walking, exact-snapshot scheduling and summaries over a synthetic proc root with a fake clock. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Capabilities } from '../../../src/engine/capabilities.js';
 import type { Clock } from '../../../src/sample/clock.js';
@@ -193,6 +195,44 @@ describe('TreeSampler', () => {
   });
 });
 
+describe('TreeSampler on a tree that grows, then holds', () => {
+  it('growth spends the bucket; then a snapshot every 5 s the credit covers, not only when it is full again', () => {
+    // One process whose VmRSS goes 64 → 384 MiB over half a second, then holds; a snapshot "costs" 60 ms.
+    const tree = new ProcTree();
+    tree.frames(1000, 4, { count: 1 });
+    const p = tree.process(300, { ppid: 1, comm: 'grows', status: { RssAnon: 4, VmRSS: 64 * 1024 } });
+    const base = 0x7f00_0000_0000;
+    p.vma({ start: base, end: base + 4 * PAGE }).pages(base, 4, (i) => ({ pfn: 1000 + i }));
+    const written = tree.write();
+    cleanups.push(written.cleanup);
+    const statusPath = join(written.root, '300', 'status');
+    const setRss = (kb: number) =>
+      writeFileSync(
+        statusPath,
+        readFileSync(statusPath, 'utf8').replace(/VmRSS:\s+\d+ kB/, `VmRSS:\t${kb} kB`),
+      );
+    const fake = fakeClock(60);
+    const sampler = samplerOf(written.root, 300, 0.04, fake.clock);
+    const exactAt: number[] = [];
+    for (let t = 0; t <= 20_000; t += 100) {
+      if (t <= 500) setRss(64 * 1024 * (1 + t / 100));
+      fake.set(t);
+      if (sampler.tick()?.pss !== null) exactAt.push(t);
+    }
+    // Each tick of the growth (64 MiB more than the last snapshot) gets one, the bucket covering each
+    // predicted cost: 6 × 60 ms out of the 400 ms bucket (+ 4 ms a tick), which keeps 60 ms.
+    expect(exactAt.slice(0, 6)).toEqual([0, 100, 200, 300, 400, 500]);
+    // Held: 5 s after the last one, a snapshot, the credit (60 + 200 ms) covering its 60 ms; without that,
+    // the next would wait for the floor (60 ms at a quarter of 4%: 6 s) or a full bucket (7.5 s). Then one
+    // when the bucket is full again: (360 - 200) / 0.04 = 4 s later.
+    expect(exactAt[6]).toBe(5500);
+    expect(exactAt[7]).toBeGreaterThanOrEqual(9500);
+    expect(exactAt[7]).toBeLessThanOrEqual(9600);
+    // All of it within the budget, the bucket and one snapshot.
+    expect(exactAt.length * 60).toBeLessThanOrEqual(400 + 0.04 * 20_000 + 60);
+  });
+});
+
 describe('TreeSampler with a snapshot costlier than the whole burst', () => {
   it('still takes one whenever the bucket is full, and repays the debt before the next', () => {
     // One process whose VmRSS says 200 MiB: the first snapshot "costs" 1000 ms, so the learned cost of the
@@ -209,16 +249,16 @@ describe('TreeSampler with a snapshot costlier than the whole burst', () => {
     const exactAt = ticks.filter((k) => k.sample.pss !== null).map((k) => k.t);
     // t = 0: the bucket is full (400 ms) and the snapshot costs 1000: a 600 ms debt. The first snapshot's
     // cost is not learned (it pays for compiling the code), so the second is predicted at the prior
-    // 2 ms + 200 MiB × 0.25 ms/MiB = 52 ms; the tree does not grow, so it runs once the bucket is full again
-    // (within 10%: 360 ms): (600 + 360) / 0.04 ms/ms = 24 s. Its 1000 ms is learned (the next is predicted
-    // ~1002 ms, more than the bucket): the debt is 640 ms, and the next runs (640 + 360) / 0.04 = 25 s
-    // later. Each to within one 100 ms tick.
+    // 2 ms + 200 MiB × 0.25 ms/MiB = 52 ms; the tree does not grow, and it is more than 5 s since the last,
+    // so it runs once the credit covers 52 ms: (600 + 52) / 0.04 ms/ms = 16.3 s. Its 1000 ms is learned
+    // (the next is predicted ~1002 ms, more than the bucket): the debt is 948 ms, and the next waits for
+    // a full bucket (within 10%: 360 ms), (948 + 360) / 0.04 = 32.7 s later. Each to within one 100 ms tick.
     expect(exactAt).toHaveLength(3);
     expect(exactAt[0]).toBe(0);
-    expect(exactAt[1]).toBeGreaterThanOrEqual(24_000);
-    expect(exactAt[1]).toBeLessThanOrEqual(24_100);
-    expect(exactAt[2]! - exactAt[1]!).toBeGreaterThanOrEqual(25_000);
-    expect(exactAt[2]! - exactAt[1]!).toBeLessThanOrEqual(25_100);
+    expect(exactAt[1]).toBeGreaterThanOrEqual(16_300);
+    expect(exactAt[1]).toBeLessThanOrEqual(16_400);
+    expect(exactAt[2]! - exactAt[1]!).toBeGreaterThanOrEqual(32_700);
+    expect(exactAt[2]! - exactAt[1]!).toBeLessThanOrEqual(32_800);
     for (const t of exactAt) {
       const spent = exactAt.filter((e) => e <= t).length * 1000;
       expect(spent).toBeLessThanOrEqual(400 + 0.04 * t + 1000);
