@@ -90,7 +90,7 @@ const overBudgetNote = (record: RunRecord): string | undefined => {
   const rest = record.samplerCpuMs - snapshots;
   const share = rest / Math.max(1, record.durationMs);
   if (record.cpuBudget >= 1 || record.durationMs < 1000 || share <= 0.75 * record.cpuBudget) return undefined;
-  return `besides its exact snapshots this process used ${(share * 100).toFixed(1)}% of a core, most of the CPU budget's ${(record.cpuBudget * 100).toFixed(0)}%: exact snapshots were kept near their floor, a quarter of the budget (a longer interval samples more cheaply)`;
+  return `besides its exact snapshots this process used ${(share * 100).toFixed(1)}% of a core, most of the CPU budget's ${Number((record.cpuBudget * 100).toFixed(2))}%: exact snapshots were kept near their floor, a quarter of the budget (a longer interval samples more cheaply)`;
 };
 
 /**
