@@ -77,9 +77,9 @@ export interface SamplerOptions {
  * construction: over any stretch of time T it is at most budget × T, plus what the bucket held at its start
  * (spent only on a growing tree), plus one snapshot. A steady tree gets a snapshot whenever the bucket is
  * full again (or, after a growth emptied it, every OVERDUE_MS that the credit covers one); a growing one
- * whenever the bucket covers the predicted cost. A 1 GiB process costs ~0.1 s per
- * exact snapshot: at the 4% default, with ~1% spent on the rest, it gets one every ~3-4 s, while its VmRSS
- * and VmHWM are still read every tick.
+ * whenever the bucket covers the predicted cost. A 1 GiB process costs ~0.1 s per exact snapshot: at the
+ * 4% default, with ~1% spent on the rest, it gets one every ~3-4 s, while its VmRSS and VmHWM are still
+ * read every tick.
  */
 export class TreeSampler {
   readonly startedAt: number;
