@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * CPU cost of `memusage run`-style sampling: a 1 GiB memhog sampled every 100 ms for ~6 s through the
- * library's measure(). Prints memusage's CPU use as a share of one core (target: under 5%).
+ * library's measure(), at its default CPU budget (which bounds all of the process's CPU). Prints memusage's
+ * CPU use as a share of one core (target: under 5%), and the record's own meter of it (samplerCpuMs).
  * Then (issue 11) the same 1 GiB process started as the command, traced by memusage-launch: memusage's
  * and the launcher's CPU over the whole run; and the slowdown of a fork-heavy command, a loop of 1,000
  * `/bin/true` (the binary: sh's `true` is a builtin and never forks), run bare, traced and sampled only,
@@ -72,7 +73,9 @@ try {
       `in steady state; ${wholePercent.toFixed(2)}% including the first second ` +
       `(${exact.length} exact tree snapshots, ${exactAfter} after the first second, ` +
       `${(snapshotMs / exact.length || 0).toFixed(0)} ms CPU each; ` +
-      `peak tree PSS ${(record.summary.pss.peak?.value / 2 ** 20).toFixed(1)} MiB) — target < 5%: ${percent < 5 ? 'ok' : 'OVER'}`,
+      `peak tree PSS ${(record.summary.pss.peak?.value / 2 ** 20).toFixed(1)} MiB; its own meter, samplerCpuMs ` +
+      `${record.samplerCpuMs.toFixed(0)} ms = ${((100 * record.samplerCpuMs) / (t1 - t0)).toFixed(2)}% of the run, budget ` +
+      `${record.cpuBudget * 100}%) — target < 5%: ${percent < 5 ? 'ok' : 'OVER'}`,
   );
   process.exitCode = percent < 5 ? 0 : 1;
 } finally {
@@ -108,7 +111,9 @@ const cpuMs = () => {
     `run-overhead (command, ${record.tracing.method}): ${mib} MiB process as the command: memusage + memusage-launch ` +
       `${percent.toFixed(2)}% of one core in steady state (${((t1 - steady.t) / 1000).toFixed(1)} s, ${exact} exact ` +
       `snapshots), ${whole.toFixed(2)}% over the whole ${((t1 - t0) / 1000).toFixed(1)} s run; launcher ` +
-      `${launcher.toFixed(1)} ms CPU, ${record.tracing.stops ?? 0} ptrace stops; process peak ` +
+      `${launcher.toFixed(1)} ms CPU, ${record.tracing.stops ?? 0} ptrace stops; samplerCpuMs ` +
+      `${record.samplerCpuMs.toFixed(0)} ms = ${((100 * record.samplerCpuMs) / (t1 - t0)).toFixed(2)}% of the run ` +
+      `(budget ${record.cpuBudget * 100}%); process peak ` +
       `${(Math.max(...record.summary.processes.map((p) => p.peakRss)) / 2 ** 20).toFixed(1)} MiB — target < 5%: ${percent < 5 ? 'ok' : 'OVER'}`,
   );
   if (percent >= 5) process.exitCode = 1;

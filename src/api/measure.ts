@@ -16,7 +16,12 @@ export type MeasureTarget = { command: readonly string[] } | { pid: number; dura
 export interface MeasureOptions extends RootOptions {
   /** Milliseconds between samples (default 100). */
   intervalMs?: number;
-  /** Share of one core the exact tree snapshots may use, 0..1 (default 0.03); 1: an exact snapshot every sample. */
+  /**
+   * Share of one core this process may use while it measures, 0..1 (default 0.04): ALL of its CPU is
+   * counted (clock.cpuMs(): status reads, timers, garbage collection, exact snapshots and their threads; in a
+   * host that works meanwhile, that work too) and exact tree snapshots are taken with what the rest leaves
+   * (at least a quarter of it). 1: an exact snapshot every sample.
+   */
   cpuBudget?: number;
   engine?: EngineChoice;
   /** Also measure the tree's working set (WRITES clear_refs unless idle page tracking is used). */
@@ -51,6 +56,9 @@ export interface MeasureOptions extends RootOptions {
   onRun?: (record: RunRecord, run: { index: number; warmup: boolean }) => void;
 }
 
+/** The share of one core a measurement may use by default (`run --cpu-budget 4`). */
+export const DEFAULT_CPU_BUDGET = 0.04;
+
 const SAMPLING_NOTES = (intervalMs: number): string[] => [
   `processes that start and exit between two samples (${intervalMs} ms apart) are not seen`,
   'tree PSS, USS and RSS come from exact snapshots: a peak shorter than the time between two of them can be missed',
@@ -71,6 +79,18 @@ const missedPeakNote = (record: RunRecord): string | undefined => {
   if (!peak || peak.value <= Math.max(0, ...exactRssSums) * 1.05) return undefined;
   const mib = (peak.value / 2 ** 20).toFixed(1);
   return `Σ VmRSS peaked at ${mib} MiB at ${(peak.t / 1000).toFixed(2)} s, between exact snapshots: the tree's PSS/USS peak may be higher than shown (a larger --cpu-budget takes more snapshots)`;
+};
+
+/**
+ * Sampling alone (everything but the exact snapshots) used most of the budget, so that snapshots were only
+ * kept at their floor: say so, and what lowers it.
+ */
+const overBudgetNote = (record: RunRecord): string | undefined => {
+  const snapshots = record.samples.reduce((sum, s) => sum + (s.snapshotCpuMs ?? 0), 0);
+  const rest = record.samplerCpuMs - snapshots;
+  const share = rest / Math.max(1, record.durationMs);
+  if (record.cpuBudget >= 1 || record.durationMs < 1000 || share <= 0.75 * record.cpuBudget) return undefined;
+  return `besides its exact snapshots this process used ${(share * 100).toFixed(1)}% of a core, most of the CPU budget's ${Number((record.cpuBudget * 100).toFixed(2))}%: exact snapshots were kept near their floor, a quarter of the budget (a longer interval samples more cheaply)`;
 };
 
 /**
@@ -172,7 +192,7 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
     procRoot,
     sysRoot,
     intervalMs,
-    cpuBudget: options.cpuBudget ?? 0.03,
+    cpuBudget: options.cpuBudget ?? DEFAULT_CPU_BUDGET,
     engine: options.engine ?? 'auto',
     wss,
     caps,
@@ -197,8 +217,7 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
       ended?.exit ?? null,
       ledger?.entries ?? [],
     );
-    const missed = missedPeakNote(record);
-    if (missed) record.notes.push(missed);
+    for (const note of [missedPeakNote(record), overBudgetNote(record)]) if (note) record.notes.push(note);
     return record;
   } finally {
     sampler.close();

@@ -19,10 +19,24 @@ const FIXED_COST_MS = 2;
 const MIN_GROWTH_BYTES = MiB;
 
 /**
- * The exact snapshots may save up this many ms of budget (3% → 300 ms of CPU) to spend on a growing tree;
- * the bucket starts full, so a short command gets snapshots where its memory peaks.
+ * The budget may save up this many ms of its rate (4% → 400 ms of CPU): the bucket starts full, so a short
+ * command gets snapshots where its memory peaks.
  */
 const BURST_MS = 10_000;
+/**
+ * A bucket this close to its cap counts as full: a regular (steady-tree) snapshot waits for a full bucket, so
+ * in steady state the bucket stays near full and the whole process uses the budget's rate, no more, from the
+ * start; the bucket is there for a growing tree, which may spend it down to zero.
+ */
+const FULL_SLACK = 0.1;
+/**
+ * Whatever else is charged (the status reads of a tree of thousands of processes at a short interval; a
+ * library host's own work), exact snapshots still come as often as this share of the budget pays for them
+ * alone, so a long run never goes without exact values.
+ */
+const FLOOR_SHARE = 0.25;
+/** A steady tree's snapshots wait for a full bucket, or this long and a credit that covers one. */
+const OVERDUE_MS = BURST_MS / 2;
 /** A tree this much larger (Σ VmRSS) than at the last exact snapshot gets a new one as soon as credit allows. */
 const GROWTH = 1.02;
 
@@ -37,7 +51,11 @@ export interface SamplerOptions {
   procRoot: ProcRoot;
   sysRoot: SysRoot;
   intervalMs: number;
-  /** Share of one core (0..1) the exact tree snapshots may use; 1 or more: one every sample. */
+  /**
+   * Share of one core (0..1) this process may use while sampling: all of its CPU from `clock.cpuMs()` (status
+   * reads, timers, garbage collection, exact snapshots with their native threads) is charged; exact
+   * snapshots are taken with what the rest leaves. 1 or more: an exact snapshot every sample.
+   */
   cpuBudget: number;
   engine: EngineChoice;
   wss: WssSampling | undefined;
@@ -53,10 +71,15 @@ export interface SamplerOptions {
 
 /**
  * Samples a process tree. Every tick reads each member's status (VmRSS, VmHWM: microseconds); an exact
- * tree snapshot (PSS, distinct RSS, tree USS) runs when its CPU budget allows: a snapshot predicted to cost
- * C ms of CPU waits C / budget ms after the previous one, or less when the tree grew and saved-up budget
- * covers it. A 1 GiB process costs ~100 ms per exact snapshot, so at the 3% default it gets one every ~3.3 s
- * while its VmRSS and VmHWM are still read every tick.
+ * tree snapshot (PSS, distinct RSS, tree USS) runs when the CPU budget allows. The budget is a token bucket
+ * charged with ALL of this process's CPU since the last tick (the tick itself, the timer that woke it,
+ * garbage collection, the snapshots and their native threads), so what the whole sampler uses is bounded by
+ * construction: over any stretch of time T it is at most budget × T, plus what the bucket held at its start
+ * (spent only on a growing tree), plus one snapshot. A steady tree gets a snapshot whenever the bucket is
+ * full again (or, after a growth emptied it, every OVERDUE_MS that the credit covers one); a growing one
+ * whenever the bucket covers the predicted cost. A 1 GiB process costs ~0.1 s per exact snapshot: at the
+ * 4% default, with ~1% spent on the rest, it gets one every ~3-4 s, while its VmRSS and VmHWM are still
+ * read every tick.
  */
 export class TreeSampler {
   readonly startedAt: number;
@@ -66,9 +89,14 @@ export class TreeSampler {
   private lastExactAt = Number.NEGATIVE_INFINITY;
   private lastExactRss = 0;
   private lastTickAt: number;
-  /** CPU ms the exact snapshots may still spend: a token bucket filled at the budget rate. */
+  /** clock.cpuMs() when the bucket was last charged. */
+  private lastCpu: number;
+  private readonly firstCpu: number;
+  /** CPU ms this process may still spend: a token bucket filled at the budget's rate, charged with all of it. */
   private credit: number;
   private msPerByte = PRIOR_MS_PER_BYTE;
+  /** CPU the last exact snapshot cost (ms). */
+  private lastCost = 0;
   private exactCount = 0;
   private nextWssAt = Number.NEGATIVE_INFINITY;
   private windowStart: number | undefined;
@@ -80,7 +108,9 @@ export class TreeSampler {
   ) {
     this.startedAt = options.startedAt ?? options.clock.now();
     this.lastTickAt = options.clock.now();
-    this.credit = Math.min(1, options.cpuBudget) * BURST_MS;
+    this.lastCpu = options.clock.cpuMs();
+    this.firstCpu = this.lastCpu;
+    this.credit = this.capacity();
     this.walker = new TreeWalker(options.procRoot, rootPid, options.excludeRoot, options.members);
     this.tracker = options.wss
       ? new WorkingSetTracker({
@@ -103,19 +133,30 @@ export class TreeSampler {
     const rssSum = members.reduce((sum, m) => sum + m.rss, 0);
     let exact: TreeMemory | undefined;
     let snapshotCpuMs: number | null = null;
-    // The cost of an exact snapshot grows with the pages it reads: predict it from the tree's RSS now.
     const budget = Math.min(1, this.options.cpuBudget);
-    this.credit = Math.min(budget * BURST_MS, this.credit + budget * (now - this.lastTickAt));
+    const capacity = this.capacity();
+    // Everything this process used since the last charge (this tick's reads included) comes out of the bucket.
+    this.charge(budget * (now - this.lastTickAt));
     this.lastTickAt = now;
+    // The cost of an exact snapshot grows with the pages it reads: predict it from the tree's RSS now.
     const predicted = this.predictCost(rssSum);
-    const due = now - this.lastExactAt >= predicted / budget;
-    // Growth is where peaks are: spend saved-up credit on a tree that grew since the last snapshot.
+    // A steady tree: a snapshot once the bucket is full again ("full": within FULL_SLACK of the cap, since
+    // this tick's own reads have just come out of it). One costlier than the bucket leaves a debt that later
+    // ticks repay: otherwise one slow (cold, or loaded-machine) measurement could price every later snapshot
+    // out of the budget for good. Over time the spending still stays within the budget.
+    const full = capacity * (1 - FULL_SLACK);
+    // After a growth spent the bucket, a steady tree need not wait for it to refill: once OVERDUE_MS have
+    // passed, a snapshot the credit covers (so no debt: the spending stays within the budget).
+    const overdue = now - this.lastExactAt >= OVERDUE_MS && this.credit >= predicted;
+    const regular = this.credit >= full || overdue;
+    // Growth is where peaks are: spend the bucket on a tree that grew since the last snapshot.
     const grown = rssSum > this.lastExactRss * GROWTH + MIN_GROWTH_BYTES;
-    // A snapshot predicted to cost more than the bucket holds runs once the bucket is full and leaves a debt
-    // that later ticks repay: otherwise one slow (cold, or loaded-machine) measurement could price every
-    // later snapshot out of the budget for good. Over time the spending still stays within the budget.
-    if (this.credit >= Math.min(predicted, budget * BURST_MS) && (due || grown)) {
-      const cpu = clock.cpuMs();
+    const growth = grown && this.credit >= Math.min(full, predicted);
+    // The floor: a snapshot at least as often as FLOOR_SHARE of the budget pays for by itself (at the last
+    // one's cost when that was more than predicted).
+    const floor = now - this.lastExactAt >= Math.max(predicted, this.lastCost) / (budget * FLOOR_SHARE);
+    if (this.options.cpuBudget >= 1 || regular || growth || floor) {
+      const before = this.lastCpu;
       const snapshot = treeMemory(
         this.options.procRoot,
         pids,
@@ -123,13 +164,14 @@ export class TreeSampler {
         this.options.caps,
         this.users,
       );
-      const cost = clock.cpuMs() - cpu;
-      this.credit -= cost;
+      this.charge(0);
+      const cost = this.lastCpu - before;
       // Every member exited (or was exiting) between the status reads and the snapshot: it measured
       // nothing, which is no tree value of 0. Its cost is still charged.
       if (snapshot.byPid.size > 0) {
         exact = snapshot;
         snapshotCpuMs = cost;
+        this.lastCost = cost;
         // The first snapshot also pays for compiling the snapshot code (several times a warm one here): learn
         // the cost per byte from the later ones, or a cold start would space every later snapshot too far apart.
         if (this.exactCount > 0 && Math.max(rssSum, exact.rss) >= LARGE_BYTES) {
@@ -158,6 +200,27 @@ export class TreeSampler {
         uss: exact?.byPid.get(m.pid)?.uss ?? null,
       })),
     };
+  }
+
+  /** CPU ms this process used since the sampler was made: what the budget bounds. */
+  cpuUsedMs(): number {
+    return this.options.clock.cpuMs() - this.firstCpu;
+  }
+
+  /** The bucket's size: BURST_MS of the budget's rate. */
+  private capacity(): number {
+    return Math.min(1, this.options.cpuBudget) * BURST_MS;
+  }
+
+  /**
+   * Add `earned` ms (up to the cap) and take out all the CPU used since the last charge. No floor: a stretch
+   * over budget (a snapshot costlier than the bucket, or more than the budget spent besides snapshots) is a
+   * debt that regular snapshots wait for, so the spending stays within the budget over time.
+   */
+  private charge(earned: number): void {
+    const cpu = this.options.clock.cpuMs();
+    this.credit = Math.min(this.capacity(), this.credit + earned) - (cpu - this.lastCpu);
+    this.lastCpu = cpu;
   }
 
   /**
@@ -194,6 +257,7 @@ export class TreeSampler {
       wssMethodReason: this.options.wss?.reason ?? null,
       intervalMs: this.options.intervalMs,
       cpuBudget: this.options.cpuBudget,
+      samplerCpuMs: this.cpuUsedMs(),
       notes,
     };
   }

@@ -45,8 +45,13 @@ export interface SeriesInfo {
   wssMethod: WssMethod | null;
   wssMethodReason: string | null;
   intervalMs: number;
-  /** Share of one core the exact snapshots may use (0..1). */
+  /**
+   * Share of one core (0..1) memusage may use while sampling, all of its CPU counted (status reads, timers,
+   * garbage collection, exact snapshots and their threads); exact snapshots get what the rest leaves.
+   */
   cpuBudget: number;
+  /** CPU memusage used from its first sample to its last (ms), all of it: what cpuBudget bounds. */
+  samplerCpuMs: number;
   notes: string[];
 }
 

@@ -80,7 +80,9 @@ export const renderRunSummary = (record: RunRecord, options: SummaryOptions): st
     : 'was measured';
   const out: string[] = [`memusage run: ${cmd} ${exit} after ${seconds(record.durationMs)}\n`];
   const spacing =
-    s.exactSamples < s.samples ? `, spaced to use at most ${record.cpuBudget * 100}% of a core` : '';
+    s.exactSamples < s.samples
+      ? `, spaced so that memusage uses at most ${record.cpuBudget * 100}% of a core`
+      : '';
   out.push(tracingLine(record));
   out.push(
     `  samples    ${s.samples}, every ${record.intervalMs} ms; ${s.exactSamples} exact tree snapshot${s.exactSamples === 1 ? '' : 's'}${spacing} (${escapeTerminal(record.engineReason || record.engine)})\n`,

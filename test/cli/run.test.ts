@@ -83,6 +83,23 @@ describe('memusage run: exit statuses', () => {
   });
 });
 
+describe('memusage run: --cpu-budget bounds all of its CPU', () => {
+  it('samples alone costing more than the budget: a note says snapshots were kept to their floor', () => {
+    const json = join(dir, 'budget.json');
+    // 100 samples a second cost far more than 0.1% of a core on any machine.
+    const r = runCli(['run', '-i', '0.01', '--cpu-budget', '0.1', '--json', json, '--', 'sleep', '1.5']);
+    expect(r.exitCode).toBe(0);
+    const record = JSON.parse(readFileSync(json, 'utf8')) as RunRecord;
+    expect(record.cpuBudget).toBeCloseTo(0.001, 9);
+    // The record meters what the budget charges: all the CPU memusage used while sampling.
+    const snapshots = record.samples.reduce((sum, s) => sum + (s.snapshotCpuMs ?? 0), 0);
+    expect(record.samplerCpuMs).toBeGreaterThan(snapshots);
+    const note = record.notes.find((n) => n.includes('kept near their floor'));
+    expect(note).toMatch(/^besides its exact snapshots this process used \d+\.\d% of a core/);
+    expect(r.stderr).toContain(note);
+  });
+});
+
 describe('memusage run: --json, --csv and --plot are never the "--" before CMD', () => {
   /** Run in a fresh directory so that a file named '--' (the old mistake) would be seen. */
   const runIn = (cwd: string, args: string[]) => {

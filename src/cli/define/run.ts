@@ -40,8 +40,8 @@ It costs CMD a ptrace stop at every fork, exec and exit; set-user-ID programs ru
 privileges unless memusage is root. Where ptrace is refused (container without CAP_SYS_PTRACE,
 memusage itself traced) or with --no-trace, processes are only sampled, and the summary says so.
 Every sample reads each process's VmRSS and VmHWM; exact tree snapshots (PSS, USS, distinct RSS) are
-spaced so they use at most --cpu-budget of one core (a 1 GiB process costs ~0.1 s of CPU per
-snapshot). The summary goes to stderr; the exit status is CMD's (128+N when killed by signal N; 127
+taken with what --cpu-budget leaves: it bounds ALL of memusage's CPU (status reads, timers, garbage
+collection, snapshots), and a 1 GiB process costs ~0.1 s of CPU per snapshot. The summary goes to stderr; the exit status is CMD's (128+N when killed by signal N; 127
 not found, 126 not executable; 2 no command, a bad option or output file).
 --runs N runs CMD N times (after --warmup runs) and reports min / median / max of each peak; it stops
 at the first run that fails, with that run's status.
@@ -61,7 +61,12 @@ export const defineRun = (program: Command, io: Io, state: RunState): void => {
     .usage('[options] -- CMD [ARGS...]')
     .argument('[command...]', 'the command and its arguments')
     .option('-i, --interval <seconds>', 'time between samples', parseSeconds, 0.1)
-    .option('--cpu-budget <percent>', 'share of one core the exact tree snapshots may use', parsePercent, 3)
+    .option(
+      '--cpu-budget <percent>',
+      'share of one core memusage may use, exact snapshots included',
+      parsePercent,
+      4,
+    )
     .option('--wss', "also measure the tree's working set (writes clear_refs)")
     .option('--wss-interval <seconds>', 'working-set window', parseSeconds, 1)
     .option('--wss-method <method>', 'auto, clear-refs or idle', parseWssMethod, 'auto' as const)

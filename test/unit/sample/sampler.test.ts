@@ -1,4 +1,6 @@
 /** Tree walking, exact-snapshot scheduling and summaries over a synthetic proc root with a fake clock. */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Capabilities } from '../../../src/engine/capabilities.js';
 import type { Clock } from '../../../src/sample/clock.js';
@@ -84,36 +86,68 @@ describe('TreeWalker', () => {
   });
 });
 
-/** A clock the test moves; an exact snapshot "costs" `cost` ms of CPU (cpuMs is read before and after). */
+/**
+ * A clock the test moves, with a CPU clock the test charges: `spend` is CPU used between ticks (timers,
+ * status reads); an exact snapshot "costs" `cost` ms. The sampler reads the CPU clock once at an instant
+ * before it decides on a snapshot and once after the snapshot, so a second reading at an instant already read
+ * is the one after a snapshot: it adds `cost`. It starts at -100 ms: the sampler is made a tick before the
+ * first one at 0.
+ */
 const fakeClock = (cost: number) => {
-  let now = 0;
+  let now = -100;
   let cpu = 0;
-  let reads = 0;
+  let readAt = Number.NaN;
   const clock: Clock = {
     now: () => now,
     cpuMs: () => {
-      if (++reads % 2 === 0) cpu += cost;
+      if (readAt === now) cpu += cost;
+      readAt = now;
       return cpu;
     },
     sleep: async () => {},
   };
-  return { clock, set: (t: number) => (now = t) };
+  return {
+    clock,
+    set: (t: number) => (now = t),
+    spend: (ms: number) => (cpu += ms),
+    cpu: () => cpu,
+  };
+};
+
+const samplerOf = (root: string, pid: number, cpuBudget: number, clock: Clock) =>
+  new TreeSampler(pid, {
+    procRoot: root,
+    sysRoot: '/nonexistent',
+    intervalMs: 100,
+    cpuBudget,
+    engine: 'auto',
+    wss: undefined,
+    caps: CAPS,
+    clock,
+  });
+
+/** Tick every 100 ms from 0 to `endMs`, `base` ms of CPU spent before each tick; each tick's time and CPU so far. */
+const run = (
+  sampler: TreeSampler,
+  fake: ReturnType<typeof fakeClock>,
+  endMs: number,
+  base: number,
+): { t: number; cpu: number; sample: TreeSample }[] => {
+  const out: { t: number; cpu: number; sample: TreeSample }[] = [];
+  for (let t = 0; t <= endMs; t += 100) {
+    fake.set(t);
+    fake.spend(base);
+    const sample = sampler.tick()!;
+    out.push({ t, cpu: fake.cpu(), sample });
+  }
+  return out;
 };
 
 describe('TreeSampler', () => {
   it('measures the tree exactly: PSS sums, RSS counts shared frames once, USS only frames inside the tree', () => {
     const tree = fixture();
     const { clock } = fakeClock(1);
-    const sampler = new TreeSampler(100, {
-      procRoot: tree.root,
-      sysRoot: '/nonexistent',
-      intervalMs: 100,
-      cpuBudget: 1,
-      engine: 'auto',
-      wss: undefined,
-      caps: CAPS,
-      clock,
-    });
+    const sampler = samplerOf(tree.root, 100, 1, clock);
     const s = sampler.tick()!;
     expect(s.rssSum).toBe(20 * PAGE);
     expect(s.rss).toBe(16 * PAGE); // 4 + 4 + 4 private, 4 shared counted once
@@ -123,37 +157,79 @@ describe('TreeSampler', () => {
     expect(sampler.info().exactTree).toBe(true);
   });
 
-  it('spaces exact snapshots so they use at most the CPU budget; status is read every tick', () => {
+  it('the budget bounds ALL the CPU: 2% spent between ticks leaves exact snapshots the other 2% of 4%', () => {
     const tree = fixture();
-    const { clock, set } = fakeClock(100);
-    const sampler = new TreeSampler(100, {
-      procRoot: tree.root,
-      sysRoot: '/nonexistent',
-      intervalMs: 100,
-      cpuBudget: 0.04,
-      engine: 'auto',
-      wss: undefined,
-      caps: CAPS,
-      clock,
-    });
-    const samples: TreeSample[] = [];
-    for (let t = 0; t <= 10_000; t += 100) {
-      set(t);
-      samples.push(sampler.tick()!);
+    const fake = fakeClock(100);
+    const ticks = run(samplerOf(tree.root, 100, 0.04, fake.clock), fake, 60_000, 2);
+    expect(ticks.every((k) => k.sample.rssSum === 20 * PAGE)).toBe(true); // status is read every tick
+    const exact = ticks.filter((k) => k.sample.pss !== null);
+    expect(exact.every((k) => k.sample.snapshotCpuMs === 100)).toBe(true);
+    // From the start (the bucket full: 400 ms), over any stretch: at most 4% of it, the bucket, and one
+    // snapshot beyond the credit. Snapshots at 4% on their own, besides the 2%, would spend 6%.
+    for (const a of ticks)
+      for (const b of ticks.filter((k) => k.t > a.t && k.t % 5000 === 0))
+        expect(b.cpu - a.cpu).toBeLessThanOrEqual(0.04 * (b.t - a.t) + 400 + 100);
+    // In steady state (a snapshot whenever the bucket is full again) the whole of it is within 4%, to within
+    // one snapshot: 40 s → 1,600 ms.
+    const at = (t: number) => ticks.find((k) => k.t === t)!.cpu;
+    expect(at(60_000) - at(20_000)).toBeLessThanOrEqual(1_600 + 100);
+    // ...and snapshots still get what the rest leaves: 2% of 40 s is 8 snapshots of 100 ms.
+    const steady = exact.filter((k) => k.t > 20_000).length;
+    expect(steady).toBeGreaterThanOrEqual(7);
+    expect(steady).toBeLessThanOrEqual(9);
+  });
+
+  it('when more than the budget goes on besides snapshots, they keep coming at a quarter of it', () => {
+    const tree = fixture();
+    const fake = fakeClock(100);
+    // 6% between ticks, over the 4% budget: the bucket never holds 100 ms again; a quarter of 4% pays for a
+    // 100 ms snapshot every 10 s.
+    const ticks = run(samplerOf(tree.root, 100, 0.04, fake.clock), fake, 60_000, 6);
+    const exactAt = ticks.filter((k) => k.sample.pss !== null).map((k) => k.t);
+    expect(exactAt.length).toBeGreaterThanOrEqual(6);
+    expect(exactAt.length).toBeLessThanOrEqual(8);
+    for (let i = 2; i < exactAt.length; i++) {
+      expect(exactAt[i]! - exactAt[i - 1]!).toBeGreaterThanOrEqual(10_000);
+      expect(exactAt[i]! - exactAt[i - 1]!).toBeLessThanOrEqual(10_100);
     }
-    expect(samples.every((s) => s.rssSum === 20 * PAGE)).toBe(true);
-    const exact = samples.filter((s) => s.pss !== null);
-    expect(exact.every((s) => s.snapshotCpuMs === 100)).toBe(true);
-    // Token bucket: at any time, snapshots have cost at most the 400 ms burst plus 4% of the time elapsed
-    // (one snapshot may overdraw the bucket).
-    for (const s of exact) {
-      const spent = exact.filter((e) => e.t <= s.t).length * 100;
-      expect(spent).toBeLessThanOrEqual(400 + 0.04 * s.t + 100);
+  });
+});
+
+describe('TreeSampler on a tree that grows, then holds', () => {
+  it('growth spends the bucket; then a snapshot every 5 s the credit covers, not only when it is full again', () => {
+    // One process whose VmRSS goes 64 → 384 MiB over half a second, then holds; a snapshot "costs" 60 ms.
+    const tree = new ProcTree();
+    tree.frames(1000, 4, { count: 1 });
+    const p = tree.process(300, { ppid: 1, comm: 'grows', status: { RssAnon: 4, VmRSS: 64 * 1024 } });
+    const base = 0x7f00_0000_0000;
+    p.vma({ start: base, end: base + 4 * PAGE }).pages(base, 4, (i) => ({ pfn: 1000 + i }));
+    const written = tree.write();
+    cleanups.push(written.cleanup);
+    const statusPath = join(written.root, '300', 'status');
+    const setRss = (kb: number) =>
+      writeFileSync(
+        statusPath,
+        readFileSync(statusPath, 'utf8').replace(/VmRSS:\s+\d+ kB/, `VmRSS:\t${kb} kB`),
+      );
+    const fake = fakeClock(60);
+    const sampler = samplerOf(written.root, 300, 0.04, fake.clock);
+    const exactAt: number[] = [];
+    for (let t = 0; t <= 20_000; t += 100) {
+      if (t <= 500) setRss(64 * 1024 * (1 + t / 100));
+      fake.set(t);
+      if (sampler.tick()?.pss !== null) exactAt.push(t);
     }
-    // Once the burst is spent, 100 ms snapshots at 4% come no more often than every 2.5 s.
-    const late = exact.filter((s) => s.t > 1000).map((s) => s.t);
-    for (let i = 1; i < late.length; i++) expect(late[i]! - late[i - 1]!).toBeGreaterThanOrEqual(2400);
-    expect(late.length).toBeGreaterThanOrEqual(3);
+    // Each tick of the growth (64 MiB more than the last snapshot) gets one, the bucket covering each
+    // predicted cost: 6 × 60 ms out of the 400 ms bucket (+ 4 ms a tick), which keeps 60 ms.
+    expect(exactAt.slice(0, 6)).toEqual([0, 100, 200, 300, 400, 500]);
+    // Held: 5 s after the last one, a snapshot, the credit (60 + 200 ms) covering its 60 ms; without that,
+    // the next would wait for the floor (60 ms at a quarter of 4%: 6 s) or a full bucket (7.5 s). Then one
+    // when the bucket is full again: (360 - 200) / 0.04 = 4 s later.
+    expect(exactAt[6]).toBe(5500);
+    expect(exactAt[7]).toBeGreaterThanOrEqual(9500);
+    expect(exactAt[7]).toBeLessThanOrEqual(9600);
+    // All of it within the budget, the bucket and one snapshot.
+    expect(exactAt.length * 60).toBeLessThanOrEqual(400 + 0.04 * 20_000 + 60);
   });
 });
 
@@ -168,33 +244,21 @@ describe('TreeSampler with a snapshot costlier than the whole burst', () => {
     p.vma({ start: base, end: base + 4 * PAGE }).pages(base, 4, (i) => ({ pfn: 1000 + i }));
     const written = tree.write();
     cleanups.push(written.cleanup);
-    const { clock, set } = fakeClock(1000);
-    const sampler = new TreeSampler(300, {
-      procRoot: written.root,
-      sysRoot: '/nonexistent',
-      intervalMs: 100,
-      cpuBudget: 0.04,
-      engine: 'auto',
-      wss: undefined,
-      caps: CAPS,
-      clock,
-    });
-    const exactAt: number[] = [];
-    for (let t = 0; t <= 60_000; t += 100) {
-      set(t);
-      if (sampler.tick()?.pss !== null) exactAt.push(t);
-    }
+    const fake = fakeClock(1000);
+    const ticks = run(samplerOf(written.root, 300, 0.04, fake.clock), fake, 60_000, 0);
+    const exactAt = ticks.filter((k) => k.sample.pss !== null).map((k) => k.t);
     // t = 0: the bucket is full (400 ms) and the snapshot costs 1000: a 600 ms debt. The first snapshot's
     // cost is not learned (it pays for compiling the code), so the second is predicted at the prior
-    // 2 ms + 200 MiB × 0.25 ms/MiB = 52 ms and runs once the credit is back to 52: (600 + 52) / 0.04 ms/ms =
-    // 16.3 s. Its 1000 ms is learned: the next is predicted ~1002 ms, more than the bucket, so it runs when
-    // the bucket is full again: (948 + 400) / 0.04 = 33.7 s later. Each to within one 100 ms tick.
+    // 2 ms + 200 MiB × 0.25 ms/MiB = 52 ms; the tree does not grow, and it is more than 5 s since the last,
+    // so it runs once the credit covers 52 ms: (600 + 52) / 0.04 ms/ms = 16.3 s. Its 1000 ms is learned
+    // (the next is predicted ~1002 ms, more than the bucket): the debt is 948 ms, and the next waits for
+    // a full bucket (within 10%: 360 ms), (948 + 360) / 0.04 = 32.7 s later. Each to within one 100 ms tick.
     expect(exactAt).toHaveLength(3);
     expect(exactAt[0]).toBe(0);
     expect(exactAt[1]).toBeGreaterThanOrEqual(16_300);
     expect(exactAt[1]).toBeLessThanOrEqual(16_400);
-    expect(exactAt[2]! - exactAt[1]!).toBeGreaterThanOrEqual(33_700);
-    expect(exactAt[2]! - exactAt[1]!).toBeLessThanOrEqual(33_800);
+    expect(exactAt[2]! - exactAt[1]!).toBeGreaterThanOrEqual(32_700);
+    expect(exactAt[2]! - exactAt[1]!).toBeLessThanOrEqual(32_800);
     for (const t of exactAt) {
       const spent = exactAt.filter((e) => e <= t).length * 1000;
       expect(spent).toBeLessThanOrEqual(400 + 0.04 * t + 1000);

@@ -42,6 +42,7 @@ const record = (): RunRecord => {
     wssMethodReason: null,
     intervalMs: 100,
     cpuBudget: 0.04,
+    samplerCpuMs: 0,
     notes: ['processes that start and exit between two samples (100 ms apart) are not seen'],
     tracing: {
       method: 'sampling',
