@@ -160,9 +160,27 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
   // one, and its cost sets the spacing of the next.
   if (caps.frames) treeMemory(procRoot, [process.pid], options.engine ?? 'auto', caps, new UserNames());
   const startedAt = new Date();
+  // Listen before the command starts: a SIGTERM that arrives while it is being started (it may already
+  // run and print) would otherwise end memusage with Node's default action, without a summary. One that
+  // comes before the command can be told is passed on as soon as it can.
+  let kill: ((signal: NodeJS.Signals) => void) | undefined;
+  let pending: NodeJS.Signals | undefined;
+  const forward = (signal: NodeJS.Signals) => {
+    if (kill) kill(signal);
+    else pending = signal;
+  };
+  const stopForwarding = () => {
+    if (options.forwardSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, forward);
+  };
+  if (options.forwardSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, forward);
   let started: Started;
   if ('command' in target) {
-    started = await startCommand(target.command, options, clock);
+    try {
+      started = await startCommand(target.command, options, clock);
+    } catch (error) {
+      stopForwarding();
+      throw error;
+    }
   } else {
     started = {
       pid: target.pid,
@@ -182,11 +200,11 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
       kill: () => {},
     };
   }
-  const { pid, kill } = started;
+  const { pid } = started;
+  kill = started.kill;
+  if (pending) kill(pending);
   options.onStart?.(pid);
-  const forward = (signal: NodeJS.Signals) => kill(signal);
-  if (options.forwardSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.on(s, forward);
-  const onAbort = () => kill('SIGTERM');
+  const onAbort = () => started.kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const sampler = new TreeSampler(started.walkRoot, {
     procRoot,
@@ -222,6 +240,6 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
   } finally {
     sampler.close();
     options.signal?.removeEventListener('abort', onAbort);
-    if (options.forwardSignals) for (const s of ['SIGINT', 'SIGTERM'] as const) process.off(s, forward);
+    stopForwarding();
   }
 };
