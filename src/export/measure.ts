@@ -84,10 +84,16 @@ export const measureExport = (
   const folded = [...ranked.slice(options.maxGroups), ...all.filter((g) => g.key === OTHER_GROUP)];
   const groups = kept.map(groupOf);
   if (folded.length > 0) groups.push(foldOther(folded, exact));
+  let pss = 0;
+  let swap = 0;
+  for (const p of snapshot.processes) {
+    pss += p.usage.pss;
+    swap += p.usage.swap;
+  }
   const machine = {
     processes: snapshot.processes.length,
-    pss: snapshot.processes.reduce((s, p) => s + p.usage.pss, 0),
-    swap: snapshot.processes.reduce((s, p) => s + p.usage.swap, 0),
+    pss,
+    swap,
     rss: frames?.totals?.rss ?? null,
     uss: frames?.totals?.uss ?? null,
   };
