@@ -7,17 +7,15 @@
  * pages are dropped. Memory grows with the distinct frames plus one batch, never with the sum of all
  * processes' mapped pages.
  */
-import { FrameStore, type FrameTable } from '../account/frame-table.js';
-import { FrameCounter, type GroupFrames } from '../account/group-account.js';
+import type { FrameStore, FrameTable } from '../account/frame-table.js';
+import type { FrameCounter, GroupFrames } from '../account/group-account.js';
 import { accountProcessesChecked, accountProcessesCounting } from '../account/page-account.js';
-import { PfnIndex, PfnIndexScratch } from '../account/pfn-index.js';
+import { PfnIndex, type PfnIndexScratch } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
-import { nativeLoops } from '../native/page-loops.js';
 import { statusEuid } from '../parse/status.js';
 import { processBatchSize, readDescriptorBudget } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
 import { readFrameFlags, readFrameTable } from '../procfs/kpage.js';
-import { PagemapReader } from '../procfs/pagemap.js';
 import { closeProcessDir, openProcessDirs } from '../procfs/process-dir.js';
 import { readCgroup, readCmdline, readStatus, stillRunning } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
@@ -36,6 +34,7 @@ import { hugetlbBytes, type ProcessHeader } from './process-header.js';
 import type { StreamRecorder } from './recorder.js';
 import type { ThreadAlias } from './requested-pids.js';
 import { keepForStream, type StreamedProcess } from './stream-keep.js';
+import { StreamScratch } from './stream-scratch.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
@@ -59,6 +58,8 @@ export interface StreamOptions {
   member?: (header: ProcessHeader) => boolean;
   /** Explicit PIDs that may name threads: see MeasureOptions.threads. */
   threads?: ThreadAlias[];
+  /** Working arrays kept from one snapshot to the next (serve); fresh ones when absent. */
+  scratch?: StreamScratch;
 }
 
 /**
@@ -175,14 +176,17 @@ const byPlace = (a: { at: number }, b: { at: number }): number => a.at - b.at;
 
 /** The group sink: one counter, a group closed when the next key begins. */
 class GroupSink {
-  private readonly counter = new FrameCounter(true, nativeLoops);
   private key: string | undefined;
   private members = 0;
   private readonly closed = new Map<string, StreamGroup>();
   /** Keys met in more than one run (a process whose key changed between the two reads): not exact. */
   private readonly broken = new Set<string>();
 
-  constructor(private readonly store: FrameStore) {}
+  constructor(
+    private readonly store: FrameStore,
+    /** An empty counter that lists the frames it touches. */
+    private readonly counter: FrameCounter,
+  ) {}
 
   /**
    * Count one batch's members, in feeding order with their keys; into `totals` as well, in the same walk
@@ -270,16 +274,15 @@ export const runStream = (
   caps: Capabilities,
   users: UserNames,
 ): StreamResult => {
-  // The batch's pages are views of the reader's buffers, reused batch after batch (released in flush).
-  const reader = new PagemapReader(caps.scanner, options.flags).keepPages();
-  const store = new FrameStore(nativeLoops);
+  const parts = (options.scratch ?? new StreamScratch()).begin(caps.scanner, options.flags);
+  const { reader, store } = parts;
   let flags = options.flags;
   if (flags) store.withFlags();
   const budget = options.pageBudget ?? DEFAULT_PAGE_BUDGET;
   const by = options.groupBy;
   const member = options.member ?? (() => true);
-  const totals = options.totals ? new FrameCounter(false, nativeLoops) : undefined;
-  const groups = by ? new GroupSink(store) : undefined;
+  const totals = options.totals ? parts.totals : undefined;
+  const groups = by ? new GroupSink(store, parts.groups) : undefined;
   const totalPids = new Set<number>();
   const processes: ProcessMemory[] = [];
   const gone: Skipped[] = [];
@@ -288,8 +291,8 @@ export const runStream = (
   let batchPages = 0;
   // Each batch's indexes reuse the same buffers: per-batch arrays would pile up as garbage between the
   // collections V8 runs for a heap this small.
-  const batchScratch = new PfnIndexScratch();
-  const freshScratch = new PfnIndexScratch();
+  const batchScratch = parts.batchIndex;
+  const freshScratch = parts.freshIndex;
 
   const flush = () => {
     if (batch.length === 0) return;
