@@ -173,6 +173,14 @@ export class FrameStore {
 
   constructor(private readonly loop: FrameLookupLoop | undefined) {}
 
+  /** Empty again, keeping the arrays (a long-lived caller's next snapshot: see engine/stream-scratch.ts). */
+  reset(): void {
+    this.size = 0;
+    this.slots.fill(0);
+    this.flagsLo = undefined;
+    this.zeroFrames.clear();
+  }
+
   /**
    * The dense frame of each member of `bits` (a batch's PfnIndex bitset, ascending), inserting new ones;
    * returns the dense number of the first new frame: frames [that, size) are new, in ascending PFN order.

@@ -65,6 +65,12 @@ export class FrameCounter {
     if (trackTouched) this.touched = new Uint32Array(1 << 15);
   }
 
+  /** Nothing counted, keeping the arrays (a snapshot that threw may have left counts behind). */
+  reset(): void {
+    this.counter.fill(0);
+    this.ntouched = 0;
+  }
+
   /**
    * Count the pages of `lists` (one batch, `table` its batch table, `toGlobal` its dense frames in the store),
    * and into `also` as well when given: one walk over the pages for two sets fed the same processes.

@@ -58,10 +58,20 @@ const accountNative = (
   threads: number,
 ): void => {
   const { index } = table;
+  // Plain loops, no callbacks: a closure made per call loses its optimised code at each full GC.
+  const pfns: Uint32Array[] = [];
+  const attrs: Uint8Array[] = [];
+  const pmdKnown = new Uint8Array(ranges.length);
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    pfns.push(r.pages.pfns.subarray(r.from, r.to));
+    attrs.push(r.pages.attrs.subarray(r.from, r.to));
+    if (r.pages.pmdKnown) pmdKnown[i] = 1;
+  }
   loops.accountProcesses(
-    ranges.map((r) => r.pages.pfns.subarray(r.from, r.to)),
-    ranges.map((r) => r.pages.attrs.subarray(r.from, r.to)),
-    Uint8Array.from(ranges, (r) => (r.pages.pmdKnown ? 1 : 0)),
+    pfns,
+    attrs,
+    pmdKnown,
     index.bits,
     index.rank,
     index.limit,
@@ -207,21 +217,34 @@ export const accountProcessesChecked = (
   table: FrameTable,
 ): { usage: MemUsage; vanished: number }[] => {
   const accs = new Float64Array(list.length * SLOTS);
-  const accOf = (i: number): Accumulator => accs.subarray(i * SLOTS, (i + 1) * SLOTS);
-  const ranges = list.map((pages) => ({
-    pages,
-    from: pages.vmaFirst[0]!,
-    to: pages.vmaFirst[pages.vmas.length]!,
-  }));
+  const ranges: { pages: ProcessPages; from: number; to: number }[] = [];
+  for (const pages of list)
+    ranges.push({ pages, from: pages.vmaFirst[0]!, to: pages.vmaFirst[pages.vmas.length]! });
   if (nativeLoops) accountNative(nativeLoops, ranges, table, accs, 2);
   else
-    ranges.forEach((r, i) => {
-      accountRangeJs(r.pages, table, r.from, r.to, accOf(i));
-    });
-  return list.map((pages, i) => {
-    const acc = accOf(i);
-    return { usage: finishVmaRange(pages, table, 0, pages.vmas.length, acc), vanished: acc[VANISHED]! };
-  });
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i]!;
+      accountRangeJs(r.pages, table, r.from, r.to, accOf(accs, i));
+    }
+  return finishAll(list, table, accs);
+};
+
+/** Process i's slots of `accs`. */
+const accOf = (accs: Float64Array, i: number): Accumulator => accs.subarray(i * SLOTS, (i + 1) * SLOTS);
+
+/** Each process's usage from its slots of `accs`, with what vanished. */
+const finishAll = (
+  list: readonly ProcessPages[],
+  table: FrameTable,
+  accs: Float64Array,
+): { usage: MemUsage; vanished: number }[] => {
+  const out: { usage: MemUsage; vanished: number }[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const pages = list[i]!;
+    const acc = accOf(accs, i);
+    out.push({ usage: finishVmaRange(pages, table, 0, pages.vmas.length, acc), vanished: acc[VANISHED]! });
+  }
+  return out;
 };
 
 /**
@@ -241,10 +264,21 @@ export const accountProcessesCounting = (
   if (!loops) return undefined;
   const accs = new Float64Array(list.length * SLOTS);
   const { index } = table;
+  const pfns: Uint32Array[] = [];
+  const attrs: Uint8Array[] = [];
+  const pmdKnown = new Uint8Array(list.length);
+  for (let i = 0; i < list.length; i++) {
+    const p = list[i]!;
+    const from = p.vmaFirst[0]!;
+    const to = p.vmaFirst[p.vmas.length]!;
+    pfns.push(p.pfns.subarray(from, to));
+    attrs.push(p.attrs.subarray(from, to));
+    if (p.pmdKnown) pmdKnown[i] = 1;
+  }
   loops.accountProcesses(
-    list.map((p) => p.pfns.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
-    list.map((p) => p.attrs.subarray(p.vmaFirst[0]!, p.vmaFirst[p.vmas.length]!)),
-    Uint8Array.from(list, (p) => (p.pmdKnown ? 1 : 0)),
+    pfns,
+    attrs,
+    pmdKnown,
     index.bits,
     index.rank,
     index.limit,
@@ -257,10 +291,7 @@ export const accountProcessesCounting = (
     toGlobal,
     counter,
   );
-  return list.map((pages, i) => {
-    const acc = accs.subarray(i * SLOTS, (i + 1) * SLOTS);
-    return { usage: finishVmaRange(pages, table, 0, pages.vmas.length, acc), vanished: acc[VANISHED]! };
-  });
+  return finishAll(list, table, accs);
 };
 
 /** VMAs [fromVma, toVma) of a process as one usage. */

@@ -71,12 +71,20 @@ export const groupProcesses = (
     if (list) list.push(p);
     else buckets.set(key, [p]);
   }
-  return [...buckets].map(([key, members]) => {
-    const usage = members.reduce((sum, p) => addUsage(sum, p.usage), zeroUsage());
+  // Plain loops, no callbacks: a closure made per call loses its optimised code at each full GC (serve).
+  const groups: GroupMemory[] = [];
+  for (const [key, members] of buckets) {
+    let usage = zeroUsage();
+    const pids: number[] = [];
+    for (const p of members) {
+      usage = addUsage(usage, p.usage);
+      pids.push(p.pid);
+    }
     const frames = exact?.get(key);
     // Kernel threads shown with --all have no frames: a group holding one is not counted as a whole.
     const isExact = frames !== undefined && frames.members === members.length;
     if (isExact) Object.assign(usage, { rss: frames.rss, uss: frames.uss });
-    return { key, members: members.length, pids: members.map((p) => p.pid), usage, exact: isExact };
-  });
+    groups.push({ key, members: members.length, pids, usage, exact: isExact });
+  }
+  return groups;
 };

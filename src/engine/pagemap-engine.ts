@@ -60,6 +60,10 @@ const emptyVmaTest = (dir: ProcessDir, pages: readonly { start: number; end: num
   };
 };
 
+/** emptyVmaTest as PagemapReader.read takes it (module-level: no closure per process). */
+const emptyVmasOf = (vmas: readonly { start: number; end: number }[], dir: ProcessDir) =>
+  emptyVmaTest(dir, vmas);
+
 /**
  * Without PAGEMAP_SCAN, which pages are PMD-mapped THPs (smaps AnonHugePages) is not in pagemap, kpagecount
  * or kpageflags (see markPmdMapped): take it from smaps, read only for a process where some run of pages
@@ -120,12 +124,7 @@ export const collectProcess = (
   reader: PagemapReader,
   swapPss: boolean,
 ): CollectedProcess => {
-  const read = reader.read(
-    dir,
-    () => readMaps(dir),
-    (vmas) => emptyVmaTest(dir, vmas),
-    residentPages(header),
-  );
+  const read = reader.read(dir, readMaps, emptyVmasOf, residentPages(header));
   const pages = read.pmdKnown || !reader.wantsExactThp ? read : resolvePmdMapped(dir, read);
   if (!swapPss) return { header, pages };
   // No swap entry in its page tables (pagemap, same walk): SwapPss is exactly 0, and the second walk

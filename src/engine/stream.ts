@@ -7,17 +7,15 @@
  * pages are dropped. Memory grows with the distinct frames plus one batch, never with the sum of all
  * processes' mapped pages.
  */
-import { FrameStore, type FrameTable } from '../account/frame-table.js';
-import { FrameCounter, type GroupFrames } from '../account/group-account.js';
+import type { FrameStore, FrameTable } from '../account/frame-table.js';
+import type { FrameCounter, GroupFrames } from '../account/group-account.js';
 import { accountProcessesChecked, accountProcessesCounting } from '../account/page-account.js';
-import { PfnIndex, PfnIndexScratch } from '../account/pfn-index.js';
+import { PfnIndex, type PfnIndexScratch } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
-import { nativeLoops } from '../native/page-loops.js';
 import { statusEuid } from '../parse/status.js';
 import { processBatchSize, readDescriptorBudget } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
 import { readFrameFlags, readFrameTable } from '../procfs/kpage.js';
-import { PagemapReader } from '../procfs/pagemap.js';
 import { closeProcessDir, openProcessDirs } from '../procfs/process-dir.js';
 import { readCgroup, readCmdline, readStatus, stillRunning } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
@@ -36,6 +34,7 @@ import { hugetlbBytes, type ProcessHeader } from './process-header.js';
 import type { StreamRecorder } from './recorder.js';
 import type { ThreadAlias } from './requested-pids.js';
 import { keepForStream, type StreamedProcess } from './stream-keep.js';
+import { StreamScratch } from './stream-scratch.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
 /** Pages held at once (5 bytes each: PFN and attributes) before a batch is accounted and dropped. */
@@ -59,6 +58,8 @@ export interface StreamOptions {
   member?: (header: ProcessHeader) => boolean;
   /** Explicit PIDs that may name threads: see MeasureOptions.threads. */
   threads?: ThreadAlias[];
+  /** Working arrays kept from one snapshot to the next (serve); fresh ones when absent. */
+  scratch?: StreamScratch;
 }
 
 /**
@@ -118,11 +119,14 @@ const orderByGroup = (
   const batch = pids.length === 0 ? 0 : processBatchSize(1, readDescriptorBudget());
   for (let start = 0; start < pids.length; start += batch) {
     const chunk = pids.slice(start, start + batch);
-    openProcessDirs(root, chunk, files).forEach((dir, i) => {
+    const dirs = openProcessDirs(root, chunk, files);
+    // A plain loop: a callback made per call would be compiled again after each full GC (serve).
+    for (let i = 0; i < dirs.length; i++) {
+      const dir = dirs[i]!;
       const at = start + i;
       if (dir instanceof ProcError) {
         rest.push(pids[at]!);
-        return;
+        continue;
       }
       try {
         const read = new Map<string, Buffer>();
@@ -147,22 +151,42 @@ const orderByGroup = (
       } finally {
         closeProcessDir(dir);
       }
-    });
+    }
   }
-  keyed.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.at - b.at));
-  return { order: [...keyed.map((k) => k.pid), ...rest], carried: { names: files, byPid: carried } };
+  keyed.sort(byKeyThenPosition);
+  const order: number[] = [];
+  for (const k of keyed) order.push(k.pid);
+  for (const pid of rest) order.push(pid);
+  return { order, carried: { names: files, byPid: carried } };
 };
+
+/** Group key order, PID order within a group (module-level: see orderByGroup's loop). */
+const byKeyThenPosition = (a: { key: string; at: number }, b: { key: string; at: number }): number =>
+  a.key < b.key ? -1 : a.key > b.key ? 1 : a.at - b.at;
+
+/** Sort `items` by the position `at` gives their PID (a stable sort of a copy, written back in place). */
+const sortByPosition = <T extends { pid: number }>(items: T[], at: ReadonlyMap<number, number>): void => {
+  const placed: { item: T; at: number }[] = [];
+  for (const item of items) placed.push({ item, at: at.get(item.pid)! });
+  placed.sort(byPlace);
+  for (let i = 0; i < placed.length; i++) items[i] = placed[i]!.item;
+};
+
+const byPlace = (a: { at: number }, b: { at: number }): number => a.at - b.at;
 
 /** The group sink: one counter, a group closed when the next key begins. */
 class GroupSink {
-  private readonly counter = new FrameCounter(true, nativeLoops);
   private key: string | undefined;
   private members = 0;
   private readonly closed = new Map<string, StreamGroup>();
   /** Keys met in more than one run (a process whose key changed between the two reads): not exact. */
   private readonly broken = new Set<string>();
 
-  constructor(private readonly store: FrameStore) {}
+  constructor(
+    private readonly store: FrameStore,
+    /** An empty counter that lists the frames it touches. */
+    private readonly counter: FrameCounter,
+  ) {}
 
   /**
    * Count one batch's members, in feeding order with their keys; into `totals` as well, in the same walk
@@ -250,16 +274,15 @@ export const runStream = (
   caps: Capabilities,
   users: UserNames,
 ): StreamResult => {
-  // The batch's pages are views of the reader's buffers, reused batch after batch (released in flush).
-  const reader = new PagemapReader(caps.scanner, options.flags).keepPages();
-  const store = new FrameStore(nativeLoops);
+  const parts = (options.scratch ?? new StreamScratch()).begin(caps.scanner, options.flags);
+  const { reader, store } = parts;
   let flags = options.flags;
   if (flags) store.withFlags();
   const budget = options.pageBudget ?? DEFAULT_PAGE_BUDGET;
   const by = options.groupBy;
   const member = options.member ?? (() => true);
-  const totals = options.totals ? new FrameCounter(false, nativeLoops) : undefined;
-  const groups = by ? new GroupSink(store) : undefined;
+  const totals = options.totals ? parts.totals : undefined;
+  const groups = by ? new GroupSink(store, parts.groups) : undefined;
   const totalPids = new Set<number>();
   const processes: ProcessMemory[] = [];
   const gone: Skipped[] = [];
@@ -268,32 +291,40 @@ export const runStream = (
   let batchPages = 0;
   // Each batch's indexes reuse the same buffers: per-batch arrays would pile up as garbage between the
   // collections V8 runs for a heap this small.
-  const batchScratch = new PfnIndexScratch();
-  const freshScratch = new PfnIndexScratch();
+  const batchScratch = parts.batchIndex;
+  const freshScratch = parts.freshIndex;
 
   const flush = () => {
     if (batch.length === 0) return;
+    // Plain loops rather than callbacks here and below: a closure made per snapshot loses its optimised
+    // code at each full GC, and serve would compile it again every scrape.
+    const pages: ProcessPages[] = [];
+    const pfnLists: Uint32Array[] = [];
+    const members = new Uint8Array(batch.length);
+    let hugetlb = false;
+    for (let i = 0; i < batch.length; i++) {
+      const c = batch[i]!;
+      pages.push(c.pages);
+      pfnLists.push(c.pages.pfns);
+      if (member(c.header)) members[i] = 1;
+      if (hugetlbBytes(c.header) > 0) hugetlb = true;
+    }
     // hugetlb pages sit in pagemap like any other; only kpageflags can keep them out of RSS.
-    if (!flags && batch.some((c) => hugetlbBytes(c.header) > 0)) {
+    if (!flags && hugetlb) {
       startFlags(root, store);
       flags = true;
     }
-    const index = PfnIndex.build(
-      batch.map((c) => c.pages.pfns),
-      caps.frameCount,
-      batchScratch,
-    );
+    const index = PfnIndex.build(pfnLists, caps.frameCount, batchScratch);
     const { dense, firstNew } = store.lookup(index.bits, index.size);
     if (store.size > firstNew) readNewFrames(root, store, firstNew, flags, freshScratch);
     options.recorder?.batch(batch, index, dense, store);
     const table = store.batchTable(index, dense);
-    const pages = batch.map((c) => c.pages);
     // The totals alone (no groups) are counted in the accounting walk itself when the addon can.
     const direct = groups ? undefined : totals?.counterFor(store.size);
-    const members = Uint8Array.from(batch, (c) => (member(c.header) ? 1 : 0));
     const countedDirectly = direct && accountProcessesCounting(pages, table, members, dense, direct);
     const accounted = countedDirectly ?? accountProcessesChecked(pages, table);
     const counted: { key: string; pfns: Uint32Array }[] = [];
+    const countedPfns: Uint32Array[] = [];
     const mapped: MappedProcess[] = [];
     const goneMembers: Uint32Array[] = [];
     for (const [i, { header, pages, swapPss, kept }] of batch.entries()) {
@@ -312,16 +343,11 @@ export const runStream = (
       if (!member(header)) continue;
       totalPids.add(header.pid);
       counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns });
+      countedPfns.push(pages.pfns);
     }
     if (groups) groups.feed(counted, table, dense, totals);
     else if (countedDirectly) totals!.remove(goneMembers, table, dense, store.size);
-    else
-      totals?.add(
-        counted.map((c) => c.pfns),
-        table,
-        dense,
-        store.size,
-      );
+    else totals?.add(countedPfns, table, dense, store.size);
     if (mapped.length > 0) options.mappings!.feed(mapped, table, dense, store.size);
     reader.release();
     batch = [];
@@ -351,10 +377,11 @@ export const runStream = (
   if (by) {
     // Fed in group order; shown in the order of `pids`, as a snapshot always is (a thread's leader in
     // the thread's place).
-    const at = new Map(pids.map((pid, i) => [pid, i]));
+    const at = new Map<number, number>();
+    for (let i = 0; i < pids.length; i++) at.set(pids[i]!, i);
     for (const { tid, pid } of options.threads ?? []) if (!at.has(pid)) at.set(pid, at.get(tid)!);
-    processes.sort((a, b) => at.get(a.pid)! - at.get(b.pid)!);
-    skipped.sort((a, b) => at.get(a.pid)! - at.get(b.pid)!);
+    sortByPosition(processes, at);
+    sortByPosition(skipped, at);
   }
   return {
     processes,

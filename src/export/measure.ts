@@ -8,6 +8,7 @@ import type { Capabilities } from '../engine/capabilities.js';
 import { type GroupBy, type GroupMemory, groupNeedsCgroup, groupProcesses } from '../engine/groups.js';
 import { takeStreamedSnapshot } from '../engine/snapshot.js';
 import { exactFrames } from '../engine/stream.js';
+import type { StreamScratch } from '../engine/stream-scratch.js';
 import type { EngineChoice, EngineName, SkipReason } from '../engine/types.js';
 import type { UserNames } from '../procfs/users.js';
 import { OTHER_GROUP } from './group-rules.js';
@@ -42,6 +43,8 @@ export interface ExportOptions {
   maxGroups: number;
   /** Only these processes (hidden --pid); every process when absent. */
   pids?: readonly number[] | undefined;
+  /** The engine's working arrays, kept from one measurement to the next by serve. */
+  scratch?: StreamScratch;
 }
 
 const REASONS: SkipReason[] = ['denied', 'gone', 'error', 'kernel-thread', 'zombie', 'no-such-process'];
@@ -70,7 +73,7 @@ export const measureExport = (
       flags: false,
       cgroups: groupNeedsCgroup(options.by),
     },
-    { totals: true, groupBy: options.by },
+    { totals: true, groupBy: options.by, ...(options.scratch ? { scratch: options.scratch } : {}) },
     caps,
     users,
   );
@@ -84,10 +87,16 @@ export const measureExport = (
   const folded = [...ranked.slice(options.maxGroups), ...all.filter((g) => g.key === OTHER_GROUP)];
   const groups = kept.map(groupOf);
   if (folded.length > 0) groups.push(foldOther(folded, exact));
+  let pss = 0;
+  let swap = 0;
+  for (const p of snapshot.processes) {
+    pss += p.usage.pss;
+    swap += p.usage.swap;
+  }
   const machine = {
     processes: snapshot.processes.length,
-    pss: snapshot.processes.reduce((s, p) => s + p.usage.pss, 0),
-    swap: snapshot.processes.reduce((s, p) => s + p.usage.swap, 0),
+    pss,
+    swap,
     rss: frames?.totals?.rss ?? null,
     uss: frames?.totals?.uss ?? null,
   };

@@ -96,22 +96,24 @@ export class PagemapReader {
   }
 
   /**
-   * Read the pages of the mappings `listVmas()` returns. pagemap is opened first: an fd is bound to the mm
+   * Read the pages of the mappings `listVmas(dir)` returns. pagemap is opened first: an fd is bound to the mm
    * at open, so a process that execs after that reads as gone (0 bytes, ESRCH) instead of showing the new
-   * image's pages inside the old mappings. Without PAGEMAP_SCAN, `emptyTest(vmas)` may name mappings known
+   * image's pages inside the old mappings. Without PAGEMAP_SCAN, `emptyTest(vmas, dir)` may name mappings known
    * to hold nothing; it is asked only then, because the scan can turn out unsupported on this very process.
    */
   read(
     dir: ProcessDir,
-    listVmas: () => readonly Vma[],
-    emptyTest?: (vmas: readonly Vma[]) => ((v: number) => boolean) | undefined,
+    // Both get `dir`, so that a caller can pass module-level functions: a closure made per process loses
+    // its optimised code at each full GC, and serve would compile it again every scrape.
+    listVmas: (dir: ProcessDir) => readonly Vma[],
+    emptyTest?: (vmas: readonly Vma[], dir: ProcessDir) => ((v: number) => boolean) | undefined,
     residentPages?: number,
   ): ProcessPages {
     const path = `${dir.base}/pagemap`;
     const prefetched = dir.pagemap;
     if (prefetched instanceof ProcError) throw prefetched;
     if (prefetched && this.prefetchBelow > 0) {
-      const vmas = listVmas();
+      const vmas = listVmas(dir);
       const pages = fromPrefetched(vmas, prefetched);
       if (pages) return pages;
     }
@@ -119,7 +121,7 @@ export class PagemapReader {
     const base = this.pfns.length;
     let done = false;
     try {
-      const vmas = listVmas();
+      const vmas = listVmas(dir);
       const regions = this.scan(fd, vmas, path, residentPages);
       const pages = this.collect(
         fd,
@@ -128,7 +130,7 @@ export class PagemapReader {
         regions,
         // Only without the scan at all: a process not scanned by choice (dense, or no large mapping) has
         // nothing worth a walk of smaps to skip.
-        regions === undefined && !this.usesScan ? emptyTest?.(vmas) : undefined,
+        regions === undefined && !this.usesScan ? emptyTest?.(vmas, dir) : undefined,
       );
       done = true;
       return pages;
@@ -318,9 +320,10 @@ export const readRangesNative = (
     if (length < 0) throw procErrorFromErrno(length, path);
     pfns.length = length;
     attrs.length = length;
-    owner.forEach((k, i) => {
+    for (let i = 0; i < owner.length; i++) {
+      const k = owner[i]!;
       for (let slot = 0; slot < 3; slot++) out[k + slot]! += counts[i * 3 + slot]!;
-    });
+    }
     call.length = 0;
     owner.length = 0;
     entries = 0;

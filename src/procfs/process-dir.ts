@@ -154,16 +154,19 @@ export const openProcessDirsNative = (
   options: OpenOptions = {},
 ): (ProcessDir | ProcError)[] => {
   const { openFirst, pagemapBelow = 0 } = options;
+  // Plain loops, no callbacks: a closure made per call loses its optimised code at each full GC, and a
+  // long-lived server (serve) would compile it again every scrape.
   // A Uint32Array would wrap 2^32 + 1 to 1 and cut 1.5 to 1, and open another process: anything that is
   // not a PID cannot name a /proc entry, as opening it in the TypeScript twin finds.
   const validAt: number[] = [];
-  pids.forEach((pid, i) => {
+  for (let i = 0; i < pids.length; i++) {
+    const pid = pids[i]!;
     if (Number.isInteger(pid) && pid > 0 && pid < 2 ** 32) validAt.push(i);
-  });
+  }
   if (validAt.length !== pids.length) {
-    const out: (ProcessDir | ProcError)[] = pids.map(
-      (pid) => new ProcError('gone', `${root}/${pid}`, `${root}/${pid}: no such process`),
-    );
+    const out: (ProcessDir | ProcError)[] = [];
+    for (const pid of pids)
+      out.push(new ProcError('gone', `${root}/${pid}`, `${root}/${pid}: no such process`));
     const opened = openProcessDirsNative(
       native,
       root,
@@ -171,17 +174,21 @@ export const openProcessDirsNative = (
       files,
       options,
     );
-    validAt.forEach((i, k) => {
-      out[i] = opened[k]!;
-    });
+    for (let k = 0; k < validAt.length; k++) out[validAt[k]!] = opened[k]!;
     return out;
   }
   const batch = native.openProcesses(root, Uint32Array.from(pids), files, openFirst ?? null, 2, pagemapBelow);
-  return pids.map((pid, i) => {
+  const out: (ProcessDir | ProcError)[] = [];
+  for (let i = 0; i < pids.length; i++) {
+    const pid = pids[i]!;
     const fd = batch.dirFds[i]!;
-    if (fd < 0) return procErrorFromErrno(fd, `${root}/${pid}`);
+    if (fd < 0) {
+      out.push(procErrorFromErrno(fd, `${root}/${pid}`));
+      continue;
+    }
     const read = new Map<string, Buffer | ProcError>();
-    files.forEach((name, f) => {
+    for (let f = 0; f < files.length; f++) {
+      const name = files[f]!;
       const k = i * files.length + f;
       const length = batch.lengths[k]!;
       const start = batch.starts[k]!;
@@ -191,15 +198,16 @@ export const openProcessDirsNative = (
           ? procErrorFromErrno(length, `${root}/${pid}/${name}`)
           : batch.data.subarray(start, start + length),
       );
-    });
+    }
     const opened = new Map<string, number | ProcError>();
     if (openFirst !== undefined) {
       const first = batch.firstFds[i]!;
       opened.set(openFirst, first < 0 ? procErrorFromErrno(first, `${root}/${pid}/${openFirst}`) : first);
     }
     const pagemap = prefetchedPagemap(batch, i, `${root}/${pid}/pagemap`);
-    return { pid, fd, base: `/proc/self/fd/${fd}`, files: read, opened, ...(pagemap ? { pagemap } : {}) };
-  });
+    out.push({ pid, fd, base: `/proc/self/fd/${fd}`, files: read, opened, ...(pagemap ? { pagemap } : {}) });
+  }
+  return out;
 };
 
 /** openProcessDirs in TypeScript: the reference for the native twin, and the fallback. */

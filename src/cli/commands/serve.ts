@@ -1,4 +1,5 @@
 import { EngineUnavailableError } from '../../engine/errors.js';
+import { StreamScratch } from '../../engine/stream-scratch.js';
 import type { EngineChoice } from '../../engine/types.js';
 import { readYamlFile } from '../../export/config-file.js';
 import { type ExportSnapshot, measureExport } from '../../export/measure.js';
@@ -40,6 +41,8 @@ export const runServe = async (ctx: CommandContext, options: ServeCommandOptions
   const engine = options.engine !== 'smaps' && caps.frames ? 'pagemap engine' : 'smaps_rollup engine';
   const users = ctx.users();
   const now = () => performance.now();
+  // Scrape after scrape, the engine works in the same arrays instead of allocating and faulting them in.
+  const scratch = new StreamScratch();
   const cache = new SnapshotCache<ExportSnapshot>(
     () =>
       measureExport(
@@ -49,6 +52,7 @@ export const runServe = async (ctx: CommandContext, options: ServeCommandOptions
           by: grouping.by,
           maxGroups: options.maxGroups,
           pids: options.pid,
+          scratch,
         },
         caps,
         users,

@@ -1,4 +1,5 @@
 /** The /proc text parsers (src/parse), on lines in the kernel's exact formats. */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PF_KTHREAD } from '../../../src/kernel/task-flags.js';
 import { parseMaps, parseMapsLine } from '../../../src/parse/maps.js';
@@ -132,6 +133,33 @@ describe('status', () => {
   it('keeps raw values after the colon', () => {
     expect(fields.get('Name')).toBe('a\tb\\nc');
     expect(fields.get('State')).toBe('S (sleeping)');
+  });
+
+  it('reads each field as a map of every line would, whichever field is asked for', () => {
+    // The reference: every line split at its first colon, the value trimmed, the last repeat winning.
+    const reference = (t: string) =>
+      new Map(
+        t
+          .split('\n')
+          .filter((l) => l.indexOf(':') > 0)
+          .map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()] as const),
+      );
+    const texts = [
+      text,
+      readFileSync('/proc/self/status', 'utf8'),
+      'Name:\tfirst\nVmRSS:\t 1 kB\nName:\tsecond', // repeated key, no final newline
+      'a:b: c\n:x\nVmSwap:\t 2 kB\r\n\nVmRSS', // colon in a value, empty key, CR, no colon
+    ];
+    for (const t of texts) {
+      const lazy = parseStatus(t);
+      const ref = reference(t);
+      for (const key of [...ref.keys(), 'a:b', '', 'Missing', 'Name\nVmRSS', 'VmRSS']) {
+        expect(lazy.get(key), `${key} of ${JSON.stringify(t.slice(0, 30))}`).toBe(ref.get(key));
+        expect(lazy.has(key)).toBe(ref.has(key));
+      }
+      expect([...lazy]).toEqual([...ref]);
+      expect(lazy.size).toBe(ref.size);
+    }
   });
 
   it.each([

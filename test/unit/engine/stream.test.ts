@@ -6,6 +6,7 @@
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { type Capabilities, probeCapabilities } from '../../../src/engine/capabilities.js';
 import { runStream, type StreamOptions } from '../../../src/engine/stream.js';
+import { StreamScratch } from '../../../src/engine/stream-scratch.js';
 import { UserNames } from '../../../src/procfs/users.js';
 import { KPF, PAGE, ProcTree, type WrittenTree } from '../../helpers/proc-tree.js';
 
@@ -125,5 +126,32 @@ describe('the streaming engine', () => {
     expect(s.groups?.get('web')).toEqual({ rss: 2 * PAGE, uss: 0, members: 1 });
     // Every process is still measured.
     expect(s.processes).toHaveLength(8);
+  });
+
+  it('working arrays kept from snapshot to snapshot (serve) give what fresh ones give, even after one threw', () => {
+    const w = written();
+    const scratch = new StreamScratch();
+    const fresh = run(w, { pageBudget: 1 });
+    const subset = { member: (h: { pid: number }) => h.pid !== 306 };
+    const freshSubset = run(w, { pageBudget: 1, ...subset });
+    // A snapshot that throws after three batches were counted leaves counts behind in the kept arrays.
+    expect(() =>
+      run(w, {
+        pageBudget: 1,
+        scratch,
+        member: (h) => {
+          if (h.pid === 303) throw new Error('stop');
+          return true;
+        },
+      }),
+    ).toThrow('stop');
+    expect(run(w, { pageBudget: 1, scratch })).toEqual(fresh);
+    expect(run(w, { pageBudget: 1, scratch, ...subset })).toEqual(freshSubset);
+    // Without flags (another reader), one batch, then without groups (the totals in the accounting walk).
+    expect(run(w, { pageBudget: 1 << 30, scratch, flags: false })).toEqual(
+      run(w, { pageBudget: 1 << 30, flags: false }),
+    );
+    expect(run(w, { scratch, groupBy: undefined })).toEqual(run(w, { groupBy: undefined }));
+    expect(run(w, { pageBudget: 1, scratch })).toEqual(fresh);
   });
 });
