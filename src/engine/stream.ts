@@ -363,12 +363,12 @@ export const runStream = (
   };
   const swapPss = options.swapPss === true;
   const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
-    const read = collectProcess(dir, header, reader, swapPss);
+    // A full batch is accounted while the kernel reads the next process's pages, on the other core.
+    const read = collectProcess(dir, header, reader, swapPss, batchPages >= budget ? flush : undefined);
     options.recorder?.collected(dir, read);
     const collected = keepForStream(read, options.mappings, options.recorder !== undefined);
     batch.push(collected);
     batchPages += collected.pages.pfns.length;
-    if (batchPages >= budget) flush();
     return true;
   });
   flush();
