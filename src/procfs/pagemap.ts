@@ -83,6 +83,7 @@ export class PagemapReader {
       this.releaseAfterRead = true;
       return;
     }
+    this.releaseAfterRead = false;
     this.pfns.length = 0;
     this.attrs.length = 0;
   }
