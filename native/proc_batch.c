@@ -653,40 +653,156 @@ struct range_job {
   int err; /* first error: -errno or PAGEMAP_SHORT; read after the join */
 };
 
+/*
+ * Entries per pread within a chunk: the buffer lives on the thread's stack and stays in cache while it is
+ * decoded. A chunk-sized buffer from malloc was a fresh mmap at each call (the CLI's mmap threshold is
+ * 128 KiB), whose pages the kernel faulted in and zeroed again every time.
+ */
+#define RANGE_READ 4096
+
 static void *range_worker(void *arg) {
   struct range_job *job = arg;
-  uint32_t *words = malloc(RANGE_CHUNK * 8);
-  if (!words) {
-    __atomic_store_n(&job->err, -ENOMEM, __ATOMIC_RELAXED);
-    return NULL;
-  }
+  uint32_t words[RANGE_READ * 2];
   for (;;) {
     size_t i = __atomic_fetch_add(&job->next, 1, __ATOMIC_RELAXED);
     if (i >= job->count || __atomic_load_n(&job->err, __ATOMIC_RELAXED)) break;
     struct range_chunk *c = &job->chunks[i];
-    size_t want = c->entries * 8, got = 0;
     int err = 0;
-    while (got < want) {
-      ssize_t n = pread(job->fd, (char *)words + got, want - got, (off_t)(c->page * 8 + got));
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        err = -errno;
-        break;
+    for (size_t done = 0; done < c->entries && !err; done += RANGE_READ) {
+      size_t entries = c->entries - done < RANGE_READ ? c->entries - done : RANGE_READ;
+      size_t want = entries * 8, got = 0;
+      while (got < want) {
+        ssize_t n = pread(job->fd, (char *)words + got, want - got, (off_t)((c->page + done) * 8 + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) {
+          err = -errno;
+          break;
+        }
+        if (n == 0) break;
+        got += (size_t)n;
       }
-      if (n == 0) break;
-      got += (size_t)n;
+      /* pagemap has an entry for every user address: a short read means the mm went away. */
+      if (!err && got != want) err = PAGEMAP_SHORT;
+      if (!err)
+        c->present += pagemap_decode(words, entries, c->extra, job->pfns + c->out + c->present,
+                                     job->attrs + c->out + c->present, &c->swap, &c->markers);
     }
-    /* pagemap has an entry for every user address: a short read means the mm went away. */
-    if (!err && got != want) err = PAGEMAP_SHORT;
     if (err) {
       __atomic_store_n(&job->err, err, __ATOMIC_RELAXED);
       break;
     }
-    c->present = pagemap_decode(words, c->entries, c->extra, job->pfns + c->out, job->attrs + c->out, &c->swap,
-                                &c->markers);
   }
-  free(words);
   return NULL;
+}
+
+/* One readPagemap: its chunks, where they decode to, and where the per-range counts go. */
+struct pagemap_read {
+  struct range_job job;
+  size_t count; /* ranges */
+  uint32_t offset;
+  double *counts;
+  int two; /* read on two threads */
+};
+
+/*
+ * The arguments of readPagemap and startPagemapRead checked and cut into chunks (r->job.chunks allocated);
+ * 0 with an exception thrown otherwise. `fn` names the function in the messages.
+ */
+static int prepare_pagemap_read(napi_env env, napi_value *argv, const char *fn, struct pagemap_read *r) {
+  char what[128];
+  int32_t fd;
+  uint32_t offset, threads;
+  size_t nranges, npfns, nattrs, ncounts;
+  const double *ranges;
+  uint32_t *pfns;
+  uint8_t *attrs;
+  double *counts;
+  snprintf(what, sizeof what, "%s(fd, ranges, pfns, attrs, offset, counts, threads): bad arguments", fn);
+  if (napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
+      !(ranges = typed(env, argv[1], napi_float64_array, &nranges, "readPagemap: ranges must be a Float64Array")) ||
+      !(pfns = typed(env, argv[2], napi_uint32_array, &npfns, "readPagemap: pfns must be a Uint32Array")) ||
+      !(attrs = typed(env, argv[3], napi_uint8_array, &nattrs, "readPagemap: attrs must be a Uint8Array")) ||
+      !get_index(env, argv[4], &offset, "readPagemap: bad offset") ||
+      !(counts = typed(env, argv[5], napi_float64_array, &ncounts, "readPagemap: counts must be a Float64Array")) ||
+      napi_get_value_uint32(env, argv[6], &threads) != napi_ok) {
+    throw_if_none(env, what);
+    return 0;
+  }
+  if (nranges % 3 || ncounts < nranges) {
+    napi_throw_range_error(env, NULL, "readPagemap: 3 slots per range, and as many counts");
+    return 0;
+  }
+  size_t count = nranges / 3, nchunks = 0;
+  uint64_t total = 0;
+  for (size_t r = 0; r < count; r++) {
+    double start = ranges[r * 3], end = ranges[r * 3 + 1], extra = ranges[r * 3 + 2];
+    /* User addresses are below 2^57; pages of 4 KiB. */
+    if (!(start >= 0 && end >= start && end <= 144115188075855872.0) || start != (double)(uint64_t)start ||
+        end != (double)(uint64_t)end || ((uint64_t)start | (uint64_t)end) % 4096 != 0 ||
+        !(extra >= 0 && extra <= 255 && extra == (double)(uint32_t)extra)) {
+      napi_throw_range_error(env, NULL, "readPagemap: a range is not page-aligned addresses");
+      return 0;
+    }
+    uint64_t entries = ((uint64_t)end - (uint64_t)start) >> PAGE_SHIFT;
+    total += entries;
+    nchunks += (size_t)((entries + RANGE_CHUNK - 1) / RANGE_CHUNK);
+  }
+  if ((uint64_t)offset + total > npfns || (uint64_t)offset + total > nattrs) {
+    napi_throw_range_error(env, NULL, "readPagemap: arrays too small for the ranges");
+    return 0;
+  }
+  struct range_chunk *chunks = calloc(nchunks + 1, sizeof(*chunks));
+  if (!chunks) {
+    napi_throw_error(env, "ENOMEM", "readPagemap: out of memory");
+    return 0;
+  }
+  size_t k = 0, at = offset;
+  for (size_t r = 0; r < count; r++) {
+    uint64_t page = (uint64_t)ranges[r * 3] >> PAGE_SHIFT, last = (uint64_t)ranges[r * 3 + 1] >> PAGE_SHIFT;
+    for (; page < last; page += RANGE_CHUNK, k++) {
+      size_t entries = last - page < RANGE_CHUNK ? (size_t)(last - page) : RANGE_CHUNK;
+      chunks[k] = (struct range_chunk){r, page, entries, at, 0, 0, 0, (uint32_t)ranges[r * 3 + 2]};
+      at += entries;
+    }
+  }
+  *r = (struct pagemap_read){{fd, chunks, nchunks, 0, pfns, attrs, 0}, count, offset, counts,
+                             threads >= 2 && nchunks >= 2};
+  return 1;
+}
+
+/* Read every chunk: on this thread, and on a second one when r->two (one that cannot start leaves all to this). */
+static void run_pagemap_read(struct pagemap_read *r) {
+  pthread_t thread;
+  int started = r->two && pthread_create(&thread, NULL, range_worker, &r->job) == 0;
+  range_worker(&r->job);
+  if (started) pthread_join(thread, NULL);
+}
+
+/* After the read: the chunks moved down into place in order, the counts added up; frees the chunks. */
+static double finish_pagemap_read(struct pagemap_read *r) {
+  double result = r->job.err;
+  if (!r->job.err) {
+    uint32_t *pfns = r->job.pfns;
+    uint8_t *attrs = r->job.attrs;
+    double *counts = r->counts;
+    for (size_t k = 0; k < r->count * 3; k++) counts[k] = 0;
+    size_t length = r->offset;
+    for (size_t c = 0; c < r->job.count; c++) {
+      struct range_chunk *ch = &r->job.chunks[c];
+      if (ch->present && ch->out != length) {
+        memmove(pfns + length, pfns + ch->out, ch->present * sizeof(*pfns));
+        memmove(attrs + length, attrs + ch->out, ch->present);
+      }
+      length += ch->present;
+      counts[ch->range * 3] += (double)ch->present;
+      counts[ch->range * 3 + 1] += ch->swap;
+      counts[ch->range * 3 + 2] += ch->markers;
+    }
+    result = (double)length;
+  }
+  free(r->job.chunks);
+  r->job.chunks = NULL;
+  return result;
 }
 
 /*
@@ -701,84 +817,122 @@ static void *range_worker(void *arg) {
 static napi_value read_pagemap_ranges(napi_env env, napi_callback_info info) {
   size_t argc = 7;
   napi_value argv[7], out;
-  int32_t fd;
-  uint32_t offset, threads;
-  size_t nranges, npfns, nattrs, ncounts;
-  const double *ranges;
-  uint32_t *pfns;
-  uint8_t *attrs;
-  double *counts;
-  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7 ||
-      napi_get_value_int32(env, argv[0], &fd) != napi_ok ||
-      !(ranges = typed(env, argv[1], napi_float64_array, &nranges, "readPagemap: ranges must be a Float64Array")) ||
-      !(pfns = typed(env, argv[2], napi_uint32_array, &npfns, "readPagemap: pfns must be a Uint32Array")) ||
-      !(attrs = typed(env, argv[3], napi_uint8_array, &nattrs, "readPagemap: attrs must be a Uint8Array")) ||
-      !get_index(env, argv[4], &offset, "readPagemap: bad offset") ||
-      !(counts = typed(env, argv[5], napi_float64_array, &ncounts, "readPagemap: counts must be a Float64Array")) ||
-      napi_get_value_uint32(env, argv[6], &threads) != napi_ok) {
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
     throw_if_none(env, "readPagemap(fd, ranges, pfns, attrs, offset, counts, threads): bad arguments");
     return NULL;
   }
-  if (nranges % 3 || ncounts < nranges) {
-    napi_throw_range_error(env, NULL, "readPagemap: 3 slots per range, and as many counts");
+  struct pagemap_read r;
+  if (!prepare_pagemap_read(env, argv, "readPagemap", &r)) return NULL;
+  run_pagemap_read(&r);
+  double result = finish_pagemap_read(&r);
+  return napi_create_double(env, result, &out) == napi_ok ? out : NULL;
+}
+
+/*
+ * A readPagemap under way on a thread of its own (startPagemapRead), so that the caller's thread can do
+ * other work meanwhile: a streamed snapshot accounts one batch while the first process of the next is read.
+ * The arrays written to are held by references until finishPagemapRead, so they outlive the read even if
+ * the caller dropped them.
+ */
+struct pending_read {
+  struct pagemap_read read;
+  pthread_t driver;
+  int threaded; /* the driver thread started; else the read was done in startPagemapRead */
+  int finished;
+  napi_ref arrays[3]; /* pfns, attrs, counts */
+};
+
+static void *pending_driver(void *arg) {
+  run_pagemap_read(&((struct pending_read *)arg)->read);
+  return NULL;
+}
+
+/* Wait for the read to end; 1 the first time (the result is then to be taken), 0 after that. */
+static int join_pending(struct pending_read *p) {
+  if (p->finished) return 0;
+  p->finished = 1;
+  if (p->threaded) pthread_join(p->driver, NULL);
+  return 1;
+}
+
+static void release_pending(napi_env env, struct pending_read *p) {
+  for (int a = 0; a < 3; a++)
+    if (p->arrays[a]) napi_delete_reference(env, p->arrays[a]), p->arrays[a] = NULL;
+}
+
+/* A handle dropped without finishPagemapRead: the thread is joined before its memory goes. */
+static void pending_finalize(napi_env env, void *data, void *hint) {
+  (void)hint;
+  struct pending_read *p = data;
+  if (join_pending(p)) free(p->read.job.chunks);
+  release_pending(env, p);
+  free(p);
+}
+
+/*
+ * startPagemapRead(fd, ranges, pfns, attrs, offset, counts, threads) -> handle: readPagemap's work begun on a
+ * thread of its own (with a second reading thread as readPagemap has); the arrays must not be touched until
+ * finishPagemapRead(handle) returns what readPagemap would have. When no thread can be started, the read is
+ * done here and finishPagemapRead only returns its result.
+ */
+static napi_value start_pagemap_read(napi_env env, napi_callback_info info) {
+  size_t argc = 7;
+  napi_value argv[7], handle;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 7) {
+    throw_if_none(env, "startPagemapRead(fd, ranges, pfns, attrs, offset, counts, threads): bad arguments");
     return NULL;
   }
-  size_t count = nranges / 3, nchunks = 0;
-  uint64_t total = 0;
-  for (size_t r = 0; r < count; r++) {
-    double start = ranges[r * 3], end = ranges[r * 3 + 1], extra = ranges[r * 3 + 2];
-    /* User addresses are below 2^57; pages of 4 KiB. */
-    if (!(start >= 0 && end >= start && end <= 144115188075855872.0) || start != (double)(uint64_t)start ||
-        end != (double)(uint64_t)end || ((uint64_t)start | (uint64_t)end) % 4096 != 0 ||
-        !(extra >= 0 && extra <= 255 && extra == (double)(uint32_t)extra)) {
-      napi_throw_range_error(env, NULL, "readPagemap: a range is not page-aligned addresses");
+  struct pending_read *p = calloc(1, sizeof(*p));
+  if (!p) {
+    napi_throw_error(env, "ENOMEM", "startPagemapRead: out of memory");
+    return NULL;
+  }
+  if (!prepare_pagemap_read(env, argv, "startPagemapRead", &p->read)) {
+    free(p);
+    return NULL;
+  }
+  static const int which[3] = {2, 3, 5};
+  for (int a = 0; a < 3; a++) {
+    if (napi_create_reference(env, argv[which[a]], 1, &p->arrays[a]) != napi_ok) {
+      release_pending(env, p);
+      free(p->read.job.chunks);
+      free(p);
+      throw_if_none(env, "startPagemapRead: could not hold the arrays");
       return NULL;
     }
-    uint64_t entries = ((uint64_t)end - (uint64_t)start) >> PAGE_SHIFT;
-    total += entries;
-    nchunks += (size_t)((entries + RANGE_CHUNK - 1) / RANGE_CHUNK);
   }
-  if ((uint64_t)offset + total > npfns || (uint64_t)offset + total > nattrs) {
-    napi_throw_range_error(env, NULL, "readPagemap: arrays too small for the ranges");
+  if (napi_create_external(env, p, pending_finalize, NULL, &handle) != napi_ok) {
+    release_pending(env, p);
+    free(p->read.job.chunks);
+    free(p);
+    throw_if_none(env, "startPagemapRead: could not make the handle");
     return NULL;
   }
-  struct range_chunk *chunks = calloc(nchunks + 1, sizeof(*chunks));
-  if (!chunks) {
-    napi_throw_error(env, "ENOMEM", "readPagemap: out of memory");
+  /* From here the handle owns p: the finalizer joins and frees it. */
+  p->threaded = pthread_create(&p->driver, NULL, pending_driver, p) == 0;
+  if (!p->threaded) run_pagemap_read(&p->read);
+  return handle;
+}
+
+/* finishPagemapRead(handle) -> what readPagemap returns; a handle can be finished once. */
+static napi_value finish_pagemap_read_napi(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1], out;
+  napi_valuetype type;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok) {
+    throw_if_none(env, "finishPagemapRead(handle): a handle of startPagemapRead expected");
     return NULL;
   }
-  size_t k = 0, at = offset;
-  for (size_t r = 0; r < count; r++) {
-    uint64_t page = (uint64_t)ranges[r * 3] >> PAGE_SHIFT, last = (uint64_t)ranges[r * 3 + 1] >> PAGE_SHIFT;
-    for (; page < last; page += RANGE_CHUNK, k++) {
-      size_t entries = last - page < RANGE_CHUNK ? (size_t)(last - page) : RANGE_CHUNK;
-      chunks[k] = (struct range_chunk){r, page, entries, at, 0, 0, 0, (uint32_t)ranges[r * 3 + 2]};
-      at += entries;
-    }
+  struct pending_read *p = data;
+  if (!join_pending(p)) {
+    napi_throw_error(env, NULL, "finishPagemapRead: this read was already finished");
+    return NULL;
   }
-  struct range_job job = {fd, chunks, nchunks, 0, pfns, attrs, 0};
-  pthread_t thread;
-  int started = threads >= 2 && nchunks >= 2 && pthread_create(&thread, NULL, range_worker, &job) == 0;
-  range_worker(&job);
-  if (started) pthread_join(thread, NULL);
-  double result = job.err;
-  if (!job.err) {
-    for (size_t r = 0; r < count * 3; r++) counts[r] = 0;
-    size_t length = offset;
-    for (size_t c = 0; c < nchunks; c++) {
-      struct range_chunk *ch = &chunks[c];
-      if (ch->present && ch->out != length) {
-        memmove(pfns + length, pfns + ch->out, ch->present * sizeof(*pfns));
-        memmove(attrs + length, attrs + ch->out, ch->present);
-      }
-      length += ch->present;
-      counts[ch->range * 3] += (double)ch->present;
-      counts[ch->range * 3 + 1] += ch->swap;
-      counts[ch->range * 3 + 2] += ch->markers;
-    }
-    result = (double)length;
-  }
-  free(chunks);
+  double result = finish_pagemap_read(&p->read);
+  release_pending(env, p);
   return napi_create_double(env, result, &out) == napi_ok ? out : NULL;
 }
 
@@ -790,6 +944,11 @@ int register_proc_batch(napi_env env, napi_value exports) {
          napi_set_named_property(env, exports, "readFrames", frames) == napi_ok &&
          napi_create_function(env, "readPagemap", NAPI_AUTO_LENGTH, read_pagemap_ranges, NULL, &pagemap) == napi_ok &&
          napi_set_named_property(env, exports, "readPagemap", pagemap) == napi_ok &&
+         napi_create_function(env, "startPagemapRead", NAPI_AUTO_LENGTH, start_pagemap_read, NULL, &fn) == napi_ok &&
+         napi_set_named_property(env, exports, "startPagemapRead", fn) == napi_ok &&
+         napi_create_function(env, "finishPagemapRead", NAPI_AUTO_LENGTH, finish_pagemap_read_napi, NULL, &fn) ==
+             napi_ok &&
+         napi_set_named_property(env, exports, "finishPagemapRead", fn) == napi_ok &&
          napi_create_int32(env, PAGEMAP_SHORT, &short_value) == napi_ok &&
          napi_set_named_property(env, exports, "PAGEMAP_SHORT", short_value) == napi_ok;
 }

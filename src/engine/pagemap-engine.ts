@@ -123,8 +123,10 @@ export const collectProcess = (
   header: ProcessHeader,
   reader: PagemapReader,
   swapPss: boolean,
+  /** Run while the pagemap is read (PagemapReader.read's `meanwhile`). */
+  meanwhile?: () => void,
 ): CollectedProcess => {
-  const read = reader.read(dir, readMaps, emptyVmasOf, residentPages(header));
+  const read = reader.read(dir, readMaps, emptyVmasOf, residentPages(header), meanwhile);
   const pages = read.pmdKnown || !reader.wantsExactThp ? read : resolvePmdMapped(dir, read);
   if (!swapPss) return { header, pages };
   // No swap entry in its page tables (pagemap, same walk): SwapPss is exactly 0, and the second walk

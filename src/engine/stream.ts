@@ -362,13 +362,18 @@ export const runStream = (
     ...(options.threads ? { threads: options.threads } : {}),
   };
   const swapPss = options.swapPss === true;
+  // A full batch is accounted while the kernel reads the next process's pages, on the other core; that
+  // holds one process's pages more meanwhile. Not with groups: their counting holds more than the totals'
+  // (per-thread counts and touched lists) and `top --by` is the one closest to its memory budget.
+  const overlap = by === undefined;
   const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
-    const read = collectProcess(dir, header, reader, swapPss);
+    const full = batchPages >= budget;
+    const read = collectProcess(dir, header, reader, swapPss, overlap && full ? flush : undefined);
     options.recorder?.collected(dir, read);
     const collected = keepForStream(read, options.mappings, options.recorder !== undefined);
     batch.push(collected);
     batchPages += collected.pages.pfns.length;
-    if (batchPages >= budget) flush();
+    if (!overlap && batchPages >= budget) flush();
     return true;
   });
   flush();

@@ -75,8 +75,26 @@ export interface NativePagemapReader {
     counts: Float64Array,
     threads: number,
   ): number;
+  /**
+   * readPagemap begun on a thread of its own: the caller's thread is free until finishPagemapRead(handle),
+   * which returns what readPagemap would have. pfns, attrs and counts must not be touched in between.
+   * Absent from an addon built from older sources.
+   */
+  startPagemapRead?(
+    fd: number,
+    ranges: Float64Array,
+    pfns: Uint32Array,
+    attrs: Uint8Array,
+    offset: number,
+    counts: Float64Array,
+    threads: number,
+  ): PagemapReadHandle;
+  finishPagemapRead?(handle: PagemapReadHandle): number;
   PAGEMAP_SHORT: number;
 }
+
+/** A read of startPagemapRead under way (an opaque N-API external). */
+export type PagemapReadHandle = { readonly __pagemapRead: unique symbol };
 
 const isPagemapReader = (
   addon: Record<string, unknown>,

@@ -51,6 +51,9 @@ export class PagemapReader {
    * where copies would leave a batch's worth of garbage behind each time.
    */
   private keep = false;
+  /** Set while read() runs; a release() asked for meanwhile is done when the read ends (see release). */
+  private reading = false;
+  private releaseAfterRead = false;
   /** Set when the kernel or file refused PAGEMAP_SCAN (before 6.7, or a fixture file): fall back for good. */
   scanUnsupported: ProcError | undefined;
 
@@ -71,8 +74,16 @@ export class PagemapReader {
     return this;
   }
 
-  /** Drop the pages kept since the last release: the views read() returned must no longer be used. */
+  /**
+   * Drop the pages kept since the last release: the views read() returned must no longer be used. Called
+   * from a read's `meanwhile` (see read), it drops them once that read is done and keeps that read's pages.
+   */
   release(): void {
+    if (this.reading) {
+      this.releaseAfterRead = true;
+      return;
+    }
+    this.releaseAfterRead = false;
     this.pfns.length = 0;
     this.attrs.length = 0;
   }
@@ -108,6 +119,52 @@ export class PagemapReader {
     listVmas: (dir: ProcessDir) => readonly Vma[],
     emptyTest?: (vmas: readonly Vma[], dir: ProcessDir) => ((v: number) => boolean) | undefined,
     residentPages?: number,
+    meanwhile?: () => void,
+  ): ProcessPages {
+    // `meanwhile` runs once, while the kernel reads this process's pagemap on threads of the addon when it
+    // can (a streamed snapshot accounts its previous batch then), else after the read; not at all when
+    // the read fails before it was called.
+    let called = false;
+    const once = meanwhile
+      ? () => {
+          if (called) return;
+          called = true;
+          meanwhile();
+        }
+      : undefined;
+    const base = this.pfns.length;
+    this.reading = true;
+    let pages: ProcessPages;
+    try {
+      pages = this.readPages(dir, listVmas, emptyTest, residentPages, once);
+      once?.();
+    } finally {
+      this.reading = false;
+      if (this.releaseAfterRead && this.pfns.length === base) {
+        // This read failed, or kept nothing in these buffers (prefetched pages): drop everything.
+        this.releaseAfterRead = false;
+        this.release();
+      }
+    }
+    if (this.releaseAfterRead) {
+      // The pages kept before this read were released meanwhile: move this read's pages to the front.
+      this.releaseAfterRead = false;
+      const kept = this.pfns.length - base;
+      this.pfns.reserve(0).copyWithin(0, base, base + kept);
+      this.attrs.reserve(0).copyWithin(0, base, base + kept);
+      this.pfns.length = kept;
+      this.attrs.length = kept;
+      pages = { ...pages, pfns: this.pfns.view(), attrs: this.attrs.view() };
+    }
+    return pages;
+  }
+
+  private readPages(
+    dir: ProcessDir,
+    listVmas: (dir: ProcessDir) => readonly Vma[],
+    emptyTest: ((vmas: readonly Vma[], dir: ProcessDir) => ((v: number) => boolean) | undefined) | undefined,
+    residentPages: number | undefined,
+    meanwhile: (() => void) | undefined,
   ): ProcessPages {
     const path = `${dir.base}/pagemap`;
     const prefetched = dir.pagemap;
@@ -131,6 +188,7 @@ export class PagemapReader {
         // Only without the scan at all: a process not scanned by choice (dense, or no large mapping) has
         // nothing worth a walk of smaps to skip.
         regions === undefined && !this.usesScan ? emptyTest?.(vmas, dir) : undefined,
+        meanwhile,
       );
       done = true;
       return pages;
@@ -170,6 +228,7 @@ export class PagemapReader {
     vmas: readonly Vma[],
     regions: Float64Array | undefined,
     isEmpty: ((v: number) => boolean) | undefined,
+    meanwhile: (() => void) | undefined,
   ): ProcessPages {
     const base = this.pfns.length;
     const zeroPagesUnread = new Uint32Array(vmas.length);
@@ -201,7 +260,7 @@ export class PagemapReader {
         rangeVma.push(v);
       }
     }
-    const counts = this.readRanges(fd, path, ranges);
+    const counts = this.readRanges(fd, path, ranges, meanwhile);
     const vmaFirst = new Uint32Array(vmas.length + 1);
     const swapPages = new Uint32Array(vmas.length);
     let markers = 0;
@@ -235,7 +294,16 @@ export class PagemapReader {
    * With the addon, on two threads in pieces of at most NATIVE_READ_ENTRIES pages (each native call needs
    * room for every entry it reads, present or not), else readRangesJs.
    */
-  private readRanges(fd: number, path: string, ranges: readonly number[]): Float64Array {
+  private readRanges(
+    fd: number,
+    path: string,
+    ranges: readonly number[],
+    meanwhile?: () => void,
+  ): Float64Array {
+    if (this.native && meanwhile) {
+      const counts = readRangesMeanwhile(this.native, fd, path, ranges, this.pfns, this.attrs, meanwhile);
+      if (counts) return counts;
+    }
     return this.native
       ? readRangesNative(this.native, fd, path, ranges, this.pfns, this.attrs)
       : this.readRangesJs(fd, path, ranges);
@@ -342,6 +410,57 @@ export const readRangesNative = (
   }
   flush();
   return out;
+};
+
+/**
+ * Pages one startPagemapRead reads at most: it needs room for every entry of the process at once (not in
+ * pieces of NATIVE_READ_ENTRIES), so larger processes are read as before, with `meanwhile` after them.
+ */
+export const MEANWHILE_READ_ENTRIES = 1 << 21;
+
+/**
+ * readRangesNative begun on the addon's threads, `meanwhile` run on this one until the read is done; one
+ * native read of all the ranges. Undefined, with nothing read or run, when the addon has no
+ * startPagemapRead or the ranges hold more than `most` pages.
+ */
+export const readRangesMeanwhile = (
+  native: NativePagemapReader,
+  fd: number,
+  path: string,
+  ranges: readonly number[],
+  pfns: Growable<Uint32Array>,
+  attrs: Growable<Uint8Array>,
+  meanwhile: () => void,
+  most = MEANWHILE_READ_ENTRIES,
+): Float64Array | undefined => {
+  const { startPagemapRead, finishPagemapRead } = native;
+  if (typeof startPagemapRead !== 'function' || typeof finishPagemapRead !== 'function') return undefined;
+  let entries = 0;
+  for (let k = 0; k < ranges.length; k += 3) entries += (ranges[k + 1]! - ranges[k]!) / PAGE_SIZE;
+  if (entries > most) return undefined;
+  const counts = new Float64Array(ranges.length);
+  const handle = startPagemapRead.call(
+    native,
+    fd,
+    Float64Array.from(ranges),
+    pfns.reserve(entries),
+    attrs.reserve(entries),
+    pfns.length,
+    counts,
+    2,
+  );
+  let length: number;
+  try {
+    meanwhile();
+  } finally {
+    // The read's threads write into the arrays until this returns, whatever meanwhile did.
+    length = finishPagemapRead.call(native, handle);
+  }
+  if (length === native.PAGEMAP_SHORT) throw wentAway(path);
+  if (length < 0) throw procErrorFromErrno(length, path);
+  pfns.length = length;
+  attrs.length = length;
+  return counts;
 };
 
 /**

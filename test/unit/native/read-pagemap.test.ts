@@ -2,7 +2,8 @@
  * readPagemap (native/proc_batch.c: ranges of a pagemap read in chunks on two threads) against its
  * TypeScript twin PagemapReader.readRangesJs, through PagemapReader.read: the same pages, attributes,
  * per-mapping swap and marker counts, on a fixture pagemap whose mappings span many chunks, and the same
- * error when the address space goes away mid-read.
+ * error when the address space goes away mid-read. startPagemapRead/finishPagemapRead (the same read on a
+ * thread of its own, while the caller runs `meanwhile`) against readPagemap.
  */
 import { describe, expect, it, onTestFinished } from 'vitest';
 import { growableUint8, growableUint32 } from '../../../src/account/growable.js';
@@ -12,7 +13,7 @@ import type { PagemapScanner } from '../../../src/native/pagemap-scan.js';
 import { loadPagemapReader, type NativePagemapReader } from '../../../src/native/proc-batch.js';
 import { ProcError } from '../../../src/procfs/errors.js';
 import { readMaps } from '../../../src/procfs/maps.js';
-import { PagemapReader, readRangesNative } from '../../../src/procfs/pagemap.js';
+import { PagemapReader, readRangesMeanwhile, readRangesNative } from '../../../src/procfs/pagemap.js';
 import { closeProcessDir, openInDir, openProcessDir } from '../../../src/procfs/process-dir.js';
 import { closeQuietly } from '../../../src/procfs/read.js';
 import { rng } from '../../helpers/native.js';
@@ -56,11 +57,16 @@ const fakeScanner = (regions: number[]): PagemapScanner => ({
   scan: () => Float64Array.from(regions),
 });
 
-const readWith = (w: WrittenTree, native: NativePagemapReader | undefined, scanner?: PagemapScanner) => {
+const readWith = (
+  w: WrittenTree,
+  native: NativePagemapReader | undefined,
+  scanner?: PagemapScanner,
+  meanwhile?: () => void,
+) => {
   const reader = new PagemapReader(scanner, true, native);
   const dir = openProcessDir(w.root, 400);
   try {
-    const pages = reader.read(dir, () => readMaps(dir));
+    const pages = reader.read(dir, () => readMaps(dir), undefined, undefined, meanwhile);
     return { ...pages, pfns: Array.from(pages.pfns), attrs: Array.from(pages.attrs) };
   } finally {
     closeProcessDir(dir);
@@ -176,6 +182,174 @@ describe('readPagemap', () => {
       expect(scans).toBe(2);
     } finally {
       closeProcessDir(dir);
+    }
+  });
+
+  it('startPagemapRead gives what readPagemap gives, while the caller runs meanwhile', () => {
+    const w = tree();
+    const native = requireReader();
+    const dir = openProcessDir(w.root, 400);
+    const fd = openInDir(dir, 'pagemap');
+    try {
+      const ranges = [BIG, BIG + 300 * MiB, 0, SMALL, SMALL + 16 * PAGE, ATTR_PMD];
+      // Pages already kept stay as they were: the read appends after them.
+      const before = Uint32Array.from({ length: 1000 }, (_, i) => 7 * i);
+      const read = (meanwhile: boolean) => {
+        const pfns = growableUint32();
+        const attrs = growableUint8();
+        pfns.reserve(before.length).set(before);
+        attrs.reserve(before.length).fill(9);
+        pfns.length = attrs.length = before.length;
+        let calls = 0;
+        const counts = meanwhile
+          ? readRangesMeanwhile(native, fd, 'pagemap', ranges, pfns, attrs, () => calls++)
+          : readRangesNative(native, fd, 'pagemap', ranges, pfns, attrs);
+        return {
+          counts: Array.from(counts!),
+          pfns: Array.from(pfns.view()),
+          attrs: Array.from(attrs.view()),
+          calls,
+        };
+      };
+      const together = read(true);
+      expect(together.calls).toBe(1);
+      expect({ ...together, calls: 0 }).toEqual(read(false));
+      expect(together.pfns.slice(0, before.length)).toEqual(Array.from(before));
+      expect(together.pfns.length).toBeGreaterThan(60_000);
+    } finally {
+      closeQuietly(fd);
+      closeProcessDir(dir);
+    }
+  });
+
+  it('a process larger than a read meanwhile may hold is read as before, meanwhile not run', () => {
+    const w = tree();
+    const native = requireReader();
+    const dir = openProcessDir(w.root, 400);
+    const fd = openInDir(dir, 'pagemap');
+    try {
+      let calls = 0;
+      const counts = readRangesMeanwhile(
+        native,
+        fd,
+        'pagemap',
+        [BIG, BIG + 300 * MiB, 0],
+        growableUint32(),
+        growableUint8(),
+        () => calls++,
+        1000,
+      );
+      expect(counts).toBeUndefined();
+      expect(calls).toBe(0);
+    } finally {
+      closeQuietly(fd);
+      closeProcessDir(dir);
+    }
+  });
+
+  it('a meanwhile that throws still waits for the read, and its error is the one thrown', () => {
+    const w = tree();
+    const native = requireReader();
+    const dir = openProcessDir(w.root, 400);
+    const fd = openInDir(dir, 'pagemap');
+    try {
+      const pfns = growableUint32();
+      const attrs = growableUint8();
+      const ranges = [BIG, BIG + 300 * MiB, 0];
+      expect(() =>
+        readRangesMeanwhile(native, fd, 'pagemap', ranges, pfns, attrs, () => {
+          throw new Error('meanwhile failed');
+        }),
+      ).toThrow('meanwhile failed');
+      // Nothing was taken into the arrays, and the fd reads on as before.
+      expect(pfns.length).toBe(0);
+      const again = readRangesMeanwhile(native, fd, 'pagemap', ranges, pfns, attrs, () => {});
+      expect(again![0]).toBeGreaterThan(60_000);
+    } finally {
+      closeQuietly(fd);
+      closeProcessDir(dir);
+    }
+  });
+
+  it('finishPagemapRead takes a handle once, and startPagemapRead checks its arrays as readPagemap does', () => {
+    const native = requireReader();
+    const w = tree();
+    const dir = openProcessDir(w.root, 400);
+    const fd = openInDir(dir, 'pagemap');
+    try {
+      const pfns = new Uint32Array(16);
+      const attrs = new Uint8Array(16);
+      const counts = new Float64Array(3);
+      const handle = native.startPagemapRead!(
+        fd,
+        Float64Array.of(SMALL, SMALL + 16 * PAGE, 0),
+        pfns,
+        attrs,
+        0,
+        counts,
+        2,
+      );
+      expect(native.finishPagemapRead!(handle)).toBe(8);
+      expect(Array.from(pfns.subarray(0, 8))).toEqual([50, 51, 52, 53, 54, 55, 56, 57]);
+      expect(() => native.finishPagemapRead!(handle)).toThrow(/already finished/);
+      expect(() =>
+        native.startPagemapRead!(
+          fd,
+          Float64Array.of(0, 16 * PAGE, 0),
+          new Uint32Array(8),
+          attrs,
+          0,
+          counts,
+          2,
+        ),
+      ).toThrow(RangeError);
+    } finally {
+      closeQuietly(fd);
+      closeProcessDir(dir);
+    }
+  });
+
+  it('PagemapReader.read with meanwhile: the same pages on both paths, meanwhile run once', () => {
+    const w = tree();
+    const plain = readWith(w, undefined);
+    for (const native of [undefined, requireReader()]) {
+      let calls = 0;
+      expect(readWith(w, native, undefined, () => calls++)).toEqual(plain);
+      expect(calls).toBe(1);
+    }
+  });
+
+  it("a release meanwhile drops the pages kept before the read and keeps the read's own", () => {
+    const w = tree();
+    for (const native of [undefined, requireReader()]) {
+      const reader = new PagemapReader(undefined, true, native).keepPages();
+      const dir = openProcessDir(w.root, 400);
+      try {
+        const first = reader.read(dir, () => readMaps(dir));
+        const firstPfns = Array.from(first.pfns);
+        let seen: number[] = [];
+        const second = reader.read(
+          dir,
+          () => readMaps(dir),
+          undefined,
+          undefined,
+          () => {
+            // What a streamed snapshot does meanwhile: use the batch's pages, then release them.
+            seen = Array.from(first.pfns);
+            reader.release();
+          },
+        );
+        expect(seen).toEqual(firstPfns);
+        expect(Array.from(second.pfns)).toEqual(firstPfns);
+        // The second read's pages were moved to the front: a third read appends right after them.
+        const third = reader.read(dir, () => readMaps(dir));
+        expect(third.pfns.byteOffset).toBe(second.pfns.byteLength);
+        expect(Array.from(third.pfns)).toEqual(firstPfns);
+        reader.release();
+        expect(reader.read(dir, () => readMaps(dir)).pfns.byteOffset).toBe(0);
+      } finally {
+        closeProcessDir(dir);
+      }
     }
   });
 });
