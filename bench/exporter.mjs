@@ -6,7 +6,7 @@
  * concurrent scrapers, and the group figures both report for the same processes.
  *
  * Used by run.mjs on the 300-process population; alone: `node bench/exporter.mjs [--scrapes N]
- * [--only-population]` (starts that population itself; --only-population: both exporters measure only it,
+ * [--rounds N] [--only-population]` (starts that population itself; --only-population: both exporters measure only it,
  * for a machine others use).
  */
 import { spawn } from 'node:child_process';
@@ -61,11 +61,12 @@ const waitUp = async (url, child, what) => {
 };
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
  * Measure both exporters on whatever runs now. `cli`: bin/memusage. Returns the report section.
  */
-export const measureExporters = async ({ cli, rounds = 5, scrapes = 200, only }) => {
+export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }) => {
   const dir = mkdtempSync(join(tmpdir(), 'memusage-bench-exporter-'));
   const rules = join(dir, 'rules.yml');
   // Kernel threads have an empty command line: neither exporter counts them.
@@ -94,9 +95,12 @@ export const measureExporters = async ({ cli, rounds = 5, scrapes = 200, only })
       const text = await (await fetch(url)).text();
       return { cpu: cpuSeconds(child.pid) - before, wall: (performance.now() - started) / 1000, text };
     };
-    // Warm-up: one scrape each (serve's first pays for JIT and its buffers).
-    await scrape(ours, ourUrl);
-    await scrape(theirs, theirUrl);
+    // Warm-up: a few scrapes each (serve's first ones pay for JIT and its buffers).
+    for (let i = 0; i < 5; i++) {
+      const a = await scrape(ours, ourUrl);
+      await scrape(theirs, theirUrl);
+      await sleep(a.wall * 1000 + 50);
+    }
     const cpu = { memusage: [], processExporter: [] };
     const wall = { memusage: [], processExporter: [] };
     let last;
@@ -149,6 +153,8 @@ export const measureExporters = async ({ cli, rounds = 5, scrapes = 200, only })
     return {
       rounds,
       cpuPerScrape: { memusage: median(cpu.memusage), processExporter: median(cpu.processExporter) },
+      // /proc/PID/stat counts CPU in 10 ms ticks: the mean over many rounds resolves what a median cannot.
+      cpuPerScrapeMean: { memusage: mean(cpu.memusage), processExporter: mean(cpu.processExporter) },
       wallPerScrape: { memusage: median(wall.memusage), processExporter: median(wall.processExporter) },
       rss: {
         memusage: rssKib,
@@ -175,7 +181,7 @@ export const renderExporters = (e) => {
   const row = (label, value) => lines.push(`  ${label.padEnd(44)} ${value}`);
   row(
     'CPU per warm scrape (median)',
-    `memusage ${e.cpuPerScrape.memusage.toFixed(2)} s, process-exporter ${e.cpuPerScrape.processExporter.toFixed(2)} s (${e.rounds} rounds, alternating)`,
+    `memusage ${e.cpuPerScrape.memusage.toFixed(2)} s, process-exporter ${e.cpuPerScrape.processExporter.toFixed(2)} s (${e.rounds} rounds, alternating; means ${e.cpuPerScrapeMean.memusage.toFixed(3)} s and ${e.cpuPerScrapeMean.processExporter.toFixed(3)} s)`,
   );
   row(
     'wall per scrape (median)',
@@ -213,6 +219,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const { buildMemhog, startPopulation } = await import('./population.mjs');
   const args = process.argv.slice(2);
   const scrapes = args.includes('--scrapes') ? Number(args[args.indexOf('--scrapes') + 1]) : 200;
+  const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 30;
   const binary = buildMemhog();
   const population = await startPopulation(binary);
   try {
@@ -223,6 +230,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     const section = await measureExporters({
       cli: join(import.meta.dirname, '..', 'bin', 'memusage'),
       scrapes,
+      rounds,
       only,
     });
     process.stdout.write(`${renderExporters(section).join('\n')}\n`);

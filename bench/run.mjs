@@ -272,7 +272,11 @@ const measureDefault = async (report) => {
     // Issue 12: serve against process-exporter on the same population (--exporter-scrapes N, 0: skip).
     const exporterScrapes = Number(option('--exporter-scrapes') ?? 1000);
     if (exporterScrapes > 0 && hasCommand('prometheus-process-exporter'))
-      report.exporter = await measureExporters({ cli: CLI, rounds: RUNS, scrapes: exporterScrapes });
+      report.exporter = await measureExporters({
+        cli: CLI,
+        rounds: Math.max(RUNS, 30),
+        scrapes: exporterScrapes,
+      });
   } finally {
     population.teardown();
   }
