@@ -44,6 +44,33 @@ const OVERHEAD_SCRIPT = join(HERE, 'run-overhead.mjs');
 
 const args = process.argv.slice(2);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
+const USAGE = `usage: node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
+                         [--population default|db|db-50m|db-200m|many|build-tree|all[,...]] [--flat-minutes M]
+                         [--exporter-scrapes N] [--compare DIR]
+(the comment at the top of bench/run.mjs says what each measures)
+`;
+// The bench starts populations and servers for minutes: an option it does not know (a typo, --help) must
+// not start it.
+const FLAGS = new Set(['--skip-workers', '--check']);
+const VALUED = new Set([
+  '--runs',
+  '--json',
+  '--population',
+  '--flat-minutes',
+  '--exporter-scrapes',
+  '--compare',
+]);
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--help' || args[i] === '-h') {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  if (VALUED.has(args[i]) && i + 1 < args.length) i++;
+  else if (!FLAGS.has(args[i])) {
+    process.stderr.write(`bench: unknown or incomplete option '${args[i]}'\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const POPULATIONS = [
   ...new Set(
     (option('--population') ?? 'default')
