@@ -350,6 +350,20 @@ export class PagemapReader {
 const wentAway = (path: string): ProcError =>
   new ProcError('gone', path, `${path}: address space went away during the read`);
 
+/** After a native read: its error as a ProcError, or the arrays' new length (the entries it appended). */
+const settle = (
+  native: NativePagemapReader,
+  length: number,
+  path: string,
+  pfns: Growable<Uint32Array>,
+  attrs: Growable<Uint8Array>,
+): void => {
+  if (length === native.PAGEMAP_SHORT) throw wentAway(path);
+  if (length < 0) throw procErrorFromErrno(length, path);
+  pfns.length = length;
+  attrs.length = length;
+};
+
 /**
  * Pages one native readPagemap call reads at most: its arrays need room for every entry, present or not,
  * so a large range is read in pieces (1 GiB of address space each) and the room stays bounded.
@@ -384,10 +398,7 @@ export const readRangesNative = (
       counts,
       2,
     );
-    if (length === native.PAGEMAP_SHORT) throw wentAway(path);
-    if (length < 0) throw procErrorFromErrno(length, path);
-    pfns.length = length;
-    attrs.length = length;
+    settle(native, length, path, pfns, attrs);
     for (let i = 0; i < owner.length; i++) {
       const k = owner[i]!;
       for (let slot = 0; slot < 3; slot++) out[k + slot]! += counts[i * 3 + slot]!;
@@ -456,10 +467,7 @@ export const readRangesMeanwhile = (
     // The read's threads write into the arrays until this returns, whatever meanwhile did.
     length = finishPagemapRead.call(native, handle);
   }
-  if (length === native.PAGEMAP_SHORT) throw wentAway(path);
-  if (length < 0) throw procErrorFromErrno(length, path);
-  pfns.length = length;
-  attrs.length = length;
+  settle(native, length, path, pfns, attrs);
   return counts;
 };
 
