@@ -2,7 +2,7 @@
  * `npm run bench`: wall time and peak RSS of memusage against reading smaps_rollup and against smem,
  * measured in one run on a population this script starts and tears down itself.
  *
- *   node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
+ *   node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check] [--stale-addon]
  *                      [--population default|db|db-50m|db-200m|many|build-tree|all[,...]] [--flat-minutes M]
  *                      [--exporter-scrapes N]
  *                      [--compare DIR]
@@ -26,7 +26,7 @@
  * Each figure is a median of N runs after one warm-up round, commands alternating so they share conditions.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -44,14 +44,14 @@ const OVERHEAD_SCRIPT = join(HERE, 'run-overhead.mjs');
 
 const args = process.argv.slice(2);
 const option = (name) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
-const USAGE = `usage: node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check]
+const USAGE = `usage: node bench/run.mjs [--runs N] [--json FILE] [--skip-workers] [--check] [--stale-addon]
                          [--population default|db|db-50m|db-200m|many|build-tree|all[,...]] [--flat-minutes M]
                          [--exporter-scrapes N] [--compare DIR]
 (the comment at the top of bench/run.mjs says what each measures)
 `;
 // The bench starts populations and servers for minutes: an option it does not know (a typo, --help) must
 // not start it.
-const FLAGS = new Set(['--skip-workers', '--check']);
+const FLAGS = new Set(['--skip-workers', '--check', '--stale-addon']);
 const VALUED = new Set([
   '--runs',
   '--json',
@@ -99,7 +99,11 @@ if (COMPARE_CLI && !existsSync(COMPARE_CLI)) {
   process.stderr.write(`bench: --compare: no ${COMPARE_CLI}\n`);
   process.exit(2);
 }
-/** Exit 1 when a target is missed (off by default: a busy machine misses targets for its own reasons). */
+/**
+ * --stale-addon: measure even where a checkout's addon is older than its native/ sources (refused otherwise,
+ * see staleAddon). Exit 1 when a target is missed with --check (off by default: a busy machine misses
+ * targets for its own reasons).
+ */
 const CHECK = args.includes('--check');
 
 // Targets from the issues.
@@ -177,7 +181,30 @@ const ms = (v) => `${v.toFixed(1)} ms`;
 const ratio = (a, b) => a / b;
 const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 
+/**
+ * Where the addon of a checkout is older than its C sources: `npm run build` rebuilds dist/ only, so a
+ * checkout pulled past a native change runs without the new native functions (exact, slower) and its
+ * figures would say nothing about them. Undefined when it is current or absent.
+ */
+const staleAddon = (repo) => {
+  const addon = join(repo, 'build', 'Release', 'memusage_native.node');
+  if (!existsSync(addon)) return undefined;
+  const built = statSync(addon).mtimeMs;
+  const dir = join(repo, 'native');
+  const newer = readdirSync(dir).filter((f) => /\.[ch]$/.test(f) && statSync(join(dir, f)).mtimeMs > built);
+  return newer.length > 0
+    ? `bench: ${addon} is older than native/${newer.join(', native/')}: run node scripts/build-native.mjs there`
+    : undefined;
+};
+
 const main = async () => {
+  for (const repo of [REPO_ROOT, ...(COMPARE_CLI ? [option('--compare')] : [])]) {
+    const stale = staleAddon(repo);
+    if (stale) {
+      process.stderr.write(`${stale}\n`);
+      if (!args.includes('--stale-addon')) process.exit(2);
+    }
+  }
   const report = { machine: machine(), runs: RUNS, populations: POPULATIONS, targets: TARGET };
   report.verdicts = [];
   if (POPULATIONS.includes('default')) {
