@@ -46,18 +46,23 @@ const zeroFrameList = (table: FrameTable): Uint32Array => {
   return list;
 };
 
-/**
- * accountRangeJs over pages [from, to) of each process, in native/page_loops.c; `threads` 2 shares the
- * processes between two threads. Each process adds to its own 14 slots of `accs`.
- */
-const accountNative = (
-  loops: NativePageLoops,
-  ranges: readonly { pages: ProcessPages; from: number; to: number }[],
-  table: FrameTable,
-  accs: Float64Array,
-  threads: number,
-): void => {
-  const { index } = table;
+/** Pages [from, to) of a process. */
+interface PageRange {
+  pages: ProcessPages;
+  from: number;
+  to: number;
+}
+
+/** Every page of each process, as ranges. */
+const wholeRanges = (list: readonly ProcessPages[]): PageRange[] => {
+  const ranges: PageRange[] = [];
+  for (const pages of list)
+    ranges.push({ pages, from: pages.vmaFirst[0]!, to: pages.vmaFirst[pages.vmas.length]! });
+  return ranges;
+};
+
+/** The per-process arrays native accountProcesses takes for `ranges`. */
+const nativeSlices = (ranges: readonly PageRange[]) => {
   // Plain loops, no callbacks: a closure made per call loses its optimised code at each full GC.
   const pfns: Uint32Array[] = [];
   const attrs: Uint8Array[] = [];
@@ -68,6 +73,22 @@ const accountNative = (
     attrs.push(r.pages.attrs.subarray(r.from, r.to));
     if (r.pages.pmdKnown) pmdKnown[i] = 1;
   }
+  return { pfns, attrs, pmdKnown };
+};
+
+/**
+ * accountRangeJs over pages [from, to) of each process, in native/page_loops.c; `threads` 2 shares the
+ * processes between two threads. Each process adds to its own 14 slots of `accs`.
+ */
+const accountNative = (
+  loops: NativePageLoops,
+  ranges: readonly PageRange[],
+  table: FrameTable,
+  accs: Float64Array,
+  threads: number,
+): void => {
+  const { index } = table;
+  const { pfns, attrs, pmdKnown } = nativeSlices(ranges);
   loops.accountProcesses(
     pfns,
     attrs,
@@ -217,9 +238,7 @@ export const accountProcessesChecked = (
   table: FrameTable,
 ): { usage: MemUsage; vanished: number }[] => {
   const accs = new Float64Array(list.length * SLOTS);
-  const ranges: { pages: ProcessPages; from: number; to: number }[] = [];
-  for (const pages of list)
-    ranges.push({ pages, from: pages.vmaFirst[0]!, to: pages.vmaFirst[pages.vmas.length]! });
+  const ranges = wholeRanges(list);
   if (nativeLoops) accountNative(nativeLoops, ranges, table, accs, 2);
   else
     for (let i = 0; i < ranges.length; i++) {
@@ -264,17 +283,7 @@ export const accountProcessesCounting = (
   if (!loops) return undefined;
   const accs = new Float64Array(list.length * SLOTS);
   const { index } = table;
-  const pfns: Uint32Array[] = [];
-  const attrs: Uint8Array[] = [];
-  const pmdKnown = new Uint8Array(list.length);
-  for (let i = 0; i < list.length; i++) {
-    const p = list[i]!;
-    const from = p.vmaFirst[0]!;
-    const to = p.vmaFirst[p.vmas.length]!;
-    pfns.push(p.pfns.subarray(from, to));
-    attrs.push(p.attrs.subarray(from, to));
-    if (p.pmdKnown) pmdKnown[i] = 1;
-  }
+  const { pfns, attrs, pmdKnown } = nativeSlices(wholeRanges(list));
   loops.accountProcesses(
     pfns,
     attrs,

@@ -59,6 +59,17 @@ export interface NativeProcBatch {
   ): number;
 }
 
+/** What readPagemap and startPagemapRead take (see below). */
+type PagemapReadArgs = [
+  fd: number,
+  ranges: Float64Array,
+  pfns: Uint32Array,
+  attrs: Uint8Array,
+  offset: number,
+  counts: Float64Array,
+  threads: number,
+];
+
 /**
  * readPagemap of native/proc_batch.c: the ranges (start, end, extra attributes: 3 slots each, bytes) of an
  * open pagemap fd read on two threads and decoded into pfns/attrs from `offset` on (the arrays hold offset
@@ -66,29 +77,13 @@ export interface NativeProcBatch {
  * Returns the new length, -errno, or PAGEMAP_SHORT (a short read: the address space went away).
  */
 export interface NativePagemapReader {
-  readPagemap(
-    fd: number,
-    ranges: Float64Array,
-    pfns: Uint32Array,
-    attrs: Uint8Array,
-    offset: number,
-    counts: Float64Array,
-    threads: number,
-  ): number;
+  readPagemap(...args: PagemapReadArgs): number;
   /**
    * readPagemap begun on a thread of its own: the caller's thread is free until finishPagemapRead(handle),
    * which returns what readPagemap would have. pfns, attrs and counts must not be touched in between.
    * Absent from an addon built from older sources.
    */
-  startPagemapRead?(
-    fd: number,
-    ranges: Float64Array,
-    pfns: Uint32Array,
-    attrs: Uint8Array,
-    offset: number,
-    counts: Float64Array,
-    threads: number,
-  ): PagemapReadHandle;
+  startPagemapRead?(...args: PagemapReadArgs): PagemapReadHandle;
   finishPagemapRead?(handle: PagemapReadHandle): number;
   PAGEMAP_SHORT: number;
 }
