@@ -13,6 +13,21 @@ const parseAll = (text: string): Map<string, string> => {
 };
 
 /**
+ * The value of the "Key:\tvalue" line, trimmed, or undefined when the line is absent; the last such line,
+ * as parseAll keeps it (the kernel writes each key once).
+ */
+const lineValue = (text: string, key: string): string | undefined => {
+  // A key is what precedes a line's first colon: never empty, never with a colon or a newline.
+  if (key === '' || key.includes(':') || key.includes('\n')) return undefined;
+  let at = text.lastIndexOf(`\n${key}:`);
+  if (at >= 0) at += 1;
+  else if (text.startsWith(`${key}:`)) at = 0;
+  else return undefined;
+  const end = text.indexOf('\n', at);
+  return text.slice(at + key.length + 1, end < 0 ? text.length : end).trim();
+};
+
+/**
  * status read on demand: get() and has() find the one line asked for in the text; the other methods
  * parse it all once. A snapshot asks for about eight of the ~55 fields per process, and building a Map
  * of every line was half of what a snapshot allocated (serve's garbage collections, scrape after scrape).
@@ -23,16 +38,7 @@ class StatusText implements ReadonlyMap<string, string> {
   constructor(private readonly text: string) {}
 
   get(key: string): string | undefined {
-    // A key is what precedes a line's first colon: never empty, never with a colon or a newline.
-    if (key === '' || key.includes(':') || key.includes('\n')) return undefined;
-    const { text } = this;
-    // The last line with the key, as parseAll keeps it.
-    let at = text.lastIndexOf(`\n${key}:`);
-    if (at >= 0) at += 1;
-    else if (text.startsWith(`${key}:`)) at = 0;
-    else return undefined;
-    const end = text.indexOf('\n', at);
-    return text.slice(at + key.length + 1, end < 0 ? text.length : end).trim();
+    return lineValue(this.text, key);
   }
 
   has(key: string): boolean {
@@ -103,18 +109,6 @@ export interface MemberStatus {
   hwm: number;
 }
 
-/** The value of a "Key:\tvalue" line, trimmed, or undefined when the line is absent. */
-const lineValue = (text: string, key: string): string | undefined => {
-  const prefix = `${key}:`;
-  let at = 0;
-  if (!text.startsWith(prefix)) {
-    at = text.indexOf(`\n${prefix}`);
-    if (at < 0) return undefined;
-    at += 1;
-  }
-  const end = text.indexOf('\n', at);
-  return text.slice(at + prefix.length, end < 0 ? text.length : end).trim();
-};
 
 /** A "N kB" line in bytes; 0 when absent (kernel threads and zombies have no Vm* lines). */
 const kbField = (text: string, key: string): number => {
