@@ -17,6 +17,7 @@ const {
   mkdirSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   writeFileSync,
 } = require('node:fs');
@@ -43,7 +44,7 @@ const writeCodeCache = (script, cacheFile) => {
     return true;
   } catch {
     try {
-      require('node:fs').rmSync(tmp, { force: true });
+      rmSync(tmp, { force: true });
     } catch {}
     return false;
   }
