@@ -109,7 +109,6 @@ export interface MemberStatus {
   hwm: number;
 }
 
-
 /** A "N kB" line in bytes; 0 when absent (kernel threads and zombies have no Vm* lines). */
 const kbField = (text: string, key: string): number => {
   const n = Number.parseInt(lineValue(text, key) ?? '', 10);
