@@ -31,6 +31,16 @@ const openNative = (pids: number[], files: string[], openFirst?: string, pagemap
   openProcessDirsNative(requireBatch(), '/proc', pids, files, { openFirst, pagemapBelow });
 
 const FILES = ['cmdline', 'maps', 'environ', 'smaps_rollup'];
+
+/**
+ * A file's bytes as text, minus what legitimately changes between the two reads: the Pss lines of
+ * smaps_rollup divide each page by its current map count, and other processes of the suite map and unmap
+ * libc meanwhile (a CI run failed on exactly that). Every other byte must be equal.
+ */
+const stableBytes = (name: string, bytes: Buffer): string => {
+  const text = bytes.toString('latin1');
+  return name === 'smaps_rollup' ? text.replace(/^Pss[^\n]*\n/gm, '') : text;
+};
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
@@ -62,7 +72,11 @@ describe('openProcessDirs', () => {
         expect(dir.pid).toBe(pids[i]);
         expect(dirText(dir, 'cmdline')).toBe(`sleep\0${600 + i}\0`);
         expect(dirText(dir, 'environ')).toContain(`MEMUSAGE_TEST=sleeper-${i}`);
-        for (const name of FILES) expect(dirBytes(dir, name).equals(dirBytes(js[i]!, name))).toBe(true);
+        for (const name of FILES) {
+          expect(stableBytes(name, dirBytes(dir, name)), name).toBe(
+            stableBytes(name, dirBytes(js[i]!, name)),
+          );
+        }
         // The directory fd is usable for files that were not read with it.
         expect(dirText(dir, 'stat')).toMatch(new RegExp(`^${pids[i]} \\(sleep\\) S `));
       });
