@@ -5,6 +5,7 @@
  * plain pagemap read needs. Registered by addon.c.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -138,12 +139,68 @@ static int push_region(struct triples *t, const struct page_region *r) {
   return 1;
 }
 
-/* scan(fd, start, end, categoryAnyofMask, returnMask) -> Float64Array of [start, end, categories]. */
-static napi_value scan(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
-  int32_t fd;
+/* One walk of [start, end): its regions appended to out; 0 or an errno. */
+struct scan_job {
+  int fd;
   uint64_t start, end, anyof, return_mask;
+  struct triples out;
+  int err;
+};
+
+static void *scan_range(void *arg) {
+  struct scan_job *job = arg;
+  struct page_region *vec = malloc(VEC_LEN * sizeof(*vec));
+  if (!vec) {
+    job->err = ENOMEM;
+    return NULL;
+  }
+  struct pm_scan_arg scan_arg;
+  memset(&scan_arg, 0, sizeof(scan_arg));
+  scan_arg.size = sizeof(scan_arg);
+  scan_arg.end = job->end;
+  scan_arg.vec = (uint64_t)(uintptr_t)vec;
+  scan_arg.vec_len = VEC_LEN;
+  scan_arg.category_anyof_mask = job->anyof;
+  scan_arg.return_mask = job->return_mask;
+
+  /*
+   * With max_pages unlimited the kernel stops early only when vec is full, so a short answer means the
+   * walk is complete. walk_end cannot be trusted to say so: in 6.18 it keeps the value from the kernel's
+   * last internal restart (every 512 regions) even when the walk then completed, so continuing from it
+   * would report regions twice. After a full vec, resume behind the last region; it is never past
+   * walk_end when walk_end is right, and always past it when walk_end is stale.
+   * do/while: even an empty range issues one ioctl, so callers can probe for ENOTTY with it.
+   */
+  uint64_t cursor = job->start;
+  long n;
+  do {
+    scan_arg.start = cursor;
+    scan_arg.walk_end = 0;
+    n = ioctl(job->fd, PAGEMAP_SCAN, &scan_arg);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      job->err = errno;
+      break;
+    }
+    for (long i = 0; i < n && !job->err; i++)
+      if (!push_region(&job->out, &vec[i])) job->err = ENOMEM;
+    if (n > 0) cursor = vec[n - 1].end > scan_arg.walk_end ? vec[n - 1].end : scan_arg.walk_end;
+  } while (!job->err && (n < 0 || n == VEC_LEN) && cursor < job->end);
+  free(vec);
+  return NULL;
+}
+
+/*
+ * scan(fd, start, end, categoryAnyofMask, returnMask[, split]) -> Float64Array of [start, end, categories].
+ * With a page-aligned split strictly inside (start, end), [start, split) and [split, end) are walked on two
+ * threads (the caller splits where half the mapped pages lie) and their regions concatenated in address
+ * order; a region that spans the split comes back as two adjacent ones.
+ */
+static napi_value scan(napi_env env, napi_callback_info info) {
+  size_t argc = 6;
+  napi_value argv[6];
+  int32_t fd;
+  uint64_t start, end, anyof, return_mask, split = 0;
   CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
   if (argc < 5) {
     napi_throw_type_error(env, NULL, "scan(fd, start, end, anyOf, returnMask): 5 arguments expected");
@@ -156,67 +213,46 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   if (!get_u64(env, argv[1], &start) || !get_u64(env, argv[2], &end) || !get_u64(env, argv[3], &anyof) ||
       !get_u64(env, argv[4], &return_mask))
     return NULL;
+  if (argc >= 6) {
+    napi_valuetype type;
+    CHECK(napi_typeof(env, argv[5], &type));
+    if (type != napi_undefined && !get_u64(env, argv[5], &split)) return NULL;
+  }
   /* The kernel says EINVAL for this too, which callers read as "unsupported kernel": keep it a caller bug. */
-  if (start % (uint64_t)sysconf(_SC_PAGESIZE) != 0) {
-    napi_throw_range_error(env, NULL, "scan: start must be page-aligned");
+  uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+  if (start % page != 0 || split % page != 0) {
+    napi_throw_range_error(env, NULL, "scan: start and split must be page-aligned");
     return NULL;
   }
+  int two = split > start && split < end;
+  struct scan_job jobs[2] = {
+      {fd, start, two ? split : end, anyof, return_mask, {0}, 0},
+      {fd, split, end, anyof, return_mask, {0}, 0},
+  };
+  pthread_t thread;
+  int started = two && pthread_create(&thread, NULL, scan_range, &jobs[1]) == 0;
+  scan_range(&jobs[0]);
+  if (started) pthread_join(thread, NULL);
+  else if (two) scan_range(&jobs[1]);
+  int err = jobs[0].err ? jobs[0].err : jobs[1].err;
+  size_t len = jobs[0].out.len + jobs[1].out.len;
 
-  struct page_region *vec = malloc(VEC_LEN * sizeof(*vec));
-  struct triples out = {0};
-  if (!vec) {
-    throw_errno(env, ENOMEM);
-    return NULL;
+  napi_value buffer, result;
+  void *bytes = NULL;
+  napi_status status = err ? napi_ok : napi_create_arraybuffer(env, len * sizeof(double), &bytes, &buffer);
+  if (!err && status == napi_ok) {
+    if (jobs[0].out.len) memcpy(bytes, jobs[0].out.data, jobs[0].out.len * sizeof(double));
+    if (jobs[1].out.len)
+      memcpy((double *)bytes + jobs[0].out.len, jobs[1].out.data, jobs[1].out.len * sizeof(double));
   }
-
-  struct pm_scan_arg arg;
-  memset(&arg, 0, sizeof(arg));
-  arg.size = sizeof(arg);
-  arg.end = end;
-  arg.vec = (uint64_t)(uintptr_t)vec;
-  arg.vec_len = VEC_LEN;
-  arg.category_anyof_mask = anyof;
-  arg.return_mask = return_mask;
-
-  /*
-   * With max_pages unlimited the kernel stops early only when vec is full, so a short answer means the
-   * walk is complete. walk_end cannot be trusted to say so: in 6.18 it keeps the value from the kernel's
-   * last internal restart (every 512 regions) even when the walk then completed, so continuing from it
-   * would report regions twice. After a full vec, resume behind the last region; it is never past
-   * walk_end when walk_end is right, and always past it when walk_end is stale.
-   * do/while: even an empty range issues one ioctl, so callers can probe for ENOTTY with it.
-   */
-  uint64_t cursor = start;
-  int err = 0;
-  long n;
-  do {
-    arg.start = cursor;
-    arg.walk_end = 0;
-    n = ioctl(fd, PAGEMAP_SCAN, &arg);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    for (long i = 0; i < n && !err; i++)
-      if (!push_region(&out, &vec[i])) err = ENOMEM;
-    if (n > 0) cursor = vec[n - 1].end > arg.walk_end ? vec[n - 1].end : arg.walk_end;
-  } while (!err && (n < 0 || n == VEC_LEN) && cursor < end);
-  free(vec);
-
+  free(jobs[0].out.data);
+  free(jobs[1].out.data);
   if (err) {
-    free(out.data);
     throw_errno(env, err);
     return NULL;
   }
-
-  napi_value buffer, result;
-  void *bytes;
-  napi_status status = napi_create_arraybuffer(env, out.len * sizeof(double), &bytes, &buffer);
-  if (status == napi_ok && out.len) memcpy(bytes, out.data, out.len * sizeof(double));
-  free(out.data);
   CHECK(status);
-  CHECK(napi_create_typedarray(env, napi_float64_array, out.len, buffer, 0, &result));
+  CHECK(napi_create_typedarray(env, napi_float64_array, len, buffer, 0, &result));
   return result;
 }
 

@@ -1,5 +1,6 @@
 import { FrameStore } from '../account/frame-table.js';
 import { FrameCounter } from '../account/group-account.js';
+import { ObjectPages } from '../account/object-pages.js';
 import { PfnIndexScratch } from '../account/pfn-index.js';
 import { nativeLoops } from '../native/page-loops.js';
 import type { PagemapScanner } from '../native/pagemap-scan.js';
@@ -32,16 +33,28 @@ export class StreamScratch {
   private readonly groups = new FrameCounter(true, nativeLoops);
   private readonly batchIndex = new PfnIndexScratch();
   private readonly freshIndex = new PfnIndexScratch();
+  /** Shared objects' pages, taken by later processes from the first one mapping each (see ObjectPages). */
+  private readonly objects = new ObjectPages();
   private reader:
     | { scanner: PagemapScanner | undefined; exactThp: boolean; reader: PagemapReader }
     | undefined;
 
-  /** The parts for a snapshot that reads with `scanner` (and exact THP when `exactThp`), emptied. */
-  begin(scanner: PagemapScanner | undefined, exactThp: boolean): StreamParts {
+  /** Pages the snapshots so far took from shared objects instead of each process's pagemap. */
+  get objectPagesTaken(): number {
+    return this.reader?.reader.objectPagesTaken ?? 0;
+  }
+
+  /**
+   * The parts for a snapshot that reads with `scanner` (and exact THP when `exactThp`), emptied. With
+   * `shareObjects`, later processes take shared objects' pages from the first one mapping each (worth it
+   * only when a snapshot reads more than one process: the first one is scanned once more to learn them).
+   */
+  begin(scanner: PagemapScanner | undefined, exactThp: boolean, shareObjects = true): StreamParts {
     this.store.reset();
     // A snapshot that threw may have left counts behind; one that ended has zeroed them already.
     this.totals.reset();
     this.groups.reset();
+    this.objects.clear();
     const kept = this.reader;
     let reader: PagemapReader;
     if (kept && kept.scanner === scanner && kept.exactThp === exactThp) {
@@ -52,6 +65,7 @@ export class StreamScratch {
       reader = new PagemapReader(scanner, exactThp).keepPages();
       this.reader = { scanner, exactThp, reader };
     }
+    reader.shareObjects(shareObjects ? this.objects : undefined);
     return {
       store: this.store,
       reader,

@@ -274,7 +274,7 @@ export const runStream = (
   caps: Capabilities,
   users: UserNames,
 ): StreamResult => {
-  const parts = (options.scratch ?? new StreamScratch()).begin(caps.scanner, options.flags);
+  const parts = (options.scratch ?? new StreamScratch()).begin(caps.scanner, options.flags, pids.length > 1);
   const { reader, store } = parts;
   let flags = options.flags;
   if (flags) store.withFlags();

@@ -26,11 +26,30 @@ const EXPECTED_PAGE_IS: Readonly<Record<string, number>> = {
 };
 
 export interface PagemapScanner {
-  /** Regions of [start, end) with any of `anyOf` categories, reported with `returnMask` categories: flat [start, end, categories] triples. Throws ProcError. */
-  scan(fd: number, start: number, end: number, anyOf: number, returnMask: number, path: string): Float64Array;
+  /**
+   * Regions of [start, end) with any of `anyOf` categories, reported with `returnMask` categories: flat
+   * [start, end, categories] triples. With `split` (page-aligned, inside the range), the two halves are
+   * walked on two threads; a region across it comes back as two adjacent ones. Throws ProcError.
+   */
+  scan(
+    fd: number,
+    start: number,
+    end: number,
+    anyOf: number,
+    returnMask: number,
+    path: string,
+    split?: number,
+  ): Float64Array;
 }
 
-type RawScan = (fd: number, start: number, end: number, anyOf: number, returnMask: number) => unknown;
+type RawScan = (
+  fd: number,
+  start: number,
+  end: number,
+  anyOf: number,
+  returnMask: number,
+  split?: number,
+) => unknown;
 
 type LoadResult = { scanner: PagemapScanner; error?: undefined } | { scanner?: undefined; error: string };
 
@@ -49,10 +68,10 @@ const wrapAddon = (addon: unknown): PagemapScanner | string => {
   // Checked to be a function above; its result is still unknown and is checked on every call.
   const rawScan = addon.scan as RawScan;
   return {
-    scan(fd, start, end, anyOf, returnMask, path) {
+    scan(fd, start, end, anyOf, returnMask, path, split) {
       let regions: unknown;
       try {
-        regions = rawScan(fd, start, end, anyOf, returnMask);
+        regions = rawScan(fd, start, end, anyOf, returnMask, split);
       } catch (error) {
         throw toProcError(error, path);
       }

@@ -1,5 +1,6 @@
 import { type DecodeCounts, decodePagemap } from '../account/decode-pagemap.js';
 import { type Growable, growableUint8, growableUint32 } from '../account/growable.js';
+import { fileIndexOf, type ObjectPages, type ObjectRuns, objectKeyOf } from '../account/object-pages.js';
 import { ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
 import { PAGE_IS_HUGE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED } from '../kernel/pagemap-scan.js';
@@ -26,6 +27,29 @@ export const isDense = (vmas: readonly Vma[], residentPages: number | undefined)
   let pages = 0;
   for (const v of vmas) pages += (v.end - v.start) / PAGE_SIZE;
   return pages <= DENSE_SPAN * residentPages;
+};
+
+/** A process mapping less than this is scanned on one thread: a second one costs more than it saves. */
+const SCAN_SPLIT_BYTES = 256 * 1024 * 1024;
+
+/**
+ * Where to cut a process's scan in two, so that each of the addon's two threads walks half the mapped
+ * address space (the walk's cost is in the page tables of mapped ranges; holes are skipped a level up).
+ */
+export const scanSplit = (vmas: readonly Vma[]): number | undefined => {
+  let total = 0;
+  for (const v of vmas) total += v.end - v.start;
+  if (total < SCAN_SPLIT_BYTES) return undefined;
+  let before = 0;
+  for (const v of vmas) {
+    const size = v.end - v.start;
+    if (before + size >= total / 2) {
+      const cut = v.start + Math.floor((total / 2 - before) / PAGE_SIZE) * PAGE_SIZE;
+      return cut > vmas[0]!.start ? cut : undefined;
+    }
+    before += size;
+  }
+  return undefined;
 };
 
 /** Pagemap entries per positional read: 1 MiB of entries covers 512 MiB of address space per syscall. */
@@ -56,6 +80,14 @@ export class PagemapReader {
   private releaseAfterRead = false;
   /** Set when the kernel or file refused PAGEMAP_SCAN (before 6.7, or a fixture file): fall back for good. */
   scanUnsupported: ProcError | undefined;
+  /**
+   * Shared objects' pages as the first process mapping each showed them (see ObjectPages): the pages of
+   * the same object in later processes are taken from here. Set by a snapshot that reads many processes
+   * (the streamed engine), emptied by its owner at each snapshot's start.
+   */
+  private objects: ObjectPages | undefined;
+  /** Pages taken from `objects` instead of the kernel since the reader was made (for tests and the bench). */
+  objectPagesTaken = 0;
 
   /**
    * @param exactThp scan every process, to learn which pages are PMD-mapped (exact THP); otherwise scan only
@@ -67,6 +99,15 @@ export class PagemapReader {
     /** The two-thread range reader of the addon; absent (or undefined) for readRangesJs. */
     private readonly native: NativePagemapReader | undefined = nativePagemapReader,
   ) {}
+
+  /**
+   * Take the pages of shared objects a process maps from `objects` when an earlier process of the same
+   * snapshot read them (undefined: read every process's own pagemap). The owner clears it per snapshot.
+   */
+  shareObjects(objects: ObjectPages | undefined): this {
+    this.objects = objects;
+    return this;
+  }
 
   /** Keep pages until release() (see `keep`). */
   keepPages(): this {
@@ -179,17 +220,32 @@ export class PagemapReader {
     let done = false;
     try {
       const vmas = listVmas(dir);
-      const regions = this.scan(fd, vmas, path, residentPages);
-      const pages = this.collect(
-        fd,
-        path,
-        vmas,
-        regions,
-        // Only without the scan at all: a process not scanned by choice (dense, or no large mapping) has
-        // nothing worth a walk of smaps to skip.
-        regions === undefined && !this.usesScan ? emptyTest?.(vmas, dir) : undefined,
-        meanwhile,
-      );
+      const keys = this.objectKeys(vmas);
+      const regions = this.scan(fd, vmas, path, residentPages, keys !== undefined);
+      const collect = (objectKeys: (string | undefined)[] | undefined) =>
+        this.collect(
+          fd,
+          path,
+          vmas,
+          regions,
+          // Only without the scan at all: a process not scanned by choice (dense, or no large mapping) has
+          // nothing worth a walk of smaps to skip.
+          regions === undefined && !this.usesScan ? emptyTest?.(vmas, dir) : undefined,
+          meanwhile,
+          regions ? objectKeys : undefined,
+        );
+      let pages: ProcessPages;
+      try {
+        pages = collect(keys);
+      } catch (error) {
+        if (!(error instanceof ObjectMismatch)) throw error;
+        // An object's pages here are not the ones an earlier process showed (another object under the same
+        // device and inode, or pages moved meanwhile): forget it and read this process's own pages.
+        this.objects?.forget(error.key);
+        this.pfns.length = base;
+        this.attrs.length = base;
+        pages = collect(undefined);
+      }
       done = true;
       return pages;
     } finally {
@@ -202,17 +258,35 @@ export class PagemapReader {
     }
   }
 
+  /** Each mapping's shared object (objectKeyOf), or undefined when none has one or no objects are shared. */
+  private objectKeys(vmas: readonly Vma[]): (string | undefined)[] | undefined {
+    if (!this.objects || !this.usesScan) return undefined;
+    let keys: (string | undefined)[] | undefined;
+    for (let v = 0; v < vmas.length; v++) {
+      const key = objectKeyOf(vmas[v]!);
+      if (key === undefined) continue;
+      keys ??= new Array<string | undefined>(vmas.length);
+      keys[v] = key;
+    }
+    return keys;
+  }
+
   private scan(
     fd: number,
     vmas: readonly Vma[],
     path: string,
     residentPages: number | undefined,
+    /** The process maps a shared object: its present pages' addresses are wanted (see ObjectPages). */
+    objects = false,
   ): Float64Array | undefined {
     if (!this.usesScan || vmas.length === 0) return undefined;
-    if (!this.exactThp && !vmas.some((v) => v.end - v.start >= SPARSE_VMA_BYTES)) return undefined;
-    if (!this.exactThp && isDense(vmas, residentPages)) return undefined;
+    if (!this.exactThp && !objects && !vmas.some((v) => v.end - v.start >= SPARSE_VMA_BYTES))
+      return undefined;
+    if (!this.exactThp && !objects && isDense(vmas, residentPages)) return undefined;
     try {
-      return this.scanner!.scan(fd, vmas[0]!.start, vmas[vmas.length - 1]!.end, SCAN_ANY, SCAN_RETURN, path);
+      const start = vmas[0]!.start;
+      const end = vmas[vmas.length - 1]!.end;
+      return this.scanner!.scan(fd, start, end, SCAN_ANY, SCAN_RETURN, path, scanSplit(vmas));
     } catch (error) {
       if (error instanceof ProcError && error.kind === 'unsupported') {
         this.scanUnsupported = error;
@@ -229,17 +303,28 @@ export class PagemapReader {
     regions: Float64Array | undefined,
     isEmpty: ((v: number) => boolean) | undefined,
     meanwhile: (() => void) | undefined,
+    /** Each mapping's shared object (with regions only): see ObjectPages and fillObjects. */
+    keys?: readonly (string | undefined)[],
   ): ProcessPages {
     const base = this.pfns.length;
     const zeroPagesUnread = new Uint32Array(vmas.length);
     // What to read, in address order: start, end, extra attributes per range, and the mapping of each.
     const ranges: number[] = [];
     const rangeVma: number[] = [];
+    // Regions taken from an object: the index of their first page's range (the last page's is the next),
+    // the pool offset of the first page, the pages, the object; 4 values each.
+    const fills: (number | string)[] = [];
+    // Regions of objects this process claims, to add once read: range index, runs, file index; 3 each.
+    const claims: (number | ObjectRuns)[] = [];
+    const objects = keys ? this.objects : undefined;
     let r = 0;
     let skipped = false;
     for (let v = 0; v < vmas.length; v++) {
       const vma = vmas[v]!;
       if (regions) {
+        const key = objects ? keys![v] : undefined;
+        // The first mapping of an object in this snapshot claims it; the object is then known to later ones.
+        const runs = key === undefined ? undefined : objects!.claim(key);
         // Regions are sorted and never overlap; walk them alongside the VMAs.
         while (r < regions.length && regions[r + 1]! <= vma.start) r += 3;
         for (let k = r; k < regions.length && regions[k]! < vma.end; k += 3) {
@@ -250,7 +335,21 @@ export class PagemapReader {
             zeroPagesUnread[v]! += (end - start) / PAGE_SIZE;
             continue;
           }
-          ranges.push(start, end, (categories & PAGE_IS_HUGE) !== 0 ? ATTR_PMD : 0);
+          const extra = (categories & PAGE_IS_HUGE) !== 0 ? ATTR_PMD : 0;
+          const pages = (end - start) / PAGE_SIZE;
+          const present = (categories & PAGE_IS_SWAPPED) === 0;
+          if (key !== undefined && runs === undefined && present && pages >= 3) {
+            const offset = objects!.find(key, fileIndexOf(vma, start), pages);
+            if (offset >= 0) {
+              // Read only the first and the last page, to check that they are the object's (see fillObjects).
+              fills.push(ranges.length / 3, offset, pages, key);
+              ranges.push(start, start + PAGE_SIZE, extra, end - PAGE_SIZE, end, extra);
+              rangeVma.push(v, v);
+              continue;
+            }
+          }
+          if (runs !== undefined && present) claims.push(ranges.length / 3, runs, fileIndexOf(vma, start));
+          ranges.push(start, end, extra);
           rangeVma.push(v);
         }
       } else if (isEmpty?.(v)) {
@@ -261,6 +360,7 @@ export class PagemapReader {
       }
     }
     const counts = this.readRanges(fd, path, ranges, meanwhile);
+    if (fills.length > 0 || claims.length > 0) this.fillObjects(base, ranges, counts, fills, claims);
     const vmaFirst = new Uint32Array(vmas.length + 1);
     const swapPages = new Uint32Array(vmas.length);
     let markers = 0;
@@ -286,6 +386,87 @@ export class PagemapReader {
       pmdKnown: regions !== undefined,
       skippedEmptyVmas: skipped,
     };
+  }
+
+  /**
+   * After the read: put each object region's pages between its first and last page, which were read (and
+   * must be the object's pages at those indexes, else ObjectMismatch), and add the regions of objects this
+   * process claimed to them. Pages are moved in place, from the last range to the first, and `counts`
+   * gets each filled region's pages on its first range.
+   */
+  private fillObjects(
+    base: number,
+    ranges: readonly number[],
+    counts: Float64Array,
+    fills: readonly (number | string)[],
+    claims: readonly (number | ObjectRuns)[],
+  ): void {
+    const objects = this.objects!;
+    const n = ranges.length / 3;
+    const oldStart = new Float64Array(n + 1);
+    oldStart[0] = base;
+    for (let k = 0; k < n; k++) oldStart[k + 1] = oldStart[k]! + counts[k * 3]!;
+    const fillAfter = new Float64Array(n);
+    const fillFrom = new Float64Array(n);
+    let extra = 0;
+    const pool = objects.pfns.view();
+    const pfns = this.pfns.view();
+    for (let f = 0; f < fills.length; f += 4) {
+      const k = fills[f] as number;
+      const offset = fills[f + 1] as number;
+      const pages = fills[f + 2] as number;
+      const firstOk = counts[k * 3] === 1 && pfns[oldStart[k]!] === pool[offset];
+      const lastOk = counts[(k + 1) * 3] === 1 && pfns[oldStart[k + 1]!] === pool[offset + pages - 1];
+      if (!firstOk || !lastOk) throw new ObjectMismatch(fills[f + 3] as string);
+      fillAfter[k] = pages - 2;
+      fillFrom[k] = offset + 1;
+      extra += pages - 2;
+    }
+    const outPfns = this.pfns.reserve(extra);
+    const outAttrs = this.attrs.reserve(extra);
+    const poolPfns = objects.pfns.view();
+    const poolAttrs = objects.attrs.view();
+    const finalStart = new Float64Array(n);
+    let shift = extra;
+    for (let k = n - 1; k >= 0; k--) {
+      shift -= fillAfter[k]!;
+      const from = oldStart[k]!;
+      const to = from + shift;
+      const read = counts[k * 3]!;
+      finalStart[k] = to;
+      if (shift > 0) {
+        outPfns.copyWithin(to, from, from + read);
+        outAttrs.copyWithin(to, from, from + read);
+      }
+      const fill = fillAfter[k]!;
+      if (fill === 0) continue;
+      const src = fillFrom[k]!;
+      outPfns.set(poolPfns.subarray(src, src + fill), to + read);
+      const add = ranges[k * 3 + 2]!;
+      if (add === 0) {
+        outAttrs.set(poolAttrs.subarray(src, src + fill), to + read);
+      } else {
+        for (let i = 0; i < fill; i++) outAttrs[to + read + i] = poolAttrs[src + i]! | add;
+      }
+    }
+    this.pfns.length += extra;
+    this.attrs.length += extra;
+    this.objectPagesTaken += extra;
+    for (let c = 0; c < claims.length; c += 3) {
+      const k = claims[c] as number;
+      const pages = (ranges[k * 3 + 1]! - ranges[k * 3]!) / PAGE_SIZE;
+      // Only a region read whole as the scan said (no page gone meanwhile) has its pages at known indexes.
+      if (counts[k * 3] !== pages || counts[k * 3 + 1] !== 0 || counts[k * 3 + 2] !== 0) continue;
+      objects.add(
+        claims[c + 1] as ObjectRuns,
+        claims[c + 2] as number,
+        outPfns,
+        outAttrs,
+        finalStart[k]!,
+        pages,
+      );
+    }
+    for (let k = 0; k < n; k++) counts[k * 3]! += fillAfter[k]!;
   }
 
   /**
@@ -343,6 +524,13 @@ export class PagemapReader {
       if (got !== bytes) throw wentAway(path);
       decodePagemap(this.words, entries, extra, this.pfns, this.attrs, counts);
     }
+  }
+}
+
+/** A shared object's pages in a process are not the ones the object's first process showed (see fillObjects). */
+class ObjectMismatch extends Error {
+  constructor(readonly key: string) {
+    super(`shared object ${key}: pages differ from the first process's`);
   }
 }
 

@@ -9,6 +9,7 @@ import { describe, expect } from 'vitest';
 import { probeCapabilities } from '../../src/engine/capabilities.js';
 import { groupKey } from '../../src/engine/groups.js';
 import { takeStreamedSnapshot } from '../../src/engine/snapshot.js';
+import { StreamScratch } from '../../src/engine/stream-scratch.js';
 import { UserNames } from '../../src/procfs/users.js';
 import { stableKernelReadings, ussKb } from '../helpers/kernel.js';
 import { memhogTest } from '../helpers/memhog.js';
@@ -61,6 +62,37 @@ describe.skipIf(!requireRoot())('streamed groups on a database-like population (
       expect(group!.uss).toBeLessThanOrEqual(group!.rss);
       // The whole set is the group: the totals say the same.
       expect(many.frames?.totals).toEqual({ rss: group!.rss, uss: group!.uss });
+    },
+  );
+
+  memhogTest(
+    "members take the region's pages from the first one that read it, and equal the kernel's figures",
+    async ({ memhog }) => {
+      const LEN = 64 * MiB;
+      const hog = await memhog(['shared', '64', '8']);
+      const pids = hog.pids;
+      const caps = probeCapabilities('/proc');
+      const scratch = new StreamScratch();
+      const { before, result } = stableKernelReadings(pids, () =>
+        takeStreamedSnapshot(
+          { procRoot: '/proc', pids, engine: 'pagemap', flags: false },
+          { totals: true, scratch },
+          caps,
+          new UserNames(),
+        ),
+      );
+      // The first member read the region from its pagemap; the other eight took it (but for the two pages
+      // each reads itself to check the region is the same object) from the first. Without the addon
+      // (MEMUSAGE_NO_NATIVE=1) there is no PAGEMAP_SCAN to say which pages are present: each reads its own.
+      expect(scratch.objectPagesTaken).toBe(caps.scanner ? 8 * (LEN / 4096 - 2) : 0);
+      for (const p of result.snapshot.processes) {
+        const rollup = before.get(p.pid)!.rollup;
+        expect(p.usage.rss, `RSS of ${p.pid}`).toBe(rollup.Rss! * KiB);
+        expect(Math.abs(p.usage.pss - rollup.Pss! * KiB), `PSS of ${p.pid}`).toBeLessThan(KiB);
+        expect(p.usage.uss, `USS of ${p.pid}`).toBe(ussKb(rollup) * KiB);
+      }
+      expect(result.frames?.totals?.rss).toBeGreaterThanOrEqual(LEN);
+      expect(result.frames?.totals?.rss).toBeLessThan(LEN + pids.length * SLACK);
     },
   );
 });

@@ -187,6 +187,40 @@ describe('PagemapScanner.scan', () => {
     expect(categories(regions)).toEqual(new Set([PAGE_IS_PRESENT])); // written anon, 4 KiB pages
   });
 
+  it('split in two halves on two threads, reports the same pages in address order', () => {
+    const scanner = requireScanner();
+    const start = Math.min(child.sparse, child.dense);
+    const end = Math.max(child.sparse, child.dense) + MAPPING;
+    if (!hasPagemapScan) {
+      const split = child.dense + MAPPING / 2;
+      expect(thrownBy(() => scanner.scan(fd, start, end, ANY_OF, RETURN_MASK, path, split))).toMatchObject({
+        kind: 'unsupported',
+      });
+      return;
+    }
+    const whole = scanner.scan(fd, start, end, ANY_OF, RETURN_MASK, path);
+    // Cut inside the dense mapping's pages, at a page of its own, and at a written one.
+    for (const split of [
+      child.dense + MAPPING / 2,
+      child.dense + MAPPING / 2 + PAGE,
+      child.sparse + 16 * PAGE,
+    ]) {
+      const halves = scanner.scan(fd, start, end, ANY_OF, RETURN_MASK, path, split);
+      // A region across the cut comes back as two adjacent ones: merge them to compare.
+      const merged: number[] = [];
+      for (let i = 0; i < halves.length; i += 3) {
+        const n = merged.length;
+        if (n > 0 && merged[n - 2] === halves[i] && merged[n - 1] === halves[i + 2])
+          merged[n - 2] = halves[i + 1]!;
+        else merged.push(halves[i]!, halves[i + 1]!, halves[i + 2]!);
+      }
+      expect(merged).toEqual([...whole]);
+    }
+    // A split outside the range is no split.
+    expect([...scanner.scan(fd, start, end, ANY_OF, RETURN_MASK, path, end + PAGE)]).toEqual([...whole]);
+    expect(() => scanner.scan(fd, start, end, ANY_OF, RETURN_MASK, path, start + 1)).toThrow(RangeError);
+  });
+
   it('rejects arguments that are not exact non-negative integers with a TypeError, not a ProcError', () => {
     const scanner = requireScanner();
     const error = thrownBy(() => scanner.scan(fd, 0.5, PAGE, ANY_OF, RETURN_MASK, path));

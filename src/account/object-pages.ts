@@ -1,0 +1,140 @@
+import type { Vma } from '../parse/maps.js';
+import { growableUint8, growableUint32 } from './growable.js';
+import { ATTR_PMD } from './process-pages.js';
+
+/** 4 KiB pages: the pagemap engine runs only where auxv says so. */
+const PAGE_SIZE = 4096;
+
+/** Shared mappings smaller than this are read as they are: bookkeeping would cost more than it saves. */
+export const OBJECT_VMA_MIN_BYTES = 1024 * 1024;
+
+/**
+ * The object a mapping's pages belong to, when every present page of the mapping is the object's page
+ * at its file index, whichever process maps it: a shared ('s') mapping of a regular file, of tmpfs or
+ * hugetlbfs, of SysV or POSIX shared memory, a memfd, or shared anonymous memory (a shmem file of its
+ * own, shown as /dev/zero). A shared mapping never holds copy-on-write copies, so the page at file index
+ * i is the same frame in every process that has it present. Left out: device files (a driver may hand
+ * each opener its own memory at the same offset) and anonymous inodes (one inode for io_uring rings,
+ * DMA buffers and other unrelated objects), which is everything whose name does not start with '/' or
+ * starts with '/dev/' other than /dev/zero and /dev/shm. The key is "device inode".
+ */
+export const objectKeyOf = (vma: Vma): string | undefined => {
+  if (vma.perms[3] !== 's' || vma.inode === 0 || vma.end - vma.start < OBJECT_VMA_MIN_BYTES) return undefined;
+  const name = vma.name;
+  if (!name.startsWith('/')) return undefined;
+  if (name.startsWith('/dev/') && !name.startsWith('/dev/zero ') && !name.startsWith('/dev/shm/'))
+    return undefined;
+  return `${vma.dev} ${vma.inode}`;
+};
+
+/** The file page index of the page at `address` of `vma`. */
+export const fileIndexOf = (vma: Vma, address: number): number =>
+  (vma.offset + (address - vma.start)) / PAGE_SIZE;
+
+/** One object's runs of consecutive file pages, in increasing index order, and where each is in the pool. */
+class ObjectRuns {
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  readonly offsets: number[] = [];
+}
+
+/**
+ * The pages of shared objects as the first process that maps each showed them in one snapshot: runs of
+ * file page indexes with their PFNs and attributes, so that the pagemap engine fills the same object's
+ * pages in the next processes from here, after the kernel's PAGEMAP_SCAN said which are present in them,
+ * instead of reading 8 bytes per page from each process's pagemap (the kernel's per-page work of a read
+ * is most of a database host's snapshot: every backend maps the same shared buffers). Pure memory: 5
+ * bytes per page of each object, which is at most once per distinct frame, plus 3 numbers per run. Only
+ * the process (and mapping) that claimed an object adds to it, in address order, so runs never overlap.
+ */
+export class ObjectPages {
+  private readonly objects = new Map<string, ObjectRuns>();
+  readonly pfns = growableUint32();
+  readonly attrs = growableUint8();
+
+  /** Forget every object: at the start of a snapshot. Keeps the pool's buffers for the next one. */
+  clear(): void {
+    this.objects.clear();
+    this.pfns.clear();
+    this.attrs.clear();
+  }
+
+  /** The runs of `key` for the caller to fill, or undefined when another mapping has claimed it already. */
+  claim(key: string): ObjectRuns | undefined {
+    if (this.objects.has(key)) return undefined;
+    const runs = new ObjectRuns();
+    this.objects.set(key, runs);
+    return runs;
+  }
+
+  /** Drop an object whose pages turned out not to be the ones a process maps (see the pagemap reader). */
+  forget(key: string): void {
+    // Its pool stays until clear(): an object forgotten is a rare event, not worth compacting for.
+    this.objects.delete(key);
+  }
+
+  /**
+   * Add pages `from .. from + count` of `pfns`/`attrs`, which are the object's pages `index ..`, after
+   * every run added so far (the claimer adds in address order; anything else is ignored). ATTR_PMD is
+   * left out of the pool.
+   */
+  add(
+    runs: ObjectRuns,
+    index: number,
+    pfns: Uint32Array,
+    attrs: Uint8Array,
+    from: number,
+    count: number,
+  ): void {
+    const last = runs.starts.length - 1;
+    if (count <= 0 || (last >= 0 && index < runs.ends[last]!)) return;
+    const offset = this.pfns.length;
+    this.pfns.reserve(count).set(pfns.subarray(from, from + count), offset);
+    const pool = this.attrs.reserve(count);
+    pool.set(attrs.subarray(from, from + count), offset);
+    // Whether a page is PMD-mapped belongs to the process that maps it: the filling reader adds its own.
+    for (let i = offset; i < offset + count; i++) pool[i]! &= ~ATTR_PMD;
+    this.pfns.length = offset + count;
+    this.attrs.length = offset + count;
+    if (
+      last >= 0 &&
+      runs.ends[last] === index &&
+      runs.offsets[last]! + (index - runs.starts[last]!) === offset
+    ) {
+      runs.ends[last] = index + count;
+      return;
+    }
+    runs.starts.push(index);
+    runs.ends.push(index + count);
+    runs.offsets.push(offset);
+  }
+
+  /** Where pages `index .. index + count` of `key` are in the pool, when one run holds them all; else -1. */
+  find(key: string, index: number, count: number): number {
+    const runs = this.objects.get(key);
+    if (!runs) return -1;
+    const { starts, ends, offsets } = runs;
+    // The last run starting at or before index.
+    let lo = 0;
+    let hi = starts.length - 1;
+    let at = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >>> 1;
+      if (starts[mid]! <= index) {
+        at = mid;
+        lo = mid + 1;
+      } else {
+        hi = mid - 1;
+      }
+    }
+    if (at < 0 || index + count > ends[at]!) return -1;
+    return offsets[at]! + (index - starts[at]!);
+  }
+
+  /** Pages in the pool: what the objects cost, 5 bytes each. */
+  get pages(): number {
+    return this.pfns.length;
+  }
+}
+
+export type { ObjectRuns };

@@ -1,0 +1,119 @@
+/**
+ * ObjectPages (a snapshot's shared objects' pages by file index, taken by later processes from the first
+ * one that maps each) and objectKeyOf (which mappings qualify): pure.
+ */
+import { describe, expect, it } from 'vitest';
+import {
+  fileIndexOf,
+  OBJECT_VMA_MIN_BYTES,
+  ObjectPages,
+  objectKeyOf,
+} from '../../../src/account/object-pages.js';
+import { ATTR_FILE, ATTR_PMD } from '../../../src/account/process-pages.js';
+import type { Vma } from '../../../src/parse/maps.js';
+import { scanSplit } from '../../../src/procfs/pagemap.js';
+
+const MiB = 1024 * 1024;
+const vma = (over: Partial<Vma>): Vma => ({
+  start: 0x1000_0000,
+  end: 0x1000_0000 + 8 * MiB,
+  perms: 'rw-s',
+  offset: 0,
+  dev: '00:01',
+  inode: 4242,
+  name: '/dev/zero (deleted)',
+  ...over,
+});
+
+describe('objectKeyOf', () => {
+  it('takes shared mappings of files, tmpfs, SysV and POSIX shared memory, memfds and shared anonymous memory', () => {
+    expect(objectKeyOf(vma({}))).toBe('00:01 4242');
+    for (const name of [
+      '/SYSV00000000 (deleted)',
+      '/memfd:pool (deleted)',
+      '/dev/shm/PostgreSQL.1',
+      '/var/lib/db/x',
+    ]) {
+      expect(objectKeyOf(vma({ name })), name).toBe('00:01 4242');
+    }
+  });
+
+  it('leaves out private mappings, device files, anonymous inodes, unnamed and small mappings', () => {
+    expect(objectKeyOf(vma({ perms: 'rw-p' }))).toBeUndefined();
+    // A driver may give each opener its own memory at the same offset.
+    expect(objectKeyOf(vma({ name: '/dev/dri/renderD128' }))).toBeUndefined();
+    expect(objectKeyOf(vma({ name: '/dev/zero' }))).toBeUndefined();
+    // One inode for every io_uring ring, DMA buffer and the like.
+    expect(objectKeyOf(vma({ name: 'anon_inode:[io_uring]' }))).toBeUndefined();
+    expect(objectKeyOf(vma({ name: '' }))).toBeUndefined();
+    expect(objectKeyOf(vma({ inode: 0 }))).toBeUndefined();
+    expect(objectKeyOf(vma({ end: 0x1000_0000 + OBJECT_VMA_MIN_BYTES - 4096 }))).toBeUndefined();
+  });
+
+  it('numbers pages by file index: the mapping offset plus the distance from its start', () => {
+    expect(fileIndexOf(vma({ offset: 3 * 4096 }), 0x1000_0000 + 5 * 4096)).toBe(8);
+  });
+});
+
+describe('ObjectPages', () => {
+  const pfns = Uint32Array.from({ length: 64 }, (_, i) => 1000 + i);
+  const attrs = Uint8Array.from({ length: 64 }, (_, i) => (i % 2 === 0 ? ATTR_FILE | ATTR_PMD : ATTR_FILE));
+
+  it('finds a range inside one run, at the pool offset of its first page', () => {
+    const objects = new ObjectPages();
+    const runs = objects.claim('a')!;
+    objects.add(runs, 10, pfns, attrs, 0, 20); // indexes 10..29 = pfns 1000..1019
+    objects.add(runs, 40, pfns, attrs, 30, 10); // indexes 40..49 = pfns 1030..1039
+    const at = objects.find('a', 15, 5);
+    expect(objects.pfns.view()[at]).toBe(1005);
+    expect(objects.pfns.view()[objects.find('a', 40, 10)]).toBe(1030);
+    // Across the hole, past either run's end, before the first, or another object: not found.
+    expect(objects.find('a', 25, 20)).toBe(-1);
+    expect(objects.find('a', 45, 6)).toBe(-1);
+    expect(objects.find('a', 5, 2)).toBe(-1);
+    expect(objects.find('b', 15, 1)).toBe(-1);
+    expect(objects.pages).toBe(30);
+  });
+
+  it('keeps whether a page is PMD-mapped out of the pool: that belongs to each process', () => {
+    const objects = new ObjectPages();
+    objects.add(objects.claim('a')!, 0, pfns, attrs, 0, 8);
+    expect(Array.from(objects.attrs.view())).toEqual(new Array(8).fill(ATTR_FILE));
+  });
+
+  it('joins adjacent additions into one run, and ignores an addition before the last run', () => {
+    const objects = new ObjectPages();
+    const runs = objects.claim('a')!;
+    objects.add(runs, 0, pfns, attrs, 0, 8);
+    objects.add(runs, 8, pfns, attrs, 8, 8);
+    expect(runs.starts).toEqual([0]);
+    expect(objects.find('a', 2, 12)).toBe(2);
+    objects.add(runs, 4, pfns, attrs, 40, 4);
+    expect(objects.pages).toBe(16);
+  });
+
+  it('is claimed once per object; forgotten or cleared, it can be claimed again', () => {
+    const objects = new ObjectPages();
+    const runs = objects.claim('a')!;
+    expect(objects.claim('a')).toBeUndefined();
+    objects.add(runs, 0, pfns, attrs, 0, 4);
+    objects.forget('a');
+    expect(objects.find('a', 0, 4)).toBe(-1);
+    expect(objects.claim('a')).toBeDefined();
+    objects.clear();
+    expect(objects.pages).toBe(0);
+    expect(objects.claim('a')).toBeDefined();
+  });
+});
+
+describe('scanSplit', () => {
+  it('cuts where half the mapped bytes lie, page-aligned; small processes are not cut', () => {
+    const a = vma({ start: 0x1000_0000, end: 0x1000_0000 + 100 * MiB });
+    const b = vma({ start: 0x7000_0000, end: 0x7000_0000 + 300 * MiB });
+    // 400 MiB mapped: the cut is 100 MiB into the second mapping.
+    expect(scanSplit([a, b])).toBe(0x7000_0000 + 100 * MiB);
+    expect(scanSplit([a])).toBeUndefined();
+    const odd = vma({ start: 0x1000_0000, end: 0x1000_0000 + 300 * MiB + 3 * 4096 });
+    expect(scanSplit([odd])! % 4096).toBe(0);
+  });
+});
