@@ -160,6 +160,10 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
   uint32_t limit = t->limit;
   /* The page before's PFN and frame (UINT32_MAX: none): see next_frame. */
   uint32_t prev_pfn = UINT32_MAX, prev_frame = 0;
+  /* The last map count's share: a 64-bit division per page is much of this loop's time, and runs of pages
+   * with the same count are the rule (a region shared by the same processes). */
+  uint32_t share_count = 1;
+  uint64_t share_of_count = PSS_PAGE;
   for (uint32_t i = from; i < to; i++) {
     uint32_t pfn = pfns[i];
     if (pfn >= limit) continue;
@@ -186,7 +190,8 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
     }
     /* A resident page, as rss_frame says: counted for the set when asked (accountProcesses' counting). */
     if (local) local[frame]++;
-    uint64_t share = count == 1 ? PSS_PAGE : PSS_PAGE / count;
+    if (count != share_count) share_count = count, share_of_count = PSS_PAGE / count;
+    uint64_t share = share_of_count;
     sum[RSS] += PAGE_SIZE;
     sum[PSS_FX] += share;
     if (count == 1) sum[USS] += PAGE_SIZE;

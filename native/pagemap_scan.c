@@ -190,63 +190,83 @@ static void *scan_range(void *arg) {
   return NULL;
 }
 
-/*
- * scan(fd, start, end, categoryAnyofMask, returnMask[, split]) -> Float64Array of [start, end, categories].
- * With a page-aligned split strictly inside (start, end), [start, split) and [split, end) are walked on two
- * threads (the caller splits where half the mapped pages lie) and their regions concatenated in address
- * order; a region that spans the split comes back as two adjacent ones.
- */
-static napi_value scan(napi_env env, napi_callback_info info) {
+/* One scan: its range cut in two halves (two) or not, each walked by a job. */
+struct pending_scan {
+  struct scan_job jobs[2];
+  int two;
+  pthread_t driver;
+  int threaded; /* the driver thread started (startScan); else the scan ran where it was asked for */
+  int finished;
+};
+
+static void run_scan(struct pending_scan *p) {
+  pthread_t thread;
+  int started = p->two && pthread_create(&thread, NULL, scan_range, &p->jobs[1]) == 0;
+  scan_range(&p->jobs[0]);
+  if (started) pthread_join(thread, NULL);
+  else if (p->two) scan_range(&p->jobs[1]);
+}
+
+static void *scan_driver(void *arg) {
+  run_scan(arg);
+  return NULL;
+}
+
+static void free_scan(struct pending_scan *p) {
+  free(p->jobs[0].out.data);
+  free(p->jobs[1].out.data);
+  p->jobs[0].out.data = p->jobs[1].out.data = NULL;
+}
+
+/* The arguments of scan and startScan into p; 0 with an exception pending when they are wrong. */
+static int prepare_scan(napi_env env, napi_callback_info info, const char *name, struct pending_scan *p) {
   size_t argc = 6;
   napi_value argv[6];
   int32_t fd;
   uint64_t start, end, anyof, return_mask, split = 0;
-  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok) return 0;
   if (argc < 5) {
-    napi_throw_type_error(env, NULL, "scan(fd, start, end, anyOf, returnMask): 5 arguments expected");
-    return NULL;
+    napi_throw_type_error(env, NULL, name);
+    return 0;
   }
   if (napi_get_value_int32(env, argv[0], &fd) != napi_ok || fd < 0) {
     napi_throw_type_error(env, NULL, "scan: fd must be a non-negative integer");
-    return NULL;
+    return 0;
   }
   if (!get_u64(env, argv[1], &start) || !get_u64(env, argv[2], &end) || !get_u64(env, argv[3], &anyof) ||
       !get_u64(env, argv[4], &return_mask))
-    return NULL;
+    return 0;
   if (argc >= 6) {
     napi_valuetype type;
-    CHECK(napi_typeof(env, argv[5], &type));
-    if (type != napi_undefined && !get_u64(env, argv[5], &split)) return NULL;
+    if (napi_typeof(env, argv[5], &type) != napi_ok) return 0;
+    if (type != napi_undefined && !get_u64(env, argv[5], &split)) return 0;
   }
   /* The kernel says EINVAL for this too, which callers read as "unsupported kernel": keep it a caller bug. */
   uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
   if (start % page != 0 || split % page != 0) {
     napi_throw_range_error(env, NULL, "scan: start and split must be page-aligned");
-    return NULL;
+    return 0;
   }
-  int two = split > start && split < end;
-  struct scan_job jobs[2] = {
-      {fd, start, two ? split : end, anyof, return_mask, {0}, 0},
-      {fd, split, end, anyof, return_mask, {0}, 0},
-  };
-  pthread_t thread;
-  int started = two && pthread_create(&thread, NULL, scan_range, &jobs[1]) == 0;
-  scan_range(&jobs[0]);
-  if (started) pthread_join(thread, NULL);
-  else if (two) scan_range(&jobs[1]);
-  int err = jobs[0].err ? jobs[0].err : jobs[1].err;
-  size_t len = jobs[0].out.len + jobs[1].out.len;
+  p->two = split > start && split < end;
+  struct scan_job first = {fd, start, p->two ? split : end, anyof, return_mask, {0}, 0};
+  struct scan_job second = {fd, split, end, anyof, return_mask, {0}, 0};
+  p->jobs[0] = first;
+  p->jobs[1] = second;
+  return 1;
+}
 
+/* A finished scan's regions as a Float64Array, both halves in address order; or its errno thrown. */
+static napi_value scan_result(napi_env env, struct pending_scan *p) {
+  int err = p->jobs[0].err ? p->jobs[0].err : p->jobs[1].err;
+  size_t first = p->jobs[0].out.len, len = first + p->jobs[1].out.len;
   napi_value buffer, result;
   void *bytes = NULL;
   napi_status status = err ? napi_ok : napi_create_arraybuffer(env, len * sizeof(double), &bytes, &buffer);
   if (!err && status == napi_ok) {
-    if (jobs[0].out.len) memcpy(bytes, jobs[0].out.data, jobs[0].out.len * sizeof(double));
-    if (jobs[1].out.len)
-      memcpy((double *)bytes + jobs[0].out.len, jobs[1].out.data, jobs[1].out.len * sizeof(double));
+    if (first) memcpy(bytes, p->jobs[0].out.data, first * sizeof(double));
+    if (p->jobs[1].out.len) memcpy((double *)bytes + first, p->jobs[1].out.data, p->jobs[1].out.len * sizeof(double));
   }
-  free(jobs[0].out.data);
-  free(jobs[1].out.data);
+  free_scan(p);
   if (err) {
     throw_errno(env, err);
     return NULL;
@@ -254,6 +274,84 @@ static napi_value scan(napi_env env, napi_callback_info info) {
   CHECK(status);
   CHECK(napi_create_typedarray(env, napi_float64_array, len, buffer, 0, &result));
   return result;
+}
+
+/*
+ * scan(fd, start, end, categoryAnyofMask, returnMask[, split]) -> Float64Array of [start, end, categories].
+ * With a page-aligned split strictly inside (start, end), [start, split) and [split, end) are walked on two
+ * threads (the caller splits where half the mapped pages lie) and their regions concatenated in address
+ * order; a region that spans the split comes back as two adjacent ones.
+ */
+static napi_value scan(napi_env env, napi_callback_info info) {
+  struct pending_scan p;
+  memset(&p, 0, sizeof(p));
+  if (!prepare_scan(env, info, "scan(fd, start, end, anyOf, returnMask): 5 arguments expected", &p)) return NULL;
+  run_scan(&p);
+  return scan_result(env, &p);
+}
+
+/* Wait for a started scan; 1 the first time (its result is then to be taken), 0 after that. */
+static int join_scan(struct pending_scan *p) {
+  if (p->finished) return 0;
+  p->finished = 1;
+  if (p->threaded) pthread_join(p->driver, NULL);
+  return 1;
+}
+
+/* A handle dropped without finishScan: the walk is waited for before its memory goes. */
+static void scan_finalize(napi_env env, void *data, void *hint) {
+  (void)env, (void)hint;
+  struct pending_scan *p = data;
+  join_scan(p);
+  free_scan(p);
+  free(p);
+}
+
+/*
+ * startScan(fd, start, end, anyOf, returnMask[, split]) -> handle: scan's walk begun on a thread of its own
+ * (two with a split), so that the caller's thread can work meanwhile (a streamed snapshot accounts its last
+ * batch); finishScan(handle) returns what scan would have, or throws what it would have thrown. When no
+ * thread can be started, the walk is done here.
+ */
+static napi_value start_scan(napi_env env, napi_callback_info info) {
+  struct pending_scan *p = calloc(1, sizeof(*p));
+  napi_value handle;
+  if (!p) {
+    throw_errno(env, ENOMEM);
+    return NULL;
+  }
+  if (!prepare_scan(env, info, "startScan(fd, start, end, anyOf, returnMask): 5 arguments expected", p)) {
+    free(p);
+    return NULL;
+  }
+  if (napi_create_external(env, p, scan_finalize, NULL, &handle) != napi_ok) {
+    free(p);
+    return NULL;
+  }
+  /* From here the handle owns p: the finalizer joins and frees it. */
+  p->threaded = pthread_create(&p->driver, NULL, scan_driver, p) == 0;
+  if (!p->threaded) run_scan(p);
+  return handle;
+}
+
+/* finishScan(handle) -> the regions, as scan returns them; a handle can be finished once. */
+static napi_value finish_scan(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  napi_valuetype type;
+  void *data;
+  if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 1 ||
+      napi_typeof(env, argv[0], &type) != napi_ok || type != napi_external ||
+      napi_get_value_external(env, argv[0], &data) != napi_ok) {
+    napi_throw_type_error(env, NULL, "finishScan(handle): a handle of startScan expected");
+    return NULL;
+  }
+  struct pending_scan *p = data;
+  if (!join_scan(p)) {
+    napi_throw_error(env, NULL, "finishScan: this scan was already finished");
+    return NULL;
+  }
+  return scan_result(env, p);
 }
 
 static int set_u32(napi_env env, napi_value object, const char *name, uint32_t value) {
@@ -264,7 +362,11 @@ static int set_u32(napi_env env, napi_value object, const char *name, uint32_t v
 int register_pagemap_scan(napi_env env, napi_value exports) {
   napi_value fn, page_is;
   if (napi_create_function(env, "scan", NAPI_AUTO_LENGTH, scan, NULL, &fn) != napi_ok ||
-      napi_set_named_property(env, exports, "scan", fn) != napi_ok)
+      napi_set_named_property(env, exports, "scan", fn) != napi_ok ||
+      napi_create_function(env, "startScan", NAPI_AUTO_LENGTH, start_scan, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "startScan", fn) != napi_ok ||
+      napi_create_function(env, "finishScan", NAPI_AUTO_LENGTH, finish_scan, NULL, &fn) != napi_ok ||
+      napi_set_named_property(env, exports, "finishScan", fn) != napi_ok)
     return 0;
 
   /* Exported so the TypeScript constants are checked against what this file was compiled with. */

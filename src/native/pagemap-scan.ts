@@ -40,6 +40,24 @@ export interface PagemapScanner {
     path: string,
     split?: number,
   ): Float64Array;
+  /**
+   * scan() begun on threads of the addon: `finish()` waits for it and returns (or throws) what scan() would
+   * have, so the caller's thread can work meanwhile. Absent where the scanner cannot (a replay).
+   */
+  start?(
+    fd: number,
+    start: number,
+    end: number,
+    anyOf: number,
+    returnMask: number,
+    path: string,
+    split?: number,
+  ): PendingScan;
+}
+
+/** A scan under way (PagemapScanner.start); finished once. */
+export interface PendingScan {
+  finish(): Float64Array;
 }
 
 type RawScan = (
@@ -67,22 +85,47 @@ const wrapAddon = (addon: unknown): PagemapScanner | string => {
   }
   // Checked to be a function above; its result is still unknown and is checked on every call.
   const rawScan = addon.scan as RawScan;
-  return {
+  const checked = (regions: unknown): Float64Array => {
+    if (!(regions instanceof Float64Array) || regions.length % 3 !== 0) {
+      throw new TypeError(
+        `${ADDON_PATH}: scan() returned ${describe(regions)}, not [start, end, categories] triples`,
+      );
+    }
+    return regions;
+  };
+  const scanner: PagemapScanner = {
     scan(fd, start, end, anyOf, returnMask, path, split) {
-      let regions: unknown;
       try {
-        regions = rawScan(fd, start, end, anyOf, returnMask, split);
+        return checked(rawScan(fd, start, end, anyOf, returnMask, split));
       } catch (error) {
         throw toProcError(error, path);
       }
-      if (!(regions instanceof Float64Array) || regions.length % 3 !== 0) {
-        throw new TypeError(
-          `${ADDON_PATH}: scan() returned ${describe(regions)}, not [start, end, categories] triples`,
-        );
-      }
-      return regions;
     },
   };
+  const { startScan, finishScan } = addon;
+  if (typeof startScan === 'function' && typeof finishScan === 'function') {
+    // Checked to be functions; the handle is opaque and only ever given back to finishScan.
+    const rawStart = startScan as RawScan;
+    const rawFinish = finishScan as (handle: unknown) => unknown;
+    scanner.start = (fd, start, end, anyOf, returnMask, path, split) => {
+      let handle: unknown;
+      try {
+        handle = rawStart(fd, start, end, anyOf, returnMask, split);
+      } catch (error) {
+        throw toProcError(error, path);
+      }
+      return {
+        finish() {
+          try {
+            return checked(rawFinish(handle));
+          } catch (error) {
+            throw toProcError(error, path);
+          }
+        },
+      };
+    };
+  }
+  return scanner;
 };
 
 const wrapped = new WeakMap<Record<string, unknown>, PagemapScanner | string>();

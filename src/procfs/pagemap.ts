@@ -4,7 +4,7 @@ import { fileIndexOf, type ObjectPages, type ObjectRuns, objectKeyOf } from '../
 import { ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
 import { PAGE_IS_HUGE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED } from '../kernel/pagemap-scan.js';
-import type { PagemapScanner } from '../native/pagemap-scan.js';
+import type { PagemapScanner, PendingScan } from '../native/pagemap-scan.js';
 import { type NativePagemapReader, nativePagemapReader, VMA_SLOTS } from '../native/proc-batch.js';
 import type { Vma } from '../parse/maps.js';
 import { ProcError, procErrorFromErrno } from './errors.js';
@@ -221,7 +221,7 @@ export class PagemapReader {
     try {
       const vmas = listVmas(dir);
       const keys = this.objectKeys(vmas);
-      const regions = this.scan(fd, vmas, path, residentPages, keys !== undefined);
+      const regions = this.scan(fd, vmas, path, residentPages, keys !== undefined, meanwhile);
       const collect = (objectKeys: (string | undefined)[] | undefined) =>
         this.collect(
           fd,
@@ -278,21 +278,52 @@ export class PagemapReader {
     residentPages: number | undefined,
     /** The process maps a shared object: its present pages' addresses are wanted (see ObjectPages). */
     objects = false,
+    /** Run while the addon walks, when it can walk on threads of its own (see read). */
+    meanwhile?: () => void,
   ): Float64Array | undefined {
     if (!this.usesScan || vmas.length === 0) return undefined;
     if (!this.exactThp && !objects && !vmas.some((v) => v.end - v.start >= SPARSE_VMA_BYTES))
       return undefined;
     if (!this.exactThp && !objects && isDense(vmas, residentPages)) return undefined;
+    const start = vmas[0]!.start;
+    const end = vmas[vmas.length - 1]!.end;
+    const split = scanSplit(vmas);
+    const scanner = this.scanner!;
+    const unsupported = (error: unknown): undefined => {
+      if (!(error instanceof ProcError && error.kind === 'unsupported')) throw error;
+      this.scanUnsupported = error;
+      return undefined;
+    };
+    if (!meanwhile || !scanner.start) {
+      try {
+        return scanner.scan(fd, start, end, SCAN_ANY, SCAN_RETURN, path, split);
+      } catch (error) {
+        return unsupported(error);
+      }
+    }
+    // The walk of a process whose shared objects are filled from an earlier one is most of its read: the
+    // caller's work (the last batch's accounting) runs meanwhile, as it does during a read.
+    let pending: PendingScan;
     try {
-      const start = vmas[0]!.start;
-      const end = vmas[vmas.length - 1]!.end;
-      return this.scanner!.scan(fd, start, end, SCAN_ANY, SCAN_RETURN, path, scanSplit(vmas));
+      pending = scanner.start(fd, start, end, SCAN_ANY, SCAN_RETURN, path, split);
     } catch (error) {
-      if (error instanceof ProcError && error.kind === 'unsupported') {
-        this.scanUnsupported = error;
-        return undefined;
+      return unsupported(error);
+    }
+    try {
+      meanwhile();
+    } catch (error) {
+      // The walk runs on the addon's threads until finish returns; meanwhile's failure is the one to report.
+      try {
+        pending.finish();
+      } catch {
+        // Whatever the scan met matters less than the caller's failure.
       }
       throw error;
+    }
+    try {
+      return pending.finish();
+    } catch (error) {
+      return unsupported(error);
     }
   }
 

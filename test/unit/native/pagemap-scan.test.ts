@@ -221,6 +221,34 @@ describe('PagemapScanner.scan', () => {
     expect(() => scanner.scan(fd, start, end, ANY_OF, RETURN_MASK, path, start + 1)).toThrow(RangeError);
   });
 
+  it('startScan walks on threads of its own while the caller works; finish gives what scan gives, once', () => {
+    const scanner = requireScanner();
+    const start = Math.min(child.sparse, child.dense);
+    const end = Math.max(child.sparse, child.dense) + MAPPING;
+    expect(scanner.start).toBeDefined();
+    if (!hasPagemapScan) {
+      expect(
+        thrownBy(() => scanner.start!(fd, start, end, ANY_OF, RETURN_MASK, path).finish()),
+      ).toMatchObject({
+        kind: 'unsupported',
+      });
+      return;
+    }
+    const whole = scanner.scan(fd, start, end, ANY_OF, RETURN_MASK, path);
+    for (const split of [undefined, child.dense + MAPPING / 2]) {
+      const pending = scanner.start!(fd, start, end, ANY_OF, RETURN_MASK, path, split);
+      const regions = pending.finish();
+      expect(regions.length).toBeGreaterThanOrEqual(whole.length);
+      if (split === undefined) expect([...regions]).toEqual([...whole]);
+      expect(() => pending.finish()).toThrow(/already finished/);
+    }
+    // The walk's failure comes out of finish, as a ProcError, as scan would have thrown it.
+    const closed = openSync(path, 'r');
+    closeSync(closed);
+    const failed = scanner.start!(closed, start, end, ANY_OF, RETURN_MASK, path);
+    expect(thrownBy(() => failed.finish())).toBeInstanceOf(ProcError);
+  });
+
   it('rejects arguments that are not exact non-negative integers with a TypeError, not a ProcError', () => {
     const scanner = requireScanner();
     const error = thrownBy(() => scanner.scan(fd, 0.5, PAGE, ANY_OF, RETURN_MASK, path));

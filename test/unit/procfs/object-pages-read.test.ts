@@ -3,7 +3,8 @@
  * process read gets exactly the pages its own pagemap holds (the object's pages between a first and a last
  * page read from its own pagemap, its other mappings read around them), with both range readers; an object
  * under the same device and inode whose pages differ (btrfs subvolumes share a device number) is caught by
- * those two pages, forgotten, and the process's own pagemap read instead.
+ * those two pages, forgotten, and the process's own pagemap read instead. A scan begun on the addon's
+ * threads runs the caller's `meanwhile` while it walks.
  */
 import { readSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
@@ -149,4 +150,45 @@ it('the first process mapping an object reads all its pages itself and adds them
   expect(out[0]!.pfns.length).toBe(40 + OBJECT_PAGES + 32);
   expect(taken).toBe(0);
   expect(objects.pages).toBe(OBJECT_PAGES);
+});
+
+it("runs the caller's work while a scan is under way, and reports the caller's failure over the scan's", () => {
+  const w = tree();
+  const events: string[] = [];
+  const scanner: PagemapScanner = {
+    scan: fixtureScanner.scan,
+    start(fd, start, end, anyOf, returnMask, path) {
+      events.push('start');
+      return {
+        finish: () => {
+          events.push('finish');
+          return fixtureScanner.scan(fd, start, end, anyOf, returnMask, path);
+        },
+      };
+    },
+  };
+  const reader = new PagemapReader(scanner, false, undefined).shareObjects(new ObjectPages());
+  const dir = openProcessDir(w.root, 400);
+  try {
+    const pages = reader.read(
+      dir,
+      () => readMaps(dir),
+      undefined,
+      undefined,
+      () => events.push('meanwhile'),
+    );
+    expect(events).toEqual(['start', 'meanwhile', 'finish']);
+    expect(pages.pfns.length).toBe(40 + OBJECT_PAGES + 32);
+    events.length = 0;
+    const failing = () => {
+      throw new Error('the batch failed');
+    };
+    expect(() => reader.read(dir, () => readMaps(dir), undefined, undefined, failing)).toThrow(
+      'the batch failed',
+    );
+    // The scan was still waited for.
+    expect(events).toEqual(['start', 'finish']);
+  } finally {
+    closeProcessDir(dir);
+  }
 });
