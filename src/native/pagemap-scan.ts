@@ -25,34 +25,29 @@ const EXPECTED_PAGE_IS: Readonly<Record<string, number>> = {
   GUARD: PAGE_IS_GUARD,
 };
 
+/** One walk's arguments, as scan and start take them: fd, [start, end), categories, path for errors, split. */
+type ScanCall<R> = (
+  fd: number,
+  start: number,
+  end: number,
+  anyOf: number,
+  returnMask: number,
+  path: string,
+  split?: number,
+) => R;
+
 export interface PagemapScanner {
   /**
    * Regions of [start, end) with any of `anyOf` categories, reported with `returnMask` categories: flat
    * [start, end, categories] triples. With `split` (page-aligned, inside the range), the two halves are
    * walked on two threads; a region across it comes back as two adjacent ones. Throws ProcError.
    */
-  scan(
-    fd: number,
-    start: number,
-    end: number,
-    anyOf: number,
-    returnMask: number,
-    path: string,
-    split?: number,
-  ): Float64Array;
+  scan: ScanCall<Float64Array>;
   /**
    * scan() begun on threads of the addon: `finish()` waits for it and returns (or throws) what scan() would
    * have, so the caller's thread can work meanwhile. Absent where the scanner cannot (a replay).
    */
-  start?(
-    fd: number,
-    start: number,
-    end: number,
-    anyOf: number,
-    returnMask: number,
-    path: string,
-    split?: number,
-  ): PendingScan;
+  start?: ScanCall<PendingScan>;
 }
 
 /** A scan under way (PagemapScanner.start); finished once. */

@@ -348,6 +348,7 @@ export class PagemapReader {
     // Regions of objects this process claims, to add once read: range index, runs, file index; 3 each.
     const claims: (number | ObjectRuns)[] = [];
     const objects = keys ? this.objects : undefined;
+    const claimedKeys: string[] = [];
     let r = 0;
     let skipped = false;
     for (let v = 0; v < vmas.length; v++) {
@@ -356,6 +357,7 @@ export class PagemapReader {
         const key = objects ? keys![v] : undefined;
         // The first mapping of an object in this snapshot claims it; the object is then known to later ones.
         const runs = key === undefined ? undefined : objects!.claim(key);
+        if (runs !== undefined) claimedKeys.push(key!);
         // Regions are sorted and never overlap; walk them alongside the VMAs.
         while (r < regions.length && regions[r + 1]! <= vma.start) r += 3;
         for (let k = r; k < regions.length && regions[k]! < vma.end; k += 3) {
@@ -391,7 +393,15 @@ export class PagemapReader {
       }
     }
     const counts = this.readRanges(fd, path, ranges, meanwhile);
-    if (fills.length > 0 || claims.length > 0) this.fillObjects(base, ranges, counts, fills, claims);
+    if (fills.length > 0 || claims.length > 0) {
+      try {
+        this.fillObjects(base, ranges, counts, fills, claims);
+      } catch (error) {
+        // The objects this process claimed stay empty unless forgotten too: the next process claims them.
+        if (error instanceof ObjectMismatch) for (const key of claimedKeys) objects!.forget(key);
+        throw error;
+      }
+    }
     const vmaFirst = new Uint32Array(vmas.length + 1);
     const swapPages = new Uint32Array(vmas.length);
     let markers = 0;
