@@ -252,7 +252,7 @@ static void *account_worker(void *arg) {
 
 /* Both threads' per-frame counts of frames [from, to) of a batch added to the snapshot-wide counter. */
 struct add_job {
-  const uint32_t *l0, *l1;
+  uint32_t *l0, *l1;
   uint32_t from, to;
   const uint32_t *to_global;
   size_t nglobal;
@@ -266,6 +266,9 @@ static void *add_worker(void *arg) {
   for (uint32_t k = job->from; k < job->to; k++) {
     uint32_t n = job->l0[k] + (job->l1 ? job->l1[k] : 0);
     if (n == 0) continue;
+    /* Left zero for the next call (see take_locals). */
+    job->l0[k] = 0;
+    if (job->l1) job->l1[k] = 0;
     uint32_t global = k < job->nglobal ? job->to_global[k] : UINT32_MAX;
     if (global >= job->ncounter) {
       job->err = 1;
@@ -274,6 +277,29 @@ static void *add_worker(void *arg) {
     job->counter[global] += n;
   }
   return NULL;
+}
+
+/*
+ * The per-thread per-frame counts of accountProcesses' counting, kept from call to call on each JavaScript
+ * thread: a fresh calloc of 2 x 4 bytes per frame of the batch (several MiB on a database host) cost a page
+ * fault every 4 KiB, most of a snapshot's faults. add_worker zeroes each count as it adds it, so the buffer
+ * is all zero after a call that ended; one that failed marks it dirty, and it is cleared before its next use.
+ */
+static __thread uint32_t *kept_locals;
+static __thread size_t kept_capacity;
+static __thread int kept_dirty;
+
+static uint32_t *take_locals(size_t n) {
+  if (n > kept_capacity) {
+    free(kept_locals);
+    kept_locals = calloc(n, sizeof(uint32_t));
+    kept_capacity = kept_locals ? n : 0;
+    kept_dirty = 0;
+    return kept_locals;
+  }
+  if (kept_dirty) memset(kept_locals, 0, kept_capacity * sizeof(uint32_t));
+  kept_dirty = 0;
+  return kept_locals;
 }
 
 /*
@@ -374,7 +400,7 @@ static napi_value account_processes(napi_env env, napi_callback_info info) {
   }
   struct frame_table table = {bits, nbits, rank, limit, counts, ncounts, flags_lo, zero, nzero};
   struct account_job job = {&table, processes, n, 0, 0, {NULL, NULL}, 0};
-  uint32_t *locals = members ? calloc(2 * (ncounts ? ncounts : 1), sizeof(uint32_t)) : NULL;
+  uint32_t *locals = members ? take_locals(2 * (ncounts ? ncounts : 1)) : NULL;
   if (members && !locals) {
     free(processes);
     napi_throw_error(env, "ENOMEM", "accountProcesses: out of memory");
@@ -400,12 +426,12 @@ static napi_value account_processes(napi_env env, napi_callback_info info) {
     if (added) pthread_join(adder, NULL);
     else if (two) add_worker(&adds[1]);
     if (adds[0].err || adds[1].err) {
-      free(locals);
+      kept_dirty = 1;
       napi_throw_range_error(env, NULL, "accountProcesses: counter too small for the batch");
       return NULL;
     }
   }
-  free(locals);
+  if (job.err && locals) kept_dirty = 1;
   if (job.err) {
     napi_throw_range_error(env, NULL, account_error(job.err));
     return NULL;

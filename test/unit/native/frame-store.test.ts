@@ -212,6 +212,57 @@ describe('countFrames', () => {
     expect(direct.close(store.counts)).toEqual(expected);
   });
 
+  it('a counting walk that failed midway leaves nothing behind for the next one (the addon keeps its counts)', () => {
+    const loops = requireLoops();
+    const [list] = batches(21, 1, 20_000);
+    const store = new FrameStore(loops);
+    const index = PfnIndex.buildJs([list!]);
+    const { dense } = store.lookup(index.bits, index.size);
+    store.counts.fill(1, 0, store.size);
+    const table = store.batchTable(index, dense);
+    const pagesOf = (pfns: Uint32Array) => ({
+      vmas: [
+        { start: 0, end: pfns.length * 4096, perms: 'rw-p', offset: 0, dev: '00:00', inode: 0, name: '' },
+      ],
+      pfns,
+      attrs: new Uint8Array(pfns.length),
+      vmaFirst: Uint32Array.of(0, pfns.length),
+      swapPages: new Uint32Array(1),
+      zeroPagesUnread: new Uint32Array(1),
+      markerPages: 0,
+      pmdKnown: false,
+      skippedEmptyVmas: false,
+    });
+    // A PFN below the largest but not in the index, after 5,000 good pages: the walk counts those, then fails.
+    const members = new Set(list);
+    let missing = 1;
+    while (members.has(missing)) missing++;
+    const bad = Uint32Array.from([...list!.subarray(0, 5000), missing]);
+    const failed = new FrameCounter(false, loops);
+    expect(() =>
+      accountProcessesCounting(
+        [pagesOf(bad)],
+        table,
+        Uint8Array.of(1),
+        dense,
+        failed.counterFor(store.size)!,
+        loops,
+      ),
+    ).toThrow(/not in the index/);
+    const direct = new FrameCounter(false, loops);
+    const reference = new FrameCounter(false, undefined);
+    accountProcessesCounting(
+      [pagesOf(list!)],
+      table,
+      Uint8Array.of(1),
+      dense,
+      direct.counterFor(store.size)!,
+      loops,
+    );
+    reference.add([list!], table, dense, store.size);
+    expect(direct.close(store.counts)).toEqual(reference.close(store.counts));
+  });
+
   it('FrameCounter: a set counted over several batches equals the set counted at once', () => {
     const lists = batches(7, 6, 5000);
     const whole = PfnIndex.buildJs(lists);
