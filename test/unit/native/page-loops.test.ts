@@ -145,29 +145,37 @@ describe('native page loops', () => {
     expect(abiAgrees(undefined)).toBe(false);
   });
 
-  it('PfnIndex: the same bits, ranks and runs from both builds', () => {
-    const loops = requireLoops();
-    const random = rng(3);
-    const lists = [0, 1, 2].map(() =>
-      Uint32Array.from({ length: 5000 }, () =>
-        random() < 0.01 ? 0xffff_ffff : Math.floor(random() * 200_000) + (random() < 0.5 ? 0 : 1_000_000),
-      ),
-    );
-    lists.push(new Uint32Array(0));
-    for (const limit of [1_100_000, 150_000, 2 ** 31]) {
-      const native = PfnIndex.buildNative(loops, lists, limit);
-      const js = PfnIndex.buildJs(lists, limit);
-      expect(native.size).toBeGreaterThan(0);
-      expect({ ...native, rank: Array.from(native.rank), bits: Array.from(native.bits) }).toEqual({
-        ...js,
-        rank: Array.from(js.rank),
-        bits: Array.from(js.bits),
-      });
-      for (const gap of [0, 1, 8, 512])
-        expect(Array.from(loops.frameRuns(native.bits, gap))).toEqual(Array.from(js.runsJs(gap)));
-    }
-    expect(Array.from(loops.frameRuns(PfnIndex.buildNative(loops, [], 100).bits, 8))).toEqual([]);
-  });
+  // Lists of a small process, and of a database backend's size.
+  it.each([5000, 200_000])(
+    'PfnIndex: the same bits, ranks and runs from both builds (%i pages a list)',
+    (pages) => {
+      const loops = requireLoops();
+      const random = rng(3);
+      const lists = [0, 1, 2].map(() =>
+        Uint32Array.from({ length: pages }, () =>
+          random() < 0.01
+            ? 0xffff_ffff
+            : random() < 0.3
+              ? Math.floor(random() * 1_200_000)
+              : Math.floor(random() * 200_000) + (random() < 0.5 ? 0 : 1_000_000),
+        ),
+      );
+      lists.push(new Uint32Array(0));
+      for (const limit of [1_100_000, 150_000, 2 ** 31]) {
+        const native = PfnIndex.buildNative(loops, lists, limit);
+        const js = PfnIndex.buildJs(lists, limit);
+        expect(native.size).toBeGreaterThan(0);
+        expect({ ...native, rank: Array.from(native.rank), bits: Array.from(native.bits) }).toEqual({
+          ...js,
+          rank: Array.from(js.rank),
+          bits: Array.from(js.bits),
+        });
+        for (const gap of [0, 1, 8, 512])
+          expect(Array.from(loops.frameRuns(native.bits, gap))).toEqual(Array.from(js.runsJs(gap)));
+      }
+      expect(Array.from(loops.frameRuns(PfnIndex.buildNative(loops, [], 100).bits, 8))).toEqual([]);
+    },
+  );
 
   it('refuse arrays of the wrong type or size instead of touching memory they were not given', () => {
     const loops = requireLoops();
@@ -202,5 +210,9 @@ describe('native page loops', () => {
       ),
     ).toThrow(RangeError);
     expect(() => loops.setBits(bits, Uint32Array.of(64), 100)).toThrow(RangeError);
+    // The same refusal deep inside a large list, with bits already marked before it.
+    const many = Uint32Array.from({ length: 200_000 }, (_, i) => i % 60);
+    many[150_000] = 64;
+    expect(() => loops.setBits(bits, many, 100)).toThrow(RangeError);
   });
 });
