@@ -266,9 +266,10 @@ static void *add_worker(void *arg) {
   for (uint32_t k = job->from; k < job->to; k++) {
     uint32_t n = job->l0[k] + (job->l1 ? job->l1[k] : 0);
     if (n == 0) continue;
-    /* Left zero for the next call (see take_locals). */
-    job->l0[k] = 0;
-    if (job->l1) job->l1[k] = 0;
+    /* Left zero for the next call (see take_locals); only where written, so that a page of the second
+     * thread's counts that it never touched (a batch of one process) is not brought in by zeroing it. */
+    if (job->l0[k]) job->l0[k] = 0;
+    if (job->l1 && job->l1[k]) job->l1[k] = 0;
     uint32_t global = k < job->nglobal ? job->to_global[k] : UINT32_MAX;
     if (global >= job->ncounter) {
       job->err = 1;
@@ -282,7 +283,8 @@ static void *add_worker(void *arg) {
 /*
  * The per-thread per-frame counts of accountProcesses' counting, kept from call to call on each JavaScript
  * thread: a fresh calloc of 2 x 4 bytes per frame of the batch (several MiB on a database host) cost a page
- * fault every 4 KiB, most of a snapshot's faults. add_worker zeroes each count as it adds it, so the buffer
+ * fault every 4 KiB, most of a snapshot's faults (and a fresh mapping per batch of a million frames made a
+ * 4 GiB-backend host's snapshot 1.7x slower). add_worker zeroes each count as it adds it, so the buffer
  * is all zero after a call that ended; one that failed marks it dirty, and it is cleared before its next use.
  */
 static __thread uint32_t *kept_locals;
@@ -496,11 +498,18 @@ static int frame_table_args(napi_env env, napi_value *argv, const char *fn, stru
 
 #define PAGES_NOT_INDEXED "a PFN is not in the index"
 
+/* frameLookup's mark, in out, of a member not found in the first pass (LOOKUP_MISS in frame-table.ts). */
+#define LOOKUP_MISS UINT32_MAX
+
 /*
- * frameLookup(bits, slots, pfnOf, size, out) -> new size. Twin of frameLookupJs (src/account/frame-table.ts):
- * every member of the batch bitset, ascending, is looked up in the open-addressing hash `slots` (dense + 1,
- * 0 empty, power-of-two length) and inserted when new (its PFN at pfnOf[size++]); out[k] is the dense frame
- * of the k-th member. The frame after the previous member's is tried first (see guess).
+ * frameLookup(bits, slots, pfnOf, size, out) -> new size, or -(new size) - 1. Twin of frameLookupJs
+ * (src/account/frame-table.ts): every member of the batch bitset, ascending, is looked up in the
+ * open-addressing hash `slots` (dense + 1, 0 empty, power-of-two length); out[k] is the dense frame of the
+ * k-th member. Two passes: the lookups (the frame after the previous member's tried first: frames a batch
+ * met first were numbered in ascending PFN order, so a later batch meeting the same frames finds them one
+ * after another; checked, so only a guess), then the members not found inserted in ascending order (their
+ * PFNs at pfnOf[size++]). When pfnOf or the hash (kept at most half full) has no room for them, nothing is
+ * inserted and -(new size) - 1 is returned: the caller grows them and asks again.
  */
 static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   ARGS(5);
@@ -514,24 +523,23 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   if (!pfn_of || !get_index(env, argv[3], &size, "frameLookup: bad size")) return NULL;
   uint32_t *out = typed(env, argv[4], napi_uint32_array, &nout, "frameLookup: out must be a Uint32Array");
   if (!out) return NULL;
-  if (nslots < 32 || (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 31) || size > npfn) {
-    napi_throw_range_error(env, NULL, "frameLookup: slots must be a power of two above the size");
+  if (nslots < 32 || (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 31) || size > npfn ||
+      (size_t)size * 2 > nslots) {
+    napi_throw_range_error(env, NULL, "frameLookup: slots must be a power of two, at least twice the size");
     return NULL;
   }
   unsigned shift = 32 - (unsigned)__builtin_ctzll((unsigned long long)nslots);
   uint32_t mask = (uint32_t)nslots - 1;
-  size_t k = 0;
-  /* The frame after the previous member's: frames a batch met first were numbered in ascending PFN order,
-     so a later batch meeting the same frames finds them one after another; checked, so only a guess. */
+  size_t k = 0, misses = 0;
   uint32_t guess = 0;
   for (size_t w = 0; w < nbits; w++) {
     uint32_t word = bits[w];
     while (word) {
       uint32_t pfn = (uint32_t)(w * 32 + (size_t)__builtin_ctz(word));
       word &= word - 1;
-      if (k >= nout || (size_t)size + 1 >= nslots || size >= npfn) {
-        /* The caller reserves room for every member; running out means the arrays do not agree. */
-        napi_throw_range_error(env, NULL, "frameLookup: arrays too small for the batch");
+      if (k >= nout) {
+        /* The caller gives room for every member; running out means the arrays do not agree. */
+        napi_throw_range_error(env, NULL, "frameLookup: out is too small for the batch");
         return NULL;
       }
       if (guess < size && pfn_of[guess] == pfn) {
@@ -543,19 +551,39 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
       for (;;) {
         uint32_t slot = slots[h];
         if (slot == 0) {
-          slots[h] = size + 1;
-          pfn_of[size] = pfn;
-          guess = size + 1;
-          out[k++] = size++;
+          out[k++] = LOOKUP_MISS;
+          misses++;
           break;
         }
-        if (slot - 1 < npfn && pfn_of[slot - 1] == pfn) {
+        if (slot - 1 < size && pfn_of[slot - 1] == pfn) {
           guess = slot;
           out[k++] = slot - 1;
           break;
         }
         h = (h + 1) & mask;
       }
+    }
+  }
+  if (misses == 0) return number(env, size);
+  size_t needed = (size_t)size + misses;
+  if (needed > npfn || needed * 2 > nslots) return number(env, -(double)needed - 1);
+  /* The members not found, again in ascending order, numbered and inserted. */
+  k = 0;
+  for (size_t w = 0; w < nbits && misses > 0; w++) {
+    uint32_t word = bits[w];
+    while (word) {
+      uint32_t pfn = (uint32_t)(w * 32 + (size_t)__builtin_ctz(word));
+      word &= word - 1;
+      if (out[k] != LOOKUP_MISS) {
+        k++;
+        continue;
+      }
+      uint32_t h = (((pfn >> 4) * 0x9e3779b1u) >> (shift + 4)) * 16u + (pfn & 15u);
+      while (slots[h] != 0) h = (h + 1) & mask;
+      slots[h] = size + 1;
+      pfn_of[size] = pfn;
+      out[k++] = size++;
+      misses--;
     }
   }
   return number(env, size);

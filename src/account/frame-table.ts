@@ -75,12 +75,20 @@ const homeSlot = (pfn: number, shift: number): number =>
   (Math.imul(pfn >>> BLOCK_BITS, HASH_MULTIPLIER) >>> (shift + BLOCK_BITS)) * (BLOCK_MASK + 1) +
   (pfn & BLOCK_MASK);
 
+/** frameLookup's mark, in `out`, of a member not found in the first pass. */
+export const LOOKUP_MISS = 0xffff_ffff;
+
 /**
  * Look every frame of a batch up in an open-addressing hash (linear probing), inserting the ones not seen
  * before: `bits` is the batch's PfnIndex bitset, visited in ascending PFN order; `out[k]` receives the
- * dense frame of the batch's k-th frame. `slots` holds dense + 1 (0: empty) and has a power-of-two length
- * with room for every insertion; `pfnOf` receives the PFN of each new dense frame. Returns the new number
- * of frames. The twin of frame_lookup (native/page_loops.c).
+ * dense frame of the batch's k-th frame. `slots` holds dense + 1 (0: empty) and has a power-of-two length;
+ * `pfnOf` receives the PFN of each new dense frame. Two passes: the lookups, then the frames not found
+ * inserted in ascending order (numbered as one pass would). Returns the new number of frames; or, when the
+ * arrays have no room for the new ones (pfnOf shorter than the new size, or the hash more than half full
+ * with them), -(new size) - 1 with nothing inserted: the caller grows them by that and asks again. So the
+ * hash grows with the frames a snapshot meets, not with each batch's frames as if all were new (every
+ * backend of a database host meets the same shared buffers again). The twin of frame_lookup
+ * (native/page_loops.c).
  */
 export const frameLookupJs = (
   bits: Uint32Array,
@@ -92,6 +100,7 @@ export const frameLookupJs = (
   const shift = 32 - Math.log2(slots.length);
   const mask = slots.length - 1;
   let k = 0;
+  let misses = 0;
   // The frame after the previous member's first: frames a batch met first were numbered in ascending PFN
   // order, so a later batch that meets the same frames finds them one after another without hashing.
   // Checked against pfnOf, so only a guess: a wrong one costs one comparison.
@@ -110,10 +119,8 @@ export const frameLookupJs = (
       for (;;) {
         const slot = slots[h]!;
         if (slot === 0) {
-          slots[h] = size + 1;
-          pfnOf[size] = pfn;
-          guess = size + 1;
-          out[k++] = size++;
+          out[k++] = LOOKUP_MISS;
+          misses++;
           break;
         }
         if (pfnOf[slot - 1] === pfn) {
@@ -123,6 +130,29 @@ export const frameLookupJs = (
         }
         h = (h + 1) & mask;
       }
+    }
+  }
+  const needed = size + misses;
+  if (misses === 0) return size;
+  if (needed > pfnOf.length || needed * 2 > slots.length) return -needed - 1;
+  // The members not found, again in ascending order, numbered and inserted.
+  k = 0;
+  for (let w = 0; w < bits.length && misses > 0; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      word ^= low;
+      if (out[k] !== LOOKUP_MISS) {
+        k++;
+        continue;
+      }
+      const pfn = w * 32 + (31 - Math.clz32(low));
+      let h = homeSlot(pfn, shift);
+      while (slots[h] !== 0) h = (h + 1) & mask;
+      slots[h] = size + 1;
+      pfnOf[size] = pfn;
+      out[k++] = size++;
+      misses--;
     }
   }
   return size;
@@ -187,7 +217,6 @@ export class FrameStore {
    * `dense` is valid until the next lookup.
    */
   lookup(bits: Uint32Array, members: number): { dense: Uint32Array; firstNew: number } {
-    this.reserve(members);
     if (members > this.batchDense.length) {
       this.batchDense = new Uint32Array(members);
       this.batchCounts = new Uint32Array(members);
@@ -195,13 +224,21 @@ export class FrameStore {
     }
     const dense = this.batchDense.subarray(0, members);
     const firstNew = this.size;
-    this.size = this.loop
-      ? this.loop.frameLookup(bits, this.slots, this.pfnOf, this.size, dense)
-      : frameLookupJs(bits, this.slots, this.pfnOf, this.size, dense);
+    for (;;) {
+      const size = this.loop
+        ? this.loop.frameLookup(bits, this.slots, this.pfnOf, this.size, dense)
+        : frameLookupJs(bits, this.slots, this.pfnOf, this.size, dense);
+      if (size >= 0) {
+        this.size = size;
+        break;
+      }
+      // No room for the batch's new frames: grow by exactly those, and look up again.
+      this.reserve(-size - 1 - this.size);
+    }
     return { dense, firstNew };
   }
 
-  /** Room for `extra` more frames in every array, the hash kept at most half full. */
+  /** Room for `extra` more frames in every array, the hash kept at most half full (frameLookup's check). */
   private reserve(extra: number): void {
     const need = this.size + extra;
     if (need > this.pfnOf.length) {

@@ -1,6 +1,6 @@
 import type { Vma } from '../parse/maps.js';
-import { growableUint8, growableUint32 } from './growable.js';
-import { ATTR_PMD } from './process-pages.js';
+import { growableUint32 } from './growable.js';
+import { ATTR_FILE, ATTR_PMD } from './process-pages.js';
 
 /** 4 KiB pages: the pagemap engine runs only where auxv says so. */
 const PAGE_SIZE = 4096;
@@ -43,20 +43,18 @@ class ObjectRuns {
  * file page indexes with their PFNs and attributes, so that the pagemap engine fills the same object's
  * pages in the next processes from here, after the kernel's PAGEMAP_SCAN said which are present in them,
  * instead of reading 8 bytes per page from each process's pagemap (the kernel's per-page work of a read
- * is most of a database host's snapshot: every backend maps the same shared buffers). Pure memory: 5
+ * is most of a database host's snapshot: every backend maps the same shared buffers). Pure memory: 4
  * bytes per page of each object, which is at most once per distinct frame, plus 3 numbers per run. Only
  * the process (and mapping) that claimed an object adds to it, in address order, so runs never overlap.
  */
 export class ObjectPages {
   private readonly objects = new Map<string, ObjectRuns>();
   readonly pfns = growableUint32();
-  readonly attrs = growableUint8();
 
   /** Forget every object: at the start of a snapshot. Keeps the pool's buffers for the next one. */
   clear(): void {
     this.objects.clear();
     this.pfns.clear();
-    this.attrs.clear();
   }
 
   /** The runs of `key` for the caller to fill, or undefined when another mapping has claimed it already. */
@@ -74,9 +72,10 @@ export class ObjectPages {
   }
 
   /**
-   * Add pages `from .. from + count` of `pfns`/`attrs`, which are the object's pages `index ..`, after
-   * every run added so far (the claimer adds in address order; anything else is ignored). ATTR_PMD is
-   * left out of the pool.
+   * Add pages `from .. from + count` of `pfns`, which are the object's pages `index ..`, after every run
+   * added so far (the claimer adds in address order; anything else is ignored). Only file pages are kept
+   * (pagemap's PM_FILE, as every page of a shared mapping of a file or shmem is): the pool holds no
+   * attributes, a page taken from it is a file page; a run with any other page is not added.
    */
   add(
     runs: ObjectRuns,
@@ -88,14 +87,10 @@ export class ObjectPages {
   ): void {
     const last = runs.starts.length - 1;
     if (count <= 0 || (last >= 0 && index < runs.ends[last]!)) return;
+    for (let i = from; i < from + count; i++) if ((attrs[i]! & ~ATTR_PMD) !== ATTR_FILE) return;
     const offset = this.pfns.length;
     this.pfns.reserve(count).set(pfns.subarray(from, from + count), offset);
-    const pool = this.attrs.reserve(count);
-    pool.set(attrs.subarray(from, from + count), offset);
-    // Whether a page is PMD-mapped belongs to the process that maps it: the filling reader adds its own.
-    for (let i = offset; i < offset + count; i++) pool[i]! &= ~ATTR_PMD;
     this.pfns.length = offset + count;
-    this.attrs.length = offset + count;
     if (
       last >= 0 &&
       runs.ends[last] === index &&
@@ -131,7 +126,7 @@ export class ObjectPages {
     return offsets[at]! + (index - starts[at]!);
   }
 
-  /** Pages in the pool: what the objects cost, 5 bytes each. */
+  /** Pages in the pool: what the objects cost, 4 bytes each. */
   get pages(): number {
     return this.pfns.length;
   }

@@ -1,7 +1,7 @@
 import { type DecodeCounts, decodePagemap } from '../account/decode-pagemap.js';
 import { type Growable, growableUint8, growableUint32 } from '../account/growable.js';
 import { fileIndexOf, type ObjectPages, type ObjectRuns, objectKeyOf } from '../account/object-pages.js';
-import { ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
+import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
 import { PAGE_IS_HUGE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED } from '../kernel/pagemap-scan.js';
 import type { PagemapScanner, PendingScan } from '../native/pagemap-scan.js';
@@ -337,7 +337,7 @@ export class PagemapReader {
     /** Each mapping's shared object (with regions only): see ObjectPages and fillObjects. */
     keys?: readonly (string | undefined)[],
   ): ProcessPages {
-    const base = this.pfns.length;
+    let base = this.pfns.length;
     const zeroPagesUnread = new Uint32Array(vmas.length);
     // What to read, in address order: start, end, extra attributes per range, and the mapping of each.
     const ranges: number[] = [];
@@ -395,7 +395,7 @@ export class PagemapReader {
     const counts = this.readRanges(fd, path, ranges, meanwhile);
     if (fills.length > 0 || claims.length > 0) {
       try {
-        this.fillObjects(base, ranges, counts, fills, claims);
+        base = this.fillObjects(base, ranges, counts, fills, claims);
       } catch (error) {
         // The objects this process claimed stay empty unless forgotten too: the next process claims them.
         if (error instanceof ObjectMismatch) for (const key of claimedKeys) objects!.forget(key);
@@ -433,15 +433,16 @@ export class PagemapReader {
    * After the read: put each object region's pages between its first and last page, which were read (and
    * must be the object's pages at those indexes, else ObjectMismatch), and add the regions of objects this
    * process claimed to them. Pages are moved in place, from the last range to the first, and `counts`
-   * gets each filled region's pages on its first range.
+   * gets each filled region's pages on its first range. Returns where this read's pages now start.
    */
   private fillObjects(
-    base: number,
+    from: number,
     ranges: readonly number[],
     counts: Float64Array,
     fills: readonly (number | string)[],
     claims: readonly (number | ObjectRuns)[],
-  ): void {
+  ): number {
+    let base = from;
     const objects = this.objects!;
     const n = ranges.length / 3;
     const oldStart = new Float64Array(n + 1);
@@ -463,10 +464,23 @@ export class PagemapReader {
       fillFrom[k] = offset + 1;
       extra += pages - 2;
     }
+    if (extra > 0 && this.releaseAfterRead && base > 0) {
+      // The batch kept before this read was accounted and released meanwhile (see release): move this
+      // read's pages to the front now rather than when the read ends, so that the room made for the filled
+      // pages is this process's alone, not on top of the batch's (a backend mapping 4 GiB of shared buffers
+      // would double the buffers to room for 4 M pages).
+      const end = this.pfns.length;
+      this.pfns.reserve(0).copyWithin(0, base, end);
+      this.attrs.reserve(0).copyWithin(0, base, end);
+      this.pfns.length = end - base;
+      this.attrs.length = end - base;
+      for (let k = 0; k <= n; k++) oldStart[k]! -= base;
+      base = 0;
+      this.releaseAfterRead = false;
+    }
     const outPfns = this.pfns.reserve(extra);
     const outAttrs = this.attrs.reserve(extra);
     const poolPfns = objects.pfns.view();
-    const poolAttrs = objects.attrs.view();
     const finalStart = new Float64Array(n);
     let shift = extra;
     for (let k = n - 1; k >= 0; k--) {
@@ -483,12 +497,8 @@ export class PagemapReader {
       if (fill === 0) continue;
       const src = fillFrom[k]!;
       outPfns.set(poolPfns.subarray(src, src + fill), to + read);
-      const add = ranges[k * 3 + 2]!;
-      if (add === 0) {
-        outAttrs.set(poolAttrs.subarray(src, src + fill), to + read);
-      } else {
-        for (let i = 0; i < fill; i++) outAttrs[to + read + i] = poolAttrs[src + i]! | add;
-      }
+      // The pool holds file pages only (ObjectPages.add); PMD-mapped or not is this process's region's.
+      outAttrs.fill(ATTR_FILE | ranges[k * 3 + 2]!, to + read, to + read + fill);
     }
     this.pfns.length += extra;
     this.attrs.length += extra;
@@ -508,6 +518,7 @@ export class PagemapReader {
       );
     }
     for (let k = 0; k < n; k++) counts[k * 3]! += fillAfter[k]!;
+    return base;
   }
 
   /**

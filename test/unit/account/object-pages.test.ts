@@ -75,10 +75,16 @@ describe('ObjectPages', () => {
     expect(objects.pages).toBe(30);
   });
 
-  it('keeps whether a page is PMD-mapped out of the pool: that belongs to each process', () => {
+  it('keeps file pages only, PMD-mapped or not: a run with an anonymous page is not added', () => {
     const objects = new ObjectPages();
-    objects.add(objects.claim('a')!, 0, pfns, attrs, 0, 8);
-    expect(Array.from(objects.attrs.view())).toEqual(new Array(8).fill(ATTR_FILE));
+    const runs = objects.claim('a')!;
+    objects.add(runs, 0, pfns, attrs, 0, 8);
+    expect(objects.find('a', 0, 8)).toBe(0);
+    const mixed = Uint8Array.from(attrs);
+    mixed[13] = 0;
+    objects.add(runs, 8, pfns, mixed, 8, 8);
+    expect(objects.find('a', 8, 1)).toBe(-1);
+    expect(objects.pages).toBe(8);
   });
 
   it('joins adjacent additions into one run, and ignores an addition before the last run', () => {

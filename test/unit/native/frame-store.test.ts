@@ -57,12 +57,38 @@ describe('frameLookup', () => {
     expect(new Set(pfnJs.subarray(0, sizeJs)).size).toBe(sizeJs);
   });
 
-  it('refuses arrays too small for the batch instead of writing past them', () => {
+  it('refuses an out array too small for the batch instead of writing past it', () => {
     const loops = requireLoops();
     const index = PfnIndex.buildJs([Uint32Array.of(1, 2, 3, 4)]);
     expect(() =>
-      loops.frameLookup(index.bits, new Uint32Array(64), new Uint32Array(2), 0, new Uint32Array(4)),
+      loops.frameLookup(index.bits, new Uint32Array(64), new Uint32Array(8), 0, new Uint32Array(3)),
     ).toThrow(RangeError);
+  });
+
+  it('asks for room for the new frames, inserting nothing, and finds them once given it (both twins)', () => {
+    const loops = requireLoops();
+    const index = PfnIndex.buildJs([Uint32Array.of(1, 2, 3, 4, 900)]);
+    for (const lookup of [frameLookupJs, loops.frameLookup.bind(loops)]) {
+      // pfnOf with room for 2 frames, 5 new: -(5) - 1, and nothing written.
+      const slots = new Uint32Array(64);
+      const small = new Uint32Array(2);
+      expect(lookup(index.bits, slots, small, 0, new Uint32Array(5))).toBe(-6);
+      expect(slots.every((v) => v === 0)).toBe(true);
+      expect(Array.from(small)).toEqual([0, 0]);
+      // The hash at most half full: 32 slots hold 16 frames, so 20 known + 5 new asks for more.
+      const pfnOf = Uint32Array.from({ length: 32 }, (_, i) => 2000 + i);
+      const half = new Uint32Array(32);
+      const known = PfnIndex.buildJs([pfnOf.subarray(0, 14)]);
+      expect(lookup(known.bits, half, pfnOf, 0, new Uint32Array(14))).toBe(14);
+      expect(lookup(index.bits, half, pfnOf, 14, new Uint32Array(5))).toBe(-20);
+      // Given room, the same call numbers them after the known ones.
+      const out = new Uint32Array(5);
+      const big = new Uint32Array(64);
+      const room = new Uint32Array(64);
+      expect(lookup(index.bits, big, room, 0, out)).toBe(5);
+      expect(Array.from(out)).toEqual([0, 1, 2, 3, 4]);
+      expect(Array.from(room.subarray(0, 5))).toEqual([1, 2, 3, 4, 900]);
+    }
   });
 });
 
