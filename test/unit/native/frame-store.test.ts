@@ -13,6 +13,7 @@ import {
 import { countFramesJs, FrameCounter } from '../../../src/account/group-account.js';
 import { accountProcessesChecked, accountProcessesCounting } from '../../../src/account/page-account.js';
 import { PfnIndex } from '../../../src/account/pfn-index.js';
+import type { ProcessPages } from '../../../src/account/process-pages.js';
 import { requireLoops, rng } from '../../helpers/native.js';
 import { KPF } from '../../helpers/proc-tree.js';
 
@@ -25,6 +26,19 @@ const batches = (seed: number, count: number, pages: number): Uint32Array[] => {
     ),
   );
 };
+
+/** One process of anonymous pages `pfns`, in one mapping, as the pagemap reader gives it. */
+const pagesOf = (pfns: Uint32Array): ProcessPages => ({
+  vmas: [{ start: 0, end: pfns.length * 4096, perms: 'rw-p', offset: 0, dev: '00:00', inode: 0, name: '' }],
+  pfns,
+  attrs: new Uint8Array(pfns.length),
+  vmaFirst: Uint32Array.of(0, pfns.length),
+  swapPages: new Uint32Array(1),
+  zeroPagesUnread: new Uint32Array(1),
+  markerPages: 0,
+  pmdKnown: false,
+  skippedEmptyVmas: false,
+});
 
 describe('frameLookup', () => {
   // Small batches, and large ones (more than 65,536 distinct frames a batch, as a database host's are).
@@ -217,19 +231,7 @@ describe('countFrames', () => {
       const { dense, firstNew } = store.lookup(index.bits, index.size);
       for (let d = firstNew; d < store.size; d++) store.counts[d] = Math.floor(random() * 4);
       const table = store.batchTable(index, dense);
-      const pages = batch.map((pfns) => ({
-        vmas: [
-          { start: 0, end: pfns.length * 4096, perms: 'rw-p', offset: 0, dev: '00:00', inode: 0, name: '' },
-        ],
-        pfns,
-        attrs: new Uint8Array(pfns.length),
-        vmaFirst: Uint32Array.of(0, pfns.length),
-        swapPages: new Uint32Array(1),
-        zeroPagesUnread: new Uint32Array(1),
-        markerPages: 0,
-        pmdKnown: false,
-        skippedEmptyVmas: false,
-      }));
+      const pages = batch.map(pagesOf);
       // The second process of each batch is not a member; the first is counted, then taken back once.
       const members = Uint8Array.of(1, b === 2 ? 1 : 0);
       const accounted = accountProcessesCounting(
@@ -257,19 +259,6 @@ describe('countFrames', () => {
     const { dense } = store.lookup(index.bits, index.size);
     store.counts.fill(1, 0, store.size);
     const table = store.batchTable(index, dense);
-    const pagesOf = (pfns: Uint32Array) => ({
-      vmas: [
-        { start: 0, end: pfns.length * 4096, perms: 'rw-p', offset: 0, dev: '00:00', inode: 0, name: '' },
-      ],
-      pfns,
-      attrs: new Uint8Array(pfns.length),
-      vmaFirst: Uint32Array.of(0, pfns.length),
-      swapPages: new Uint32Array(1),
-      zeroPagesUnread: new Uint32Array(1),
-      markerPages: 0,
-      pmdKnown: false,
-      skippedEmptyVmas: false,
-    });
     // A PFN below the largest but not in the index, after 5,000 good pages: the walk counts those, then fails.
     const members = new Set(list);
     let missing = 1;
