@@ -25,11 +25,13 @@
  * scrape and serve's RSS over --exporter-scrapes scrapes (default 1000; 0 skips it).
  * Each figure is a median of N runs after one warm-up round, commands alternating so they share conditions.
  */
+
 import { execFileSync, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { staleNativeSources } from '../scripts/native-stale.mjs';
 import { CAPTURE_TARGET_MIB, measureCapture, renderCapture } from './capture.mjs';
 import { exporterVerdicts, measureExporters, renderExporters } from './exporter.mjs';
 import { HEAVY_KINDS, HEAVY_TARGET, heavyVerdicts, measureHeavy, renderHeavy } from './heavy.mjs';
@@ -182,18 +184,13 @@ const ratio = (a, b) => a / b;
 const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 
 /**
- * Where the addon of a checkout is older than its C sources: `npm run build` rebuilds dist/ only, so a
- * checkout pulled past a native change runs without the new native functions (exact, slower) and its
- * figures would say nothing about them. Undefined when it is current or absent.
+ * Where the addon of a checkout is older than its sources (scripts/native-stale.mjs): its figures would say
+ * nothing about the new native functions. Undefined when it is current or absent.
  */
 const staleAddon = (repo) => {
-  const addon = join(repo, 'build', 'Release', 'memusage_native.node');
-  if (!existsSync(addon)) return undefined;
-  const built = statSync(addon).mtimeMs;
-  const dir = join(repo, 'native');
-  const newer = readdirSync(dir).filter((f) => /\.[ch]$/.test(f) && statSync(join(dir, f)).mtimeMs > built);
+  const newer = staleNativeSources(repo);
   return newer.length > 0
-    ? `bench: ${addon} is older than native/${newer.join(', native/')}: run node scripts/build-native.mjs there`
+    ? `bench: ${join(repo, 'build', 'Release', 'memusage_native.node')} is older than ${newer.join(', ')}: run npm run build (or node scripts/build-native.mjs) there`
     : undefined;
 };
 

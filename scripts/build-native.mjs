@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { staleNativeSources } from './native-stale.mjs';
 
 const WARNING =
   'memusage: native addon not built; memusage works without it, slower (sparse mappings are read page by page)';
@@ -94,10 +95,17 @@ const build = (env) => {
   return undefined;
 };
 
+// --if-stale (from `npm run build`): rebuild only an addon older than its sources (an edit or a pull past a
+// native change after `npm ci`); a missing one is the install's business, and a failure is a warning.
+const ifStale = process.argv.includes('--if-stale');
+const stale = ifStale ? staleNativeSources(root) : [];
 // From npm's install script a failed build must not fail the install; run by hand (the command memusage
 // names when the addon is missing), or with MEMUSAGE_REQUIRE_NATIVE=1 (CI), it is an error.
-const required = process.env.MEMUSAGE_REQUIRE_NATIVE === '1' || process.env.npm_lifecycle_event !== 'install';
-if (process.platform === 'linux' || required) {
+const required =
+  process.env.MEMUSAGE_REQUIRE_NATIVE === '1' || (process.env.npm_lifecycle_event !== 'install' && !ifStale);
+if (ifStale && stale.length > 0)
+  process.stderr.write(`memusage: rebuilding the native addon (${stale.join(', ')} changed)\n`);
+if ((process.platform === 'linux' || required) && (!ifStale || stale.length > 0)) {
   const reason = build(process.env);
   if (reason !== undefined) {
     process.stderr.write(`${WARNING} [${reason}]\n`);
