@@ -498,6 +498,12 @@ static int frame_table_args(napi_env env, napi_value *argv, const char *fn, stru
 
 #define PAGES_NOT_INDEXED "a PFN is not in the index"
 
+/* frameLookupJs's homeSlot: blocks of 16 PFNs spread by a multiplicative hash, each PFN in its place in
+ * its block (consecutive PFNs share cache lines). */
+static inline uint32_t home_slot(uint32_t pfn, unsigned shift) {
+  return (((pfn >> 4) * 0x9e3779b1u) >> (shift + 4)) * 16u + (pfn & 15u);
+}
+
 /* frameLookup's mark, in out, of a member not found in the first pass (LOOKUP_MISS in frame-table.ts). */
 #define LOOKUP_MISS UINT32_MAX
 
@@ -546,8 +552,7 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
         out[k++] = guess++;
         continue;
       }
-      /* home slot: frameLookupJs's homeSlot (blocks of 16 PFNs spread, each PFN in its place in the block) */
-      uint32_t h = (((pfn >> 4) * 0x9e3779b1u) >> (shift + 4)) * 16u + (pfn & 15u);
+      uint32_t h = home_slot(pfn, shift);
       for (;;) {
         uint32_t slot = slots[h];
         if (slot == 0) {
@@ -578,7 +583,7 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
         k++;
         continue;
       }
-      uint32_t h = (((pfn >> 4) * 0x9e3779b1u) >> (shift + 4)) * 16u + (pfn & 15u);
+      uint32_t h = home_slot(pfn, shift);
       while (slots[h] != 0) h = (h + 1) & mask;
       slots[h] = size + 1;
       pfn_of[size] = pfn;

@@ -132,8 +132,8 @@ export const frameLookupJs = (
       }
     }
   }
-  const needed = size + misses;
   if (misses === 0) return size;
+  const needed = size + misses;
   if (needed > pfnOf.length || needed * 2 > slots.length) return -needed - 1;
   // The members not found, again in ascending order, numbered and inserted.
   k = 0;

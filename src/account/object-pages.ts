@@ -1,9 +1,7 @@
+import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import type { Vma } from '../parse/maps.js';
 import { growableUint32 } from './growable.js';
 import { ATTR_FILE, ATTR_PMD } from './process-pages.js';
-
-/** 4 KiB pages: the pagemap engine runs only where auxv says so. */
-const PAGE_SIZE = 4096;
 
 /** Shared mappings smaller than this are read as they are: bookkeeping would cost more than it saves. */
 export const OBJECT_VMA_MIN_BYTES = 1024 * 1024;

@@ -222,21 +222,12 @@ export class PagemapReader {
       const vmas = listVmas(dir);
       const keys = this.objectKeys(vmas);
       const regions = this.scan(fd, vmas, path, residentPages, keys !== undefined, meanwhile);
-      const collect = (objectKeys: (string | undefined)[] | undefined) =>
-        this.collect(
-          fd,
-          path,
-          vmas,
-          regions,
-          // Only without the scan at all: a process not scanned by choice (dense, or no large mapping) has
-          // nothing worth a walk of smaps to skip.
-          regions === undefined && !this.usesScan ? emptyTest?.(vmas, dir) : undefined,
-          meanwhile,
-          regions ? objectKeys : undefined,
-        );
+      // Only without the scan at all: a process not scanned by choice (dense, or no large mapping) has
+      // nothing worth a walk of smaps to skip.
+      const isEmpty = regions === undefined && !this.usesScan ? emptyTest?.(vmas, dir) : undefined;
       let pages: ProcessPages;
       try {
-        pages = collect(keys);
+        pages = this.collect(fd, path, vmas, regions, isEmpty, meanwhile, regions ? keys : undefined);
       } catch (error) {
         if (!(error instanceof ObjectMismatch)) throw error;
         // An object's pages here are not the ones an earlier process showed (another object under the same
@@ -244,7 +235,7 @@ export class PagemapReader {
         this.objects?.forget(error.key);
         this.pfns.length = base;
         this.attrs.length = base;
-        pages = collect(undefined);
+        pages = this.collect(fd, path, vmas, regions, isEmpty, meanwhile);
       }
       done = true;
       return pages;
@@ -289,16 +280,11 @@ export class PagemapReader {
     const end = vmas[vmas.length - 1]!.end;
     const split = scanSplit(vmas);
     const scanner = this.scanner!;
-    const unsupported = (error: unknown): undefined => {
-      if (!(error instanceof ProcError && error.kind === 'unsupported')) throw error;
-      this.scanUnsupported = error;
-      return undefined;
-    };
     if (!meanwhile || !scanner.start) {
       try {
         return scanner.scan(fd, start, end, SCAN_ANY, SCAN_RETURN, path, split);
       } catch (error) {
-        return unsupported(error);
+        return this.scanRefused(error);
       }
     }
     // The walk of a process whose shared objects are filled from an earlier one is most of its read: the
@@ -307,7 +293,7 @@ export class PagemapReader {
     try {
       pending = scanner.start(fd, start, end, SCAN_ANY, SCAN_RETURN, path, split);
     } catch (error) {
-      return unsupported(error);
+      return this.scanRefused(error);
     }
     try {
       meanwhile();
@@ -323,8 +309,15 @@ export class PagemapReader {
     try {
       return pending.finish();
     } catch (error) {
-      return unsupported(error);
+      return this.scanRefused(error);
     }
+  }
+
+  /** A scan's failure: undefined when the kernel or file refuses PAGEMAP_SCAN (for good), else thrown. */
+  private scanRefused(error: unknown): undefined {
+    if (!(error instanceof ProcError && error.kind === 'unsupported')) throw error;
+    this.scanUnsupported = error;
+    return undefined;
   }
 
   private collect(
@@ -480,7 +473,6 @@ export class PagemapReader {
     }
     const outPfns = this.pfns.reserve(extra);
     const outAttrs = this.attrs.reserve(extra);
-    const poolPfns = objects.pfns.view();
     const finalStart = new Float64Array(n);
     let shift = extra;
     for (let k = n - 1; k >= 0; k--) {
@@ -496,7 +488,7 @@ export class PagemapReader {
       const fill = fillAfter[k]!;
       if (fill === 0) continue;
       const src = fillFrom[k]!;
-      outPfns.set(poolPfns.subarray(src, src + fill), to + read);
+      outPfns.set(pool.subarray(src, src + fill), to + read);
       // The pool holds file pages only (ObjectPages.add); PMD-mapped or not is this process's region's.
       outAttrs.fill(ATTR_FILE | ranges[k * 3 + 2]!, to + read, to + read + fill);
     }
