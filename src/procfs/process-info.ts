@@ -1,5 +1,5 @@
 import { type ProcStat, parseStat } from '../parse/stat.js';
-import { parseStatus, type StatusFields } from '../parse/status.js';
+import { parseStatusBytes, type StatusFields } from '../parse/status.js';
 import { ProcError } from './errors.js';
 import { closeProcessDir, dirBytes, dirText, openProcessDir, type ProcessDir } from './process-dir.js';
 
@@ -10,7 +10,7 @@ export const readStat = (dir: ProcessDir): ProcStat => {
   return stat;
 };
 
-export const readStatus = (dir: ProcessDir): StatusFields => parseStatus(dirText(dir, 'status', 'utf8'));
+export const readStatus = (dir: ProcessDir): StatusFields => parseStatusBytes(dirBytes(dir, 'status'));
 
 /**
  * The cgroup that accounts the process's memory: the v1 memory controller's line when it exists (hybrid

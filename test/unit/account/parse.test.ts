@@ -1,11 +1,11 @@
 /** The /proc text parsers (src/parse), on lines in the kernel's exact formats. */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { PF_KTHREAD } from '../../../src/kernel/task-flags.js';
 import { parseMaps, parseMapsLine } from '../../../src/parse/maps.js';
 import { parseSmaps, parseSmapsRollup } from '../../../src/parse/smaps.js';
 import { parseStat } from '../../../src/parse/stat.js';
-import { parseStatus, statusBytes, statusEuid } from '../../../src/parse/status.js';
+import { parseStatus, parseStatusBytes, statusBytes, statusEuid } from '../../../src/parse/status.js';
 
 describe('maps lines', () => {
   it.each([
@@ -63,6 +63,54 @@ describe('maps lines', () => {
     expect(parseMapsLine(line)).toBeUndefined();
   });
 
+  it('reads every line of every process here as a regular expression of the format does', () => {
+    // The reference: the format as one expression (what the parser used before it was written by hand).
+    const reference = /^([0-9a-f]+)-([0-9a-f]+) (\S{4}) ([0-9a-f]+) (\S+) (\d+)(?: +(.*))?$/;
+    const lines: string[] = [];
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        lines.push(...readFileSync(`/proc/${pid}/maps`, 'latin1').split('\n'));
+      } catch {
+        // gone, or not ours to read
+      }
+    }
+    expect(lines.length).toBeGreaterThan(100);
+    lines.push(
+      ...[
+        'Rss:   8 kB',
+        'VmFlags: rd wr mr ',
+        '1-2 r--p 0 0:0 7x',
+        '1-2 r--p 0 0:0',
+        '1-2  r--p 0 0:0 1',
+        'A-2 r--p 0 0:0 1',
+      ],
+      '1-2 r\u00a0-p 0 0:0 1',
+      '1-2 r--p 0 0:0 12345678901234567890 /big inode',
+    );
+    for (const line of lines) {
+      const m = reference.exec(line);
+      const expected = m
+        ? {
+            start: Number.parseInt(m[1]!, 16),
+            end: Number.parseInt(m[2]!, 16),
+            perms: m[3],
+            offset: Number.parseInt(m[4]!, 16),
+            dev: m[5],
+            inode: Number(m[6]),
+            name: m[7] ?? '',
+          }
+        : undefined;
+      expect(parseMapsLine(line), JSON.stringify(line)).toEqual(expected);
+    }
+  });
+
+  it('keeps a carriage return in a file name (the kernel escapes only the newline)', () => {
+    expect(parseMapsLine('7f00-7f01 r--p 00000000 fe:00 9     /tmp/a\rb')?.name).toBe('/tmp/a\rb');
+    expect(
+      parseMaps('1000-2000 r--p 0 fe:00 9  /x\r\n3000-4000 rw-p 0 00:00 0 \n').map((v) => v.name),
+    ).toEqual(['/x\r', '']);
+  });
+
   it('parseMaps keeps every mapping but [vsyscall], in order', () => {
     const text = [
       '00400000-00401000 r-xp 00000000 fe:00 12                                 /bin/x',
@@ -91,6 +139,48 @@ describe('stat', () => {
     [`10 () S 1 ${tail(0, 102)}`, { comm: '', state: 'S' }],
   ])('%j', (text, expected) => {
     expect(parseStat(text)).toMatchObject(expected);
+  });
+
+  it("reads every process's stat here, and odd spacing, as splitting the fields does", () => {
+    // The reference: the fields after the last ')' split at single spaces (the parser before it walked them).
+    const reference = (text: string) => {
+      const open = text.indexOf('(');
+      const close = text.lastIndexOf(')');
+      if (open < 0 || close < open) return undefined;
+      const rest = text
+        .slice(close + 2)
+        .trimEnd()
+        .split(' ');
+      if (rest.length < 20) return undefined;
+      return {
+        comm: text.slice(open + 1, close),
+        state: rest[0]!,
+        ppid: Number(rest[1]),
+        flags: Number(rest[6]),
+        startTime: Number(rest[19]),
+      };
+    };
+    const texts: string[] = [];
+    for (const pid of readdirSync('/proc').filter((name) => /^\d+$/.test(name))) {
+      try {
+        texts.push(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+      } catch {
+        // gone
+      }
+    }
+    expect(texts.length).toBeGreaterThan(10);
+    const twenty = Array.from({ length: 20 }, (_, i) => String(i + 1));
+    texts.push(
+      `1 (x) ${twenty.join(' ')}`,
+      `1 (x) ${twenty.slice(0, 19).join(' ')}`,
+      `1 (x) ${twenty.join(' ')} \n\t `,
+      `1 (x) ${twenty.join('  ')}`,
+      `1 (x)`,
+      `1 (x) `,
+      `1 (x)${twenty.join(' ')}`,
+      `1 (x) S 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 \u00a0`,
+    );
+    for (const text of texts) expect(parseStat(text), JSON.stringify(text)).toEqual(reference(text));
   });
 
   it('a kernel thread carries PF_KTHREAD (0x00200000) in field 9', () => {
@@ -150,15 +240,18 @@ describe('status', () => {
       'Name:\tfirst\nVmRSS:\t 1 kB\nName:\tsecond', // repeated key, no final newline
       'a:b: c\n:x\nVmSwap:\t 2 kB\r\n\nVmRSS', // colon in a value, empty key, CR, no colon
     ];
+    // The same from the file's bytes (readStatus), with a name that is not ASCII.
+    texts.push('Name:\tcaf\u00e9 \u2603\nUid:\t5\t6\t7\t8\n', 'VmRSS:\t 3 kB');
     for (const t of texts) {
-      const lazy = parseStatus(t);
       const ref = reference(t);
-      for (const key of [...ref.keys(), 'a:b', '', 'Missing', 'Name\nVmRSS', 'VmRSS']) {
-        expect(lazy.get(key), `${key} of ${JSON.stringify(t.slice(0, 30))}`).toBe(ref.get(key));
-        expect(lazy.has(key)).toBe(ref.has(key));
+      for (const lazy of [parseStatus(t), parseStatusBytes(Buffer.from(t, 'utf8'))]) {
+        for (const key of [...ref.keys(), 'a:b', '', 'Missing', 'Name\nVmRSS', 'VmRSS', 'Nam', 'VmRSS:']) {
+          expect(lazy.get(key), `${key} of ${JSON.stringify(t.slice(0, 30))}`).toBe(ref.get(key));
+          expect(lazy.has(key)).toBe(ref.has(key));
+        }
+        expect([...lazy]).toEqual([...ref]);
+        expect(lazy.size).toBe(ref.size);
       }
-      expect([...lazy]).toEqual([...ref]);
-      expect(lazy.size).toBe(ref.size);
     }
   });
 
