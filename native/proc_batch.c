@@ -77,6 +77,8 @@ struct batch {
   int oom;
   /* Read pagemap here for processes whose mappings are all smaller than this (0: never). */
   uint64_t pagemap_below;
+  /* ...and that have no shared mapping of this many bytes or more (0: no such rule). */
+  uint64_t shared_from;
   int maps_file; /* index of "maps" in files, or -1 */
   double *pagemap;
   uint8_t *pm_owner;
@@ -182,7 +184,16 @@ static uint64_t parse_hex(const char **c, const char *end, int *ok) {
  * TypeScript reads that process's pagemap itself. Returns 0 when some mapping is too large to read whole
  * (PAGEMAP_SCAN's job), else 1 with the mappings pushed.
  */
-static int parse_maps(struct pages_out *p, const char *text, size_t length, uint64_t below, int *oom) {
+/* Whether the perms field (after "start-end ") of the maps line at c..eol says shared: "rw-s". */
+static int perms_shared(const char *at, const char *eol) { return eol - at > 4 && at[0] == ' ' && at[4] == 's'; }
+
+/*
+ * Push the mappings of a maps text, or return 0 when the process is not one to read here: a mapping of
+ * `below` bytes or more, or with shared_from > 0 a shared mapping of shared_from bytes or more (the
+ * reader takes those objects' pages from the process that showed them first; see ObjectPages).
+ */
+static int parse_maps(struct pages_out *p, const char *text, size_t length, uint64_t below, uint64_t shared_from,
+                      int *oom) {
   const char *c = text, *stop = text + length;
   while (c < stop) {
     const char *eol = memchr(c, '\n', (size_t)(stop - c));
@@ -199,6 +210,7 @@ static int parse_maps(struct pages_out *p, const char *text, size_t length, uint
       const char *name = maps_name(c, eol);
       if (!name_is(name, eol, "[vsyscall]") && !name_is(name, eol, "[vectors]")) {
         if (end - start >= below) return 0;
+        if (shared_from && end - start >= shared_from && perms_shared(at, eol)) return 0;
         if (!push_vma(p, start, end)) {
           set_oom(oom);
           return 0;
@@ -249,7 +261,8 @@ static void one_pagemap(struct batch *batch, size_t i, int thread, int fd, size_
   uint32_t markers = 0;
   int status = PM_NOT_READ;
   batch->pm_owner[i] = (uint8_t)thread;
-  if (parse_maps(p, batch->out[thread].data + maps_offset, maps_length, batch->pagemap_below, &batch->oom))
+  if (parse_maps(p, batch->out[thread].data + maps_offset, maps_length, batch->pagemap_below, batch->shared_from,
+                 &batch->oom))
     status = read_pagemap(p, fd, first_vma, &markers, &batch->oom);
   if (status != PM_READ) {
     /* Nothing of a process that was not read stays in the thread's lists. */
@@ -334,14 +347,15 @@ static napi_value typed_array(napi_env env, napi_typedarray_type type, size_t le
 }
 
 /*
- * openProcesses(root, pids, files, openFirst | null, threads, pagemapBelow)
+ * openProcesses(root, pids, files, openFirst | null, threads, pagemapBelow[, sharedFrom])
  *   -> { dirFds, firstFds, starts, lengths, data, pagemap, pfns, attrs, vmas }.
  * With pagemapBelow > 0, openFirst "pagemap" and "maps" among files, the pagemap of each process whose
- * mappings are all smaller than pagemapBelow bytes is read here too (see one_pagemap).
+ * mappings are all smaller than pagemapBelow bytes, and with sharedFrom > 0 none of them a shared mapping
+ * of sharedFrom bytes or more, is read here too (see one_pagemap).
  */
 static napi_value open_processes(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6], result = NULL;
+  size_t argc = 7;
+  napi_value argv[7], result = NULL;
   struct batch batch;
   memset(&batch, 0, sizeof(batch));
   char *root = NULL;
@@ -399,6 +413,15 @@ static napi_value open_processes(napi_env env, napi_callback_info info) {
     napi_throw_type_error(env, NULL, "openProcesses: pagemapBelow must be a non-negative number");
     goto fail;
   }
+  double shared = 0;
+  napi_valuetype shared_type = napi_undefined;
+  if (argc >= 7) CHECK(napi_typeof(env, argv[6], &shared_type));
+  if (shared_type != napi_undefined &&
+      (napi_get_value_double(env, argv[6], &shared) != napi_ok || !(shared >= 0 && shared < 9007199254740992.0))) {
+    napi_throw_type_error(env, NULL, "openProcesses: sharedFrom must be a non-negative number");
+    goto fail;
+  }
+  batch.shared_from = (uint64_t)shared;
   batch.maps_file = -1;
   for (size_t f = 0; f < batch.nfiles; f++)
     if (strcmp(batch.files[f], "maps") == 0) batch.maps_file = (int)f;
@@ -630,6 +653,8 @@ static napi_value read_frames(napi_env env, napi_callback_info info) {
 
 /* Pagemap entries per chunk of readPagemap: small enough that one 2 GiB mapping gives both threads work. */
 #define RANGE_CHUNK 65536
+/* Entries a read must have for a second thread (about 0.3 ms of the kernel's work). */
+#define TWO_THREADS_FROM 16384
 /* readPagemap's return value when a read came back short: the address space went away (exit or exec). */
 #define PAGEMAP_SHORT (-65536)
 
@@ -765,8 +790,10 @@ static int prepare_pagemap_read(napi_env env, napi_value *argv, const char *fn, 
       at += entries;
     }
   }
+  /* A second thread costs a clone and a join (tens of microseconds): worth it only for a read that takes
+     longer than that. A process whose shared objects come from the pool reads a few short ranges. */
   *r = (struct pagemap_read){{fd, chunks, nchunks, 0, pfns, attrs, 0}, count, offset, counts,
-                             threads >= 2 && nchunks >= 2};
+                             threads >= 2 && nchunks >= 2 && total >= TWO_THREADS_FROM};
   return 1;
 }
 

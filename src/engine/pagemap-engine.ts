@@ -112,6 +112,7 @@ export const pagemapNeed = (reader: PagemapReader) => ({
   files: ['maps'],
   openFirst: 'pagemap',
   pagemapBelow: reader.prefetchBelow,
+  sharedFrom: reader.prefetchSharedFrom,
 });
 
 /**

@@ -46,6 +46,8 @@ export interface NativeProcBatch {
     openFirst: string | null,
     threads: number,
     pagemapBelow: number,
+    /** Processes with a shared mapping of this many bytes or more are not read either (0: no such rule). */
+    sharedFrom?: number,
   ): ProcBatch;
   /** readFrameFile's loop on an open kpagecount/kpageflags fd, on two threads; 0 or -errno. */
   readFrames(

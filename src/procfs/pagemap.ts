@@ -1,6 +1,12 @@
 import { type DecodeCounts, decodePagemap } from '../account/decode-pagemap.js';
 import { type Growable, growableUint8, growableUint32 } from '../account/growable.js';
-import { fileIndexOf, type ObjectPages, type ObjectRuns, objectKeyOf } from '../account/object-pages.js';
+import {
+  fileIndexOf,
+  OBJECT_VMA_MIN_BYTES,
+  type ObjectPages,
+  type ObjectRuns,
+  objectKeyOf,
+} from '../account/object-pages.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from '../account/process-pages.js';
 import { PAGE_SIZE, PAGEMAP_ENTRY_BYTES } from '../kernel/pagemap-bits.js';
 import { PAGE_IS_HUGE, PAGE_IS_PFNZERO, PAGE_IS_PRESENT, PAGE_IS_SWAPPED } from '../kernel/pagemap-scan.js';
@@ -145,6 +151,15 @@ export class PagemapReader {
    */
   get prefetchBelow(): number {
     return this.exactThp && this.usesScan ? 0 : SPARSE_VMA_BYTES;
+  }
+
+  /**
+   * With prefetchBelow: processes with a shared mapping of this many bytes or more are read here instead,
+   * when shared objects are taken from the first process that shows them (shareObjects): a batch read
+   * would read every such process's copy of the object's entries in full (0: no such rule).
+   */
+  get prefetchSharedFrom(): number {
+    return this.objects && this.usesScan ? OBJECT_VMA_MIN_BYTES : 0;
   }
 
   /**

@@ -51,6 +51,8 @@ export interface OpenOptions {
    * all smaller than this many bytes along with its files. Only the native batch does; 0 or absent: never.
    */
   pagemapBelow?: number;
+  /** With pagemapBelow: nor of a process with a shared mapping of this many bytes or more (0 or absent: no such rule). */
+  sharedFrom?: number;
 }
 
 export const openProcessDir = (root: ProcRoot, pid: number): ProcessDir => {
@@ -78,7 +80,10 @@ export const closeProcessDir = (dir: ProcessDir): void => {
   closeFd(dir.fd);
 };
 
-/** A file of the process as bytes: read with the directory when it was, else now. A view: do not keep it. */
+/**
+ * A file of the process as bytes: read with the directory when it was, else now. Read with the directory it
+ * is a view of the whole batch's read, which it keeps alive: keep it no longer than the process's measurement.
+ */
 export const dirBytes = (dir: ProcessDir, name: string): Buffer => {
   const file = dir.files?.get(name);
   if (file === undefined) return readProcBytes(`${dir.base}/${name}`);
@@ -153,7 +158,7 @@ export const openProcessDirsNative = (
   files: readonly string[],
   options: OpenOptions = {},
 ): (ProcessDir | ProcError)[] => {
-  const { openFirst, pagemapBelow = 0 } = options;
+  const { openFirst, pagemapBelow = 0, sharedFrom = 0 } = options;
   // Plain loops, no callbacks: a closure made per call loses its optimised code at each full GC, and a
   // long-lived server (serve) would compile it again every scrape.
   // A Uint32Array would wrap 2^32 + 1 to 1 and cut 1.5 to 1, and open another process: anything that is
@@ -177,7 +182,15 @@ export const openProcessDirsNative = (
     for (let k = 0; k < validAt.length; k++) out[validAt[k]!] = opened[k]!;
     return out;
   }
-  const batch = native.openProcesses(root, Uint32Array.from(pids), files, openFirst ?? null, 2, pagemapBelow);
+  const batch = native.openProcesses(
+    root,
+    Uint32Array.from(pids),
+    files,
+    openFirst ?? null,
+    2,
+    pagemapBelow,
+    sharedFrom,
+  );
   const out: (ProcessDir | ProcError)[] = [];
   for (let i = 0; i < pids.length; i++) {
     const pid = pids[i]!;

@@ -3,7 +3,7 @@
  * bytes per file, the same errors, fds that stay bound to the process they were opened for.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, fstatSync } from 'node:fs';
+import { closeSync, fstatSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadProcBatch, type NativeProcBatch } from '../../../src/native/proc-batch.js';
 import { ProcError } from '../../../src/procfs/errors.js';
@@ -193,4 +193,53 @@ describe('openProcessDirs', () => {
       closeProcessDir(dir!);
     }
   });
+});
+
+describe('sharedFrom', () => {
+  let holder: ChildProcess | undefined;
+  beforeAll(async () => {
+    // A process with a 2 MiB shared anonymous mapping ("/dev/zero (deleted)", perms rw-s), one page written.
+    holder = spawn(
+      'python3',
+      [
+        '-c',
+        'import mmap,sys,time\nm=mmap.mmap(-1,2<<20,flags=mmap.MAP_SHARED)\nm.write(b"x"*4096)\nprint("ready",flush=True)\ntime.sleep(600)',
+      ],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    await new Promise<void>((resolve, reject) => {
+      holder!.stdout!.once('data', () => resolve());
+      holder!.once('exit', () => reject(new Error('the python helper exited')));
+    });
+  });
+  afterAll(() => holder?.kill('SIGKILL'));
+
+  it.each([
+    [0, true],
+    [1024 * 1024, false],
+    [2 * 1024 * 1024, false],
+    [2 * 1024 * 1024 + 4096, true],
+  ])(
+    'with sharedFrom %i a process with a 2 MiB shared mapping is prefetched: %s',
+    (sharedFrom, prefetched) => {
+      const pid = holder!.pid!;
+      const shared = readFileSync(`/proc/${pid}/maps`, 'latin1')
+        .split('\n')
+        .filter((line) => / [r-][w-][x-]s /.test(line));
+      expect(shared.some((line) => line.includes('/dev/zero'))).toBe(true);
+      const [dir] = dirsOrThrow(
+        openProcessDirsNative(requireBatch(), '/proc', [pid], ['maps'], {
+          openFirst: 'pagemap',
+          pagemapBelow: SPARSE_VMA_BYTES,
+          sharedFrom,
+        }),
+      );
+      try {
+        if (prefetched) expect(dir!.pagemap).toMatchObject({ pfns: expect.any(Uint32Array) });
+        else expect(dir!.pagemap).toBeUndefined();
+      } finally {
+        closeProcessDir(dir!);
+      }
+    },
+  );
 });
