@@ -95,8 +95,10 @@ export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }
       const text = await (await fetch(url)).text();
       return { cpu: cpuSeconds(child.pid) - before, wall: (performance.now() - started) / 1000, text };
     };
-    // Warm-up: a few scrapes each (serve's first ones pay for JIT and its buffers).
-    for (let i = 0; i < 5; i++) {
+    // Warm-up: serve's first scrapes pay for its buffers and V8's compiler, which keeps optimizing
+    // functions for about 30 scrapes (CPU per scrape falls from ~1.5x to steady by then); a Prometheus
+    // target is scraped for days, so the steady state is the one to compare.
+    for (let i = 0; i < 30; i++) {
       const a = await scrape(ours, ourUrl);
       await scrape(theirs, theirUrl);
       await sleep(a.wall * 1000 + 50);
@@ -104,6 +106,9 @@ export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }
     const cpu = { memusage: [], processExporter: [] };
     const wall = { memusage: [], processExporter: [] };
     let last;
+    // Each process's CPU over all rounds as well: what a scrape leaves for after its response (garbage
+    // collection, compiled code, freed buffers; Go's collector likewise) is in no scrape's own window.
+    const totalFrom = { memusage: cpuSeconds(ours.pid), processExporter: cpuSeconds(theirs.pid) };
     for (let i = 0; i < rounds; i++) {
       const a = await scrape(ours, ourUrl);
       const b = await scrape(theirs, theirUrl);
@@ -115,6 +120,12 @@ export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }
       // A snapshot younger than it took to take is reused: wait it out, so every scrape measures.
       await sleep(a.wall * 1000 + 50);
     }
+    // Let what the last scrapes left behind run, then take both totals.
+    await sleep(1000);
+    const cpuTotal = {
+      memusage: (cpuSeconds(ours.pid) - totalFrom.memusage) / rounds,
+      processExporter: (cpuSeconds(theirs.pid) - totalFrom.processExporter) / rounds,
+    };
     // The largest group both see (by PSS).
     const pssOf = [...last.ours].filter(([k]) => k.startsWith('memusage_group_pss_bytes{'));
     pssOf.sort((x, y) => y[1] - x[1]);
@@ -155,6 +166,8 @@ export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }
       cpuPerScrape: { memusage: median(cpu.memusage), processExporter: median(cpu.processExporter) },
       // /proc/PID/stat counts CPU in 10 ms ticks: the mean over many rounds resolves what a median cannot.
       cpuPerScrapeMean: { memusage: mean(cpu.memusage), processExporter: mean(cpu.processExporter) },
+      // All CPU of each process over the rounds, divided by the rounds: the figure the target is about.
+      cpuPerScrapeTotal: cpuTotal,
       wallPerScrape: { memusage: median(wall.memusage), processExporter: median(wall.processExporter) },
       rss: {
         memusage: rssKib,
@@ -179,8 +192,13 @@ export const renderExporters = (e) => {
     'exporters (issue 12): memusage serve vs process-exporter (smaps), grouping by comm, same rules file',
   ];
   const row = (label, value) => lines.push(`  ${label.padEnd(44)} ${value}`);
+  if (e.cpuPerScrapeTotal)
+    row(
+      'CPU per warm scrape (all of it)',
+      `memusage ${e.cpuPerScrapeTotal.memusage.toFixed(3)} s, process-exporter ${e.cpuPerScrapeTotal.processExporter.toFixed(3)} s (each process's CPU over the ${e.rounds} rounds / rounds)`,
+    );
   row(
-    'CPU per warm scrape (median)',
+    "CPU in each scrape's window (median)",
     `memusage ${e.cpuPerScrape.memusage.toFixed(2)} s, process-exporter ${e.cpuPerScrape.processExporter.toFixed(2)} s (${e.rounds} rounds, alternating; means ${e.cpuPerScrapeMean.memusage.toFixed(3)} s and ${e.cpuPerScrapeMean.processExporter.toFixed(3)} s)`,
   );
   row(
@@ -206,12 +224,16 @@ export const renderExporters = (e) => {
 };
 
 /** The verdict of the issue's target: a warm serve scrape costs no more CPU than process-exporter's. */
+const cpuOf = (e) => e.cpuPerScrapeTotal ?? e.cpuPerScrape;
+
 export const exporterVerdicts = (e) => [
   {
     what: 'issue 12: CPU of a warm serve scrape / process-exporter scrape',
-    value: e.cpuPerScrape.memusage / e.cpuPerScrape.processExporter,
+    // Everything each process spent over the rounds (its collector's work after a response included),
+    // not the 10 ms ticks inside each scrape's window. Reports from before this figure existed use those.
+    value: cpuOf(e).memusage / cpuOf(e).processExporter,
     target: '<= 1x',
-    pass: e.cpuPerScrape.memusage <= e.cpuPerScrape.processExporter,
+    pass: cpuOf(e).memusage <= cpuOf(e).processExporter,
   },
 ];
 
