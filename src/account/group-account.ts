@@ -1,6 +1,7 @@
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
 import { type FrameTable, rssFrame } from './frame-table.js';
+import { countObjectRun, distinctRuns, type PoolFrames } from './page-account.js';
 
 /** Exact memory of a set of processes taken together, which per-process sums cannot give. */
 export interface GroupFrames {
@@ -108,6 +109,34 @@ export class FrameCounter {
   }
 
   /**
+   * Count the resident pages of object runs (ProcessPages.objectRuns, frames from `pool`) as add counts
+   * pages, into `also` as well when given; `frames` is the store's size.
+   */
+  addRuns(pool: PoolFrames, runsList: readonly Float64Array[], frames: number, also?: FrameCounter): void {
+    if (runsList.length === 0) return;
+    this.fit(frames);
+    also?.fit(frames);
+    // Identical runs of several processes are walked once, their number of times over.
+    const distinct = distinctRuns(runsList);
+    let pages = 0;
+    for (let k = 1; k < distinct.length; k += 3) pages += distinct[k]!;
+    const mayTouch = Math.min(this.ntouched + pages, frames);
+    if (this.touched && mayTouch > this.touched.length)
+      this.touched = grownTo(this.touched, mayTouch, this.ntouched);
+    for (let k = 0; k < distinct.length; k += 3)
+      this.ntouched = countObjectRun(
+        pool,
+        distinct[k]!,
+        distinct[k + 1]!,
+        distinct[k + 2]!,
+        this.counter,
+        this.touched,
+        this.ntouched,
+        also?.counter,
+      );
+  }
+
+  /**
    * The counter array, with a slot for every one of `frames` frames, for a loop that counts into it
    * directly (accountProcessesCounting); undefined for a set that lists its touched frames (groups).
    */
@@ -118,10 +147,18 @@ export class FrameCounter {
   }
 
   /** Take back what `lists` added (processes counted, then found gone): they are counted again and subtracted. */
-  remove(lists: readonly Uint32Array[], table: FrameTable, toGlobal: Uint32Array, frames: number): void {
+  remove(
+    lists: readonly Uint32Array[],
+    table: FrameTable,
+    toGlobal: Uint32Array,
+    frames: number,
+    pool?: PoolFrames,
+    runsList: readonly Float64Array[] = [],
+  ): void {
     if (lists.length === 0) return;
     const counted = new FrameCounter(false, this.loop);
     counted.add(lists, table, toGlobal, frames);
+    if (pool) counted.addRuns(pool, runsList, frames);
     const theirs = counted.counter;
     for (let frame = 0; frame < theirs.length; frame++) {
       if (theirs[frame] !== 0) this.counter[frame]! -= theirs[frame]!;

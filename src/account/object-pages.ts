@@ -1,7 +1,11 @@
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import type { Vma } from '../parse/maps.js';
 import { growableUint32 } from './growable.js';
+import type { PfnIndex } from './pfn-index.js';
 import { ATTR_FILE, ATTR_PMD } from './process-pages.js';
+
+/** A pool page whose frame the FrameStore does not hold (device memory above the index's limit). */
+export const NO_FRAME = 0xffff_ffff;
 
 /** Shared mappings smaller than this are read as they are: bookkeeping would cost more than it saves. */
 export const OBJECT_VMA_MIN_BYTES = 1024 * 1024;
@@ -48,11 +52,46 @@ class ObjectRuns {
 export class ObjectPages {
   private readonly objects = new Map<string, ObjectRuns>();
   readonly pfns = growableUint32();
+  /**
+   * Each pool page's frame in the snapshot's FrameStore (NO_FRAME for a frame the store leaves out), for
+   * the pages before `framed`: a process's pages left in the pool (ProcessPages.objectRuns) are accounted
+   * from these, without a lookup per page.
+   */
+  readonly frames = growableUint32();
+  private framed = 0;
 
   /** Forget every object: at the start of a snapshot. Keeps the pool's buffers for the next one. */
   clear(): void {
     this.objects.clear();
     this.pfns.clear();
+    this.frames.clear();
+    this.framed = 0;
+  }
+
+  /**
+   * The pool's pages whose frames are not known yet (added since the last assignFrames): a batch puts
+   * them in its PfnIndex next to its processes' pages, so that its lookup numbers them too.
+   */
+  unframedPfns(): Uint32Array {
+    return this.pfns.view().subarray(this.framed);
+  }
+
+  /**
+   * Record the store frame of each page unframedPfns() gave, from the batch's `index` and its `dense`
+   * frames (FrameStore.lookup). Frames at or above the index's limit (device memory) get NO_FRAME.
+   */
+  assignFrames(index: PfnIndex, dense: Uint32Array): void {
+    const from = this.framed;
+    const to = this.pfns.length;
+    if (to === from) return;
+    const pfns = this.pfns.view();
+    const frames = this.frames.reserve(to - this.frames.length);
+    for (let p = from; p < to; p++) {
+      const pfn = pfns[p]!;
+      frames[p] = pfn < index.limit ? dense[index.indexOf(pfn)]! : NO_FRAME;
+    }
+    this.frames.length = to;
+    this.framed = to;
   }
 
   /** The runs of `key` for the caller to fill, or undefined when another mapping has claimed it already. */

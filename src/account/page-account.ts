@@ -2,6 +2,7 @@ import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } f
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
 import type { FrameTable } from './frame-table.js';
+import { NO_FRAME } from './object-pages.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from './process-pages.js';
 import { PSS_PAGE, pssBytes } from './pss.js';
 import type { MemUsage } from './usage.js';
@@ -143,44 +144,167 @@ export const accountRangeJs = (
 ): void => {
   const { pfns, attrs, pmdKnown } = pages;
   const { index, counts, flagsLo, zeroFrames } = table;
-  const hasFlags = flagsLo !== undefined;
   const limit = index.limit;
   for (let i = from; i < to; i++) {
     const pfn = pfns[i]!;
     // Device memory (no page frame behind it) is not RSS, as smaps' vm_normal_page() decides.
     if (pfn >= limit) continue;
-    const frame = index.indexOf(pfn);
-    const count = counts[frame]!;
-    const lo = hasFlags ? flagsLo[frame]! : 0;
-    if (count === 0 || (lo & KPF_ZERO_PAGE) !== 0) {
-      // The zero page is not memory; any other count-0 frame was unmapped since pagemap was read.
-      if (zeroFrames.has(frame) || (lo & KPF_ZERO_PAGE) !== 0) acc[ZERO]! += PAGE_SIZE;
-      else acc[VANISHED]! += PAGE_SIZE;
-      continue;
+    addPage(acc, index.indexOf(pfn), counts, flagsLo, zeroFrames, attrs[i]!, pmdKnown);
+  }
+};
+
+/**
+ * Add one mapped page of frame `frame` (an index into `counts` and `flagsLo`, `zeroFrames` naming the
+ * zero page's) with pagemap attributes `attr`: the rules of accountRangeJs, for its pages and for pages of
+ * object runs (accountObjectRuns) alike.
+ */
+const addPage = (
+  acc: Accumulator,
+  frame: number,
+  counts: Uint32Array,
+  flagsLo: Uint32Array | undefined,
+  zeroFrames: ReadonlySet<number>,
+  attr: number,
+  pmdKnown: boolean,
+): void => {
+  const count = counts[frame]!;
+  const hasFlags = flagsLo !== undefined;
+  const lo = hasFlags ? flagsLo[frame]! : 0;
+  if (count === 0 || (lo & KPF_ZERO_PAGE) !== 0) {
+    // The zero page is not memory; any other count-0 frame was unmapped since pagemap was read.
+    if (zeroFrames.has(frame) || (lo & KPF_ZERO_PAGE) !== 0) acc[ZERO]! += PAGE_SIZE;
+    else acc[VANISHED]! += PAGE_SIZE;
+    return;
+  }
+  if ((lo & KPF_HUGE) !== 0) {
+    acc[HUGETLB]! += PAGE_SIZE;
+    return;
+  }
+  const share = count === 1 ? PSS_PAGE : Math.floor(PSS_PAGE / count);
+  acc[RSS]! += PAGE_SIZE;
+  acc[PSS_FX]! += share;
+  if (count === 1) acc[USS]! += PAGE_SIZE;
+  // Pagemap bit 61 is clear exactly for anonymous folios, so anon needs no flags.
+  const anon = hasFlags ? (lo & KPF_ANON) !== 0 : (attr & ATTR_FILE) === 0;
+  if (anon) {
+    acc[ANON]! += PAGE_SIZE;
+    acc[PSS_ANON_FX]! += share;
+    if (pmdKnown ? (attr & ATTR_PMD) !== 0 : (lo & KPF_THP) !== 0) acc[THP]! += PAGE_SIZE;
+    if ((lo & KPF_KSM) !== 0) acc[KSM]! += PAGE_SIZE;
+  } else if ((lo & KPF_SWAPBACKED) !== 0) {
+    acc[SHMEM]! += PAGE_SIZE;
+    acc[PSS_SHMEM_FX]! += share;
+  } else {
+    acc[FILE]! += PAGE_SIZE;
+    acc[PSS_FILE_FX]! += share;
+  }
+};
+
+/**
+ * Count the resident pages of one object run (pool pages [from, from + pages)) into `counter` (indexed by
+ * store frame, as FrameCounter's), `times` each, appending a frame to `touched` (when given, from
+ * `ntouched` on) the first time its counter leaves 0; into `also` as well when given. Resident as
+ * rssFrame says: a map count, not hugetlb, not the zero page. Returns the new number of touched frames.
+ */
+export const countObjectRun = (
+  pool: PoolFrames,
+  from: number,
+  pages: number,
+  times: number,
+  counter: Uint32Array,
+  touched: Uint32Array | undefined,
+  ntouched: number,
+  also: Uint32Array | undefined,
+): number => {
+  const { frames, counts, flagsLo } = pool;
+  const to = from + pages;
+  for (let p = from; p < to; p++) {
+    const frame = frames[p]!;
+    if (frame === NO_FRAME || counts[frame] === 0) continue;
+    if (flagsLo !== undefined && (flagsLo[frame]! & (KPF_HUGE | KPF_ZERO_PAGE)) !== 0) continue;
+    if (counter[frame] === 0 && touched) touched[ntouched++] = frame;
+    counter[frame]! += times;
+    if (also) also[frame]! += times;
+  }
+  return ntouched;
+};
+
+/**
+ * The runs of `runsList` (object runs of several processes) once each, with how many of the lists have
+ * it: processes that map a shared object alike (a database's backends, its whole shared buffers) hold
+ * the same runs, and a set's counter needs each run's pages only once, `times` over. As [from, pages,
+ * times] triples, in the order first met.
+ */
+export const distinctRuns = (runsList: readonly Float64Array[]): number[] => {
+  const at = new Map<string, number>();
+  const out: number[] = [];
+  for (const runs of runsList) {
+    for (let r = 0; r < runs.length; r += 3) {
+      const key = `${runs[r]!},${runs[r + 1]!}`;
+      const k = at.get(key);
+      if (k === undefined) {
+        at.set(key, out.length);
+        out.push(runs[r]!, runs[r + 1]!, 1);
+      } else {
+        out[k + 2]!++;
+      }
     }
-    if ((lo & KPF_HUGE) !== 0) {
-      acc[HUGETLB]! += PAGE_SIZE;
-      continue;
+  }
+  return out;
+};
+
+/**
+ * The frames a snapshot's object runs (ProcessPages.objectRuns) are accounted from: each pool page's
+ * frame in the FrameStore (ObjectPages.frames), and the store's counts, flags and zero-page frames; and
+ * the sums of the runs accounted so far, which later processes holding the same run take as they are.
+ */
+export interface PoolFrames {
+  readonly frames: Uint32Array;
+  readonly counts: Uint32Array;
+  readonly flagsLo: Uint32Array | undefined;
+  readonly zeroFrames: ReadonlySet<number>;
+  /** One snapshot's: a run's pages keep their frames, counts and flags once read (see RunSums). */
+  readonly sums: RunSums;
+}
+
+/** The accumulator of each object run accounted in one snapshot, by run and by what it depends on. */
+export class RunSums {
+  private readonly sums = new Map<string, Accumulator>();
+
+  /** The sums of pool pages [from, from + pages) with attributes `attr`, computed once. */
+  of(pool: PoolFrames, from: number, pages: number, attr: number, pmdKnown: boolean): Accumulator {
+    // Flags can start in the middle of a snapshot (hugetlb): sums without them are not sums with them.
+    const key = `${from},${pages},${attr},${pmdKnown ? 1 : 0},${pool.flagsLo ? 1 : 0}`;
+    let acc = this.sums.get(key);
+    if (acc === undefined) {
+      acc = newAccumulator();
+      const { frames, counts, flagsLo, zeroFrames } = pool;
+      for (let p = from; p < from + pages; p++) {
+        const frame = frames[p]!;
+        if (frame === NO_FRAME) continue;
+        addPage(acc, frame, counts, flagsLo, zeroFrames, attr, pmdKnown);
+      }
+      this.sums.set(key, acc);
     }
-    const share = count === 1 ? PSS_PAGE : Math.floor(PSS_PAGE / count);
-    acc[RSS]! += PAGE_SIZE;
-    acc[PSS_FX]! += share;
-    if (count === 1) acc[USS]! += PAGE_SIZE;
-    const attr = attrs[i]!;
-    // Pagemap bit 61 is clear exactly for anonymous folios, so anon needs no flags.
-    const anon = hasFlags ? (lo & KPF_ANON) !== 0 : (attr & ATTR_FILE) === 0;
-    if (anon) {
-      acc[ANON]! += PAGE_SIZE;
-      acc[PSS_ANON_FX]! += share;
-      if (pmdKnown ? (attr & ATTR_PMD) !== 0 : (lo & KPF_THP) !== 0) acc[THP]! += PAGE_SIZE;
-      if ((lo & KPF_KSM) !== 0) acc[KSM]! += PAGE_SIZE;
-    } else if ((lo & KPF_SWAPBACKED) !== 0) {
-      acc[SHMEM]! += PAGE_SIZE;
-      acc[PSS_SHMEM_FX]! += share;
-    } else {
-      acc[FILE]! += PAGE_SIZE;
-      acc[PSS_FILE_FX]! += share;
-    }
+    return acc;
+  }
+}
+
+/**
+ * Add a process's object runs to `acc`, page for page what accountRangeJs adds for its other pages. A
+ * run's pages are the pool's: their frames are known without a lookup and their map counts were read
+ * once, for the first process that showed them, so a run is summed once per snapshot (RunSums) and every
+ * process holding the same run adds that sum.
+ */
+export const accountObjectRuns = (
+  pool: PoolFrames,
+  runs: Float64Array,
+  pmdKnown: boolean,
+  acc: Accumulator,
+): void => {
+  for (let r = 0; r < runs.length; r += 3) {
+    const sums = pool.sums.of(pool, runs[r]!, runs[r + 1]!, runs[r + 2]!, pmdKnown);
+    for (let slot = 0; slot < SLOTS; slot++) acc[slot]! += sums[slot]!;
   }
 };
 
@@ -236,6 +360,8 @@ export const accountProcess = (pages: ProcessPages, table: FrameTable): MemUsage
 export const accountProcessesChecked = (
   list: readonly ProcessPages[],
   table: FrameTable,
+  /** The frames of the processes' object runs, when any has some. */
+  pool?: PoolFrames,
 ): { usage: MemUsage; vanished: number }[] => {
   const accs = new Float64Array(list.length * SLOTS);
   const ranges = wholeRanges(list);
@@ -245,7 +371,33 @@ export const accountProcessesChecked = (
       const r = ranges[i]!;
       accountRangeJs(r.pages, table, r.from, r.to, accOf(accs, i));
     }
+  addObjectRuns(list, pool, accs, undefined, undefined);
   return finishAll(list, table, accs);
+};
+
+/**
+ * Each process's object runs into its slots of `accs`; with `counter`, the runs of the processes `members`
+ * marks are counted into it as well (their frames are the store's: no toGlobal).
+ */
+const addObjectRuns = (
+  list: readonly ProcessPages[],
+  pool: PoolFrames | undefined,
+  accs: Float64Array,
+  members: Uint8Array | undefined,
+  counter: Uint32Array | undefined,
+): void => {
+  if (!pool) return;
+  const counted: Float64Array[] = [];
+  for (let i = 0; i < list.length; i++) {
+    const runs = list[i]!.objectRuns;
+    if (!runs) continue;
+    accountObjectRuns(pool, runs, list[i]!.pmdKnown, accOf(accs, i));
+    if (counter && members![i]) counted.push(runs);
+  }
+  if (counted.length === 0) return;
+  const distinct = distinctRuns(counted);
+  for (let k = 0; k < distinct.length; k += 3)
+    countObjectRun(pool, distinct[k]!, distinct[k + 1]!, distinct[k + 2]!, counter!, undefined, 0, undefined);
 };
 
 /** Process i's slots of `accs`. */
@@ -279,6 +431,7 @@ export const accountProcessesCounting = (
   toGlobal: Uint32Array,
   counter: Uint32Array,
   loops: NativePageLoops | undefined = nativeLoops,
+  pool?: PoolFrames,
 ): { usage: MemUsage; vanished: number }[] | undefined => {
   if (!loops) return undefined;
   const accs = new Float64Array(list.length * SLOTS);
@@ -300,6 +453,7 @@ export const accountProcessesCounting = (
     toGlobal,
     counter,
   );
+  addObjectRuns(list, pool, accs, members, counter);
   return finishAll(list, table, accs);
 };
 

@@ -25,4 +25,11 @@ export interface ProcessPages {
   readonly pmdKnown: boolean;
   /** True when mappings were skipped on smaps' word that they hold nothing (no PAGEMAP_SCAN). */
   readonly skippedEmptyVmas: boolean;
+  /**
+   * Pages of shared objects left in the snapshot's pool instead of copied into `pfns` (ObjectPages, with
+   * PagemapReader.objectRuns): pool offset, pages, attribute bits; 3 numbers per run. They are file pages
+   * of the process's mappings like any other, accounted from the pool's frames (account/object-runs.ts).
+   * Absent when every present page is in `pfns`.
+   */
+  readonly objectRuns?: Float64Array;
 }

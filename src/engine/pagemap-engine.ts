@@ -107,12 +107,19 @@ const residentPages = (header: ProcessHeader): number | undefined => {
   return (rss + (statusBytes(header.status, 'VmSwap') ?? 0)) / PAGE_SIZE;
 };
 
-/** The files the pagemap engine reads with each process's directory (see measureProcesses). */
-export const pagemapNeed = (reader: PagemapReader) => ({
+/**
+ * The files the pagemap engine reads with each process's directory (see measureProcesses). With
+ * `poolShared`, processes that map a shared object are left to the reader, which takes the object's
+ * pages from the pool (PagemapReader.prefetchSharedFrom): for a long-lived caller (serve), whose
+ * per-process path is compiled after a few snapshots. A one-shot run interprets that path for each such
+ * process, and the batch's native read of the object's entries costs it less (300 processes sharing
+ * 16 MiB objects: top --once 0.16 s with the batch read, 0.20 s without).
+ */
+export const pagemapNeed = (reader: PagemapReader, poolShared = false) => ({
   files: ['maps'],
   openFirst: 'pagemap',
   pagemapBelow: reader.prefetchBelow,
-  sharedFrom: reader.prefetchSharedFrom,
+  sharedFrom: poolShared ? reader.prefetchSharedFrom : 0,
 });
 
 /**
@@ -157,6 +164,7 @@ const collectAll = (
 export const answeredNothing = (pages: ProcessPages): boolean =>
   pages.vmas.length > 0 &&
   pages.pfns.length === 0 &&
+  pages.objectRuns === undefined &&
   pages.markerPages === 0 &&
   pages.swapPages.every((n) => n === 0) &&
   pages.zeroPagesUnread.every((n) => n === 0);

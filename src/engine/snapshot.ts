@@ -126,7 +126,7 @@ export const takeDetailedSnapshot = (
 /** Sinks a streamed snapshot feeds besides each process's usage (see engine/stream.ts). */
 export type StreamSinks = Pick<
   StreamOptions,
-  'totals' | 'groupBy' | 'member' | 'pageBudget' | 'recorder' | 'mappings' | 'scratch'
+  'totals' | 'groupBy' | 'member' | 'pageBudget' | 'recorder' | 'mappings' | 'scratch' | 'poolRuns'
 >;
 
 export interface StreamedSnapshot {

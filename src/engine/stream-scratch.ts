@@ -16,6 +16,8 @@ export interface StreamParts {
   /** Buffers of each batch's PfnIndex, and of the index of a batch's new frames. */
   batchIndex: PfnIndexScratch;
   freshIndex: PfnIndexScratch;
+  /** The shared objects' pool the reader takes pages from, when it does (see ObjectPages). */
+  objects: ObjectPages | undefined;
 }
 
 /**
@@ -49,7 +51,13 @@ export class StreamScratch {
    * `shareObjects`, later processes take shared objects' pages from the first one mapping each (worth it
    * only when a snapshot reads more than one process: the first one is scanned once more to learn them).
    */
-  begin(scanner: PagemapScanner | undefined, exactThp: boolean, shareObjects = true): StreamParts {
+  begin(
+    scanner: PagemapScanner | undefined,
+    exactThp: boolean,
+    shareObjects = true,
+    /** Leave the pages taken from the pool there (ProcessPages.objectRuns): see PagemapReader.shareObjects. */
+    runsFromPool = false,
+  ): StreamParts {
     this.store.reset();
     // A snapshot that threw may have left counts behind; one that ended has zeroed them already.
     this.totals.reset();
@@ -65,8 +73,9 @@ export class StreamScratch {
       reader = new PagemapReader(scanner, exactThp).keepPages();
       this.reader = { scanner, exactThp, reader };
     }
-    reader.shareObjects(shareObjects ? this.objects : undefined);
+    reader.shareObjects(shareObjects ? this.objects : undefined, runsFromPool);
     return {
+      objects: shareObjects ? this.objects : undefined,
       store: this.store,
       reader,
       totals: this.totals,

@@ -9,7 +9,12 @@
  */
 import type { FrameStore, FrameTable } from '../account/frame-table.js';
 import type { FrameCounter, GroupFrames } from '../account/group-account.js';
-import { accountProcessesChecked, accountProcessesCounting } from '../account/page-account.js';
+import {
+  accountProcessesChecked,
+  accountProcessesCounting,
+  type PoolFrames,
+  RunSums,
+} from '../account/page-account.js';
 import { PfnIndex, type PfnIndexScratch } from '../account/pfn-index.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { statusEuid } from '../parse/status.js';
@@ -60,6 +65,12 @@ export interface StreamOptions {
   threads?: ThreadAlias[];
   /** Working arrays kept from one snapshot to the next (serve); fresh ones when absent. */
   scratch?: StreamScratch;
+  /**
+   * false: copy the pages later processes take from shared objects into their own pages, as a mapping
+   * sink or the recorder gets them anyway, instead of accounting them from the pool as object runs
+   * (ProcessPages.objectRuns). The figures are the same either way; for comparisons (tests, bench).
+   */
+  poolRuns?: boolean;
 }
 
 /**
@@ -193,24 +204,41 @@ class GroupSink {
    * over their pages.
    */
   feed(
-    members: readonly { key: string; pfns: Uint32Array }[],
+    members: readonly { key: string; pfns: Uint32Array; runs: Float64Array | undefined }[],
     table: FrameTable,
     dense: Uint32Array,
     totals: FrameCounter | undefined,
+    pool: PoolFrames | undefined,
   ): void {
     let run: Uint32Array[] = [];
-    for (const { key, pfns } of members) {
+    let objectRuns: Float64Array[] = [];
+    for (const { key, pfns, runs } of members) {
       if (key !== this.key) {
-        this.counter.add(run, table, dense, this.store.size, totals);
+        this.count(run, objectRuns, table, dense, totals, pool);
         run = [];
+        objectRuns = [];
         this.close();
         if (this.closed.has(key)) this.broken.add(key);
         this.key = key;
       }
       run.push(pfns);
+      if (runs) objectRuns.push(runs);
       this.members++;
     }
-    this.counter.add(run, table, dense, this.store.size, totals);
+    this.count(run, objectRuns, table, dense, totals, pool);
+  }
+
+  /** The open group's pages of this batch, and its object runs, into the counter (and the totals'). */
+  private count(
+    lists: Uint32Array[],
+    objectRuns: Float64Array[],
+    table: FrameTable,
+    dense: Uint32Array,
+    totals: FrameCounter | undefined,
+    pool: PoolFrames | undefined,
+  ): void {
+    this.counter.add(lists, table, dense, this.store.size, totals);
+    if (pool) this.counter.addRuns(pool, objectRuns, this.store.size, totals);
   }
 
   /** Close the open group, if any. */
@@ -274,8 +302,16 @@ export const runStream = (
   caps: Capabilities,
   users: UserNames,
 ): StreamResult => {
-  const parts = (options.scratch ?? new StreamScratch()).begin(caps.scanner, options.flags, pids.length > 1);
-  const { reader, store } = parts;
+  // Pages of shared objects stay in the pool (object runs) unless a sink or the recorder wants every page.
+  const runsFromPool =
+    options.poolRuns !== false && options.mappings === undefined && options.recorder === undefined;
+  const parts = (options.scratch ?? new StreamScratch()).begin(
+    caps.scanner,
+    options.flags,
+    pids.length > 1,
+    runsFromPool,
+  );
+  const { reader, store, objects } = parts;
   let flags = options.flags;
   if (flags) store.withFlags();
   const budget = options.pageBudget ?? DEFAULT_PAGE_BUDGET;
@@ -292,6 +328,8 @@ export const runStream = (
   // Each batch's indexes reuse the same buffers: per-batch arrays would pile up as garbage between the
   // collections V8 runs for a heap this small.
   const batchScratch = parts.batchIndex;
+  // Each object run's sums, once per snapshot (see accountObjectRuns).
+  const runSums = new RunSums();
   const freshScratch = parts.freshIndex;
 
   const flush = () => {
@@ -314,25 +352,42 @@ export const runStream = (
       startFlags(root, store);
       flags = true;
     }
+    // The pool's pages added since the last batch (by its claimers, all in this batch unless one failed
+    // after its read) are numbered with the batch's pages, for the object runs that take them.
+    if (objects) pfnLists.push(objects.unframedPfns());
     const index = PfnIndex.build(pfnLists, caps.frameCount, batchScratch);
     const { dense, firstNew } = store.lookup(index.bits, index.size);
     if (store.size > firstNew) readNewFrames(root, store, firstNew, flags, freshScratch);
+    objects?.assignFrames(index, dense);
     options.recorder?.batch(batch, index, dense, store);
     const table = store.batchTable(index, dense);
+    const pool: PoolFrames | undefined = objects && {
+      frames: objects.frames.view(),
+      counts: store.counts,
+      flagsLo: store.flagsLo,
+      zeroFrames: store.zeroFrames,
+      sums: runSums,
+    };
     // The totals alone (no groups) are counted in the accounting walk itself when the addon can.
     const direct = groups ? undefined : totals?.counterFor(store.size);
-    const countedDirectly = direct && accountProcessesCounting(pages, table, members, dense, direct);
-    const accounted = countedDirectly ?? accountProcessesChecked(pages, table);
-    const counted: { key: string; pfns: Uint32Array }[] = [];
+    const countedDirectly =
+      direct && accountProcessesCounting(pages, table, members, dense, direct, undefined, pool);
+    const accounted = countedDirectly ?? accountProcessesChecked(pages, table, pool);
+    const counted: { key: string; pfns: Uint32Array; runs: Float64Array | undefined }[] = [];
     const countedPfns: Uint32Array[] = [];
+    const countedRuns: Float64Array[] = [];
     const mapped: MappedProcess[] = [];
     const goneMembers: Uint32Array[] = [];
+    const goneRuns: Float64Array[] = [];
     for (const [i, { header, pages, swapPss, kept }] of batch.entries()) {
       const { usage, vanished } = accounted[i]!;
       if (pages.skippedEmptyVmas) skippedEmptyVmas = true;
       if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
         gone.push(goneWhileMeasured(header));
-        if (members[i]) goneMembers.push(pages.pfns);
+        if (members[i]) {
+          goneMembers.push(pages.pfns);
+          if (pages.objectRuns) goneRuns.push(pages.objectRuns);
+        }
         continue;
       }
       if (swapPss !== undefined) usage.swapPss = swapPss;
@@ -342,12 +397,16 @@ export const runStream = (
       if (kept) mapped.push({ process: measured, pages, kept });
       if (!member(header)) continue;
       totalPids.add(header.pid);
-      counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns });
+      counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns, runs: pages.objectRuns });
       countedPfns.push(pages.pfns);
+      if (pages.objectRuns) countedRuns.push(pages.objectRuns);
     }
-    if (groups) groups.feed(counted, table, dense, totals);
-    else if (countedDirectly) totals!.remove(goneMembers, table, dense, store.size);
-    else totals?.add(countedPfns, table, dense, store.size);
+    if (groups) groups.feed(counted, table, dense, totals, pool);
+    else if (countedDirectly) totals!.remove(goneMembers, table, dense, store.size, pool, goneRuns);
+    else {
+      totals?.add(countedPfns, table, dense, store.size);
+      if (pool) totals?.addRuns(pool, countedRuns, store.size);
+    }
     if (mapped.length > 0) options.mappings!.feed(mapped, table, dense, store.size);
     reader.release();
     batch = [];
@@ -366,7 +425,9 @@ export const runStream = (
   // holds one process's pages more meanwhile. Not with groups: their counting holds more than the totals'
   // (per-thread counts and touched lists) and `top --by` is the one closest to its memory budget.
   const overlap = by === undefined;
-  const results = measureProcesses(root, order, users, collectOptions, pagemapNeed(reader), (dir, header) => {
+  // A caller that keeps its scratch from snapshot to snapshot is a long-lived one (see pagemapNeed).
+  const need = pagemapNeed(reader, options.scratch !== undefined);
+  const results = measureProcesses(root, order, users, collectOptions, need, (dir, header) => {
     const full = batchPages >= budget;
     const read = collectProcess(dir, header, reader, swapPss, overlap && full ? flush : undefined);
     options.recorder?.collected(dir, read);

@@ -94,6 +94,14 @@ export class PagemapReader {
   private objects: ObjectPages | undefined;
   /** Pages taken from `objects` instead of the kernel since the reader was made (for tests and the bench). */
   objectPagesTaken = 0;
+  /**
+   * Leave pages taken from `objects` in the pool (ProcessPages.objectRuns) instead of copying them into
+   * the process's pages: for a caller that accounts them from the pool's frames (the streamed engine
+   * without a mapping sink or a recorder, which want every page in `pfns`).
+   */
+  private runsFromPool = false;
+  /** The object runs of the read in progress (see fillObjects). */
+  private runs: number[] = [];
 
   /**
    * @param exactThp scan every process, to learn which pages are PMD-mapped (exact THP); otherwise scan only
@@ -110,8 +118,9 @@ export class PagemapReader {
    * Take the pages of shared objects a process maps from `objects` when an earlier process of the same
    * snapshot read them (undefined: read every process's own pagemap). The owner clears it per snapshot.
    */
-  shareObjects(objects: ObjectPages | undefined): this {
+  shareObjects(objects: ObjectPages | undefined, runsFromPool = false): this {
     this.objects = objects;
+    this.runsFromPool = objects !== undefined && runsFromPool;
     return this;
   }
 
@@ -401,6 +410,7 @@ export class PagemapReader {
       }
     }
     const counts = this.readRanges(fd, path, ranges, meanwhile);
+    this.runs.length = 0;
     if (fills.length > 0 || claims.length > 0) {
       try {
         base = this.fillObjects(base, ranges, counts, fills, claims);
@@ -434,6 +444,7 @@ export class PagemapReader {
       markerPages: markers,
       pmdKnown: regions !== undefined,
       skippedEmptyVmas: skipped,
+      ...(this.runs.length > 0 ? { objectRuns: Float64Array.from(this.runs) } : {}),
     };
   }
 
@@ -468,6 +479,12 @@ export class PagemapReader {
       const firstOk = counts[k * 3] === 1 && pfns[oldStart[k]!] === pool[offset];
       const lastOk = counts[(k + 1) * 3] === 1 && pfns[oldStart[k + 1]!] === pool[offset + pages - 1];
       if (!firstOk || !lastOk) throw new ObjectMismatch(fills[f + 3] as string);
+      if (this.runsFromPool) {
+        // Left in the pool: the pages between the two read ones, file pages with this region's PMD bit.
+        this.runs.push(offset + 1, pages - 2, ATTR_FILE | ranges[k * 3 + 2]!);
+        this.objectPagesTaken += pages - 2;
+        continue;
+      }
       fillAfter[k] = pages - 2;
       fillFrom[k] = offset + 1;
       extra += pages - 2;
