@@ -5,11 +5,22 @@
 import { describe, expect, it } from 'vitest';
 import {
   fileIndexOf,
+  NO_FRAME,
   OBJECT_VMA_MIN_BYTES,
   ObjectPages,
   objectKeyOf,
 } from '../../../src/account/object-pages.js';
+import {
+  accountObjectRuns,
+  countObjectRun,
+  distinctRuns,
+  newAccumulator,
+  RunSums,
+  usageFromAccumulator,
+} from '../../../src/account/page-account.js';
+import { PfnIndex } from '../../../src/account/pfn-index.js';
 import { ATTR_FILE, ATTR_PMD } from '../../../src/account/process-pages.js';
+import { KPF_HUGE } from '../../../src/kernel/kpageflags.js';
 import type { Vma } from '../../../src/parse/maps.js';
 import { scanSplit } from '../../../src/procfs/pagemap.js';
 
@@ -109,6 +120,73 @@ describe('ObjectPages', () => {
     objects.clear();
     expect(objects.pages).toBe(0);
     expect(objects.claim('a')).toBeDefined();
+  });
+});
+
+describe('object runs', () => {
+  const pfns = Uint32Array.from({ length: 16 }, (_, i) => 100 + i);
+  const attrs = new Uint8Array(16).fill(ATTR_FILE);
+
+  it('assigns each pool page its store frame once, from the batch that numbered it; a device frame gets none', () => {
+    const objects = new ObjectPages();
+    const runs = objects.claim('a')!;
+    objects.add(runs, 0, pfns, attrs, 0, 8);
+    expect(Array.from(objects.unframedPfns())).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
+    // The batch's index holds the pool's pages (and others); its dense frames are the store's.
+    const index = PfnIndex.build([Uint32Array.from([90, ...pfns.subarray(0, 8)])], 106);
+    const dense = Uint32Array.from({ length: index.size }, (_, k) => 500 + k);
+    objects.assignFrames(index, dense);
+    // 90 is the index's first member (500); 100..105 follow; 106 and 107 are at or above the limit.
+    expect(Array.from(objects.frames.view())).toEqual([501, 502, 503, 504, 505, 506, NO_FRAME, NO_FRAME]);
+    expect(objects.unframedPfns().length).toBe(0);
+    objects.add(runs, 8, pfns, attrs, 8, 2);
+    expect(Array.from(objects.unframedPfns())).toEqual([108, 109]);
+    objects.clear();
+    expect(objects.frames.length).toBe(0);
+    expect(objects.unframedPfns().length).toBe(0);
+  });
+
+  it('lists each distinct run once with how many processes hold it', () => {
+    const a = Float64Array.from([0, 10, ATTR_FILE, 20, 5, ATTR_FILE]);
+    const b = Float64Array.from([0, 10, ATTR_FILE | ATTR_PMD]);
+    const c = Float64Array.from([0, 9, ATTR_FILE, 20, 5, ATTR_FILE]);
+    expect(distinctRuns([a, b, c])).toEqual([0, 10, 2, 20, 5, 2, 0, 9, 1]);
+    expect(distinctRuns([])).toEqual([]);
+  });
+
+  it('sums a run once per snapshot, and again once flags are read', () => {
+    const counts = Uint32Array.from([1, 2, 0, 4]);
+    const pool = {
+      frames: Uint32Array.from([0, 1, 2, 3, NO_FRAME]),
+      counts,
+      flagsLo: undefined as Uint32Array | undefined,
+      zeroFrames: new Set<number>([2]),
+      sums: new RunSums(),
+    };
+    const acc = newAccumulator();
+    accountObjectRuns(pool, Float64Array.from([0, 5, ATTR_FILE]), true, acc);
+    const first = usageFromAccumulator(acc, 0, 0, false, true);
+    // Three resident pages (counts 1, 2, 4), the zero page, a device page: PSS 1 + 1/2 + 1/4 pages.
+    expect(first.rss).toBe(3 * 4096);
+    expect(first.pss).toBe(4096 * 1.75);
+    expect(first.uss).toBe(4096);
+    expect(first.zeroPage).toBe(4096);
+    counts[0] = 2; // a run's sum is kept: the same run later adds the same sum
+    accountObjectRuns(pool, Float64Array.from([0, 5, ATTR_FILE]), true, acc);
+    expect(usageFromAccumulator(acc, 0, 0, false, true).uss).toBe(2 * 4096);
+    // With flags (read mid-snapshot for hugetlb) the run is summed again: frame 3 is hugetlb now.
+    const withFlags = { ...pool, flagsLo: Uint32Array.from([0, 0, 0, KPF_HUGE]) };
+    const acc2 = newAccumulator();
+    accountObjectRuns(withFlags, Float64Array.from([0, 5, ATTR_FILE]), true, acc2);
+    const flagged = usageFromAccumulator(acc2, 0, 0, true, true);
+    expect(flagged.hugetlb).toBe(4096);
+    expect(flagged.rss).toBe(2 * 4096);
+    // Counting for a set: resident pages only, `times` each.
+    const counter = new Uint32Array(4);
+    const touched = new Uint32Array(4);
+    const n = countObjectRun(withFlags, 0, 5, 3, counter, touched, 0, undefined);
+    expect(Array.from(counter)).toEqual([3, 3, 0, 0]);
+    expect(Array.from(touched.subarray(0, n))).toEqual([0, 1]);
   });
 });
 
