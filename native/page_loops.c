@@ -281,11 +281,12 @@ static void *add_worker(void *arg) {
 }
 
 /*
- * The per-thread per-frame counts of accountProcesses' counting, kept from call to call on each JavaScript
- * thread: a fresh calloc of 2 x 4 bytes per frame of the batch (several MiB on a database host) cost a page
- * fault every 4 KiB, most of a snapshot's faults (and a fresh mapping per batch of a million frames made a
- * 4 GiB-backend host's snapshot 1.7x slower). add_worker zeroes each count as it adds it, so the buffer
- * is all zero after a call that ended; one that failed marks it dirty, and it is cleared before its next use.
+ * The per-thread per-frame counts of accountProcesses' counting and of countFrames, kept from call to call
+ * on each JavaScript thread (the two never run at once there): a fresh calloc of 2 x 4 bytes per frame of
+ * the batch (several MiB on a database host) cost a page fault every 4 KiB, most of a snapshot's faults
+ * (and a fresh mapping per batch of a million frames made a 4 GiB-backend host's snapshot 1.7x slower).
+ * add_worker and count_merge_worker zero each count as they add it, so the buffer is all zero after a call
+ * that ended; one that failed marks it dirty, and it is cleared before its next use.
  */
 static __thread uint32_t *kept_locals;
 static __thread size_t kept_capacity;
@@ -610,7 +611,7 @@ struct count_job {
   uint32_t n;
   size_t from, to;
   uint32_t *local;
-  const uint32_t *other; /* the other thread's local, or NULL */
+  uint32_t *other; /* the other thread's local, or NULL (zeroed as it is added, as local) */
   uint32_t frame_from, frame_to;
   const uint32_t *to_global;
   uint32_t *counter;
@@ -648,6 +649,9 @@ static void *count_merge_worker(void *arg) {
   for (uint32_t k = job->frame_from; k < job->frame_to; k++) {
     uint32_t n = job->local[k] + (job->other ? job->other[k] : 0);
     if (n == 0) continue;
+    /* Left zero for the next call (kept locals, see take_locals): only where written, as add_worker. */
+    if (job->local[k]) job->local[k] = 0;
+    if (job->other && job->other[k]) job->other[k] = 0;
     uint32_t global = k < job->nglobal ? job->to_global[k] : UINT32_MAX;
     if (global >= job->ncounter || (job->touched && job->counter[global] == 0 && job->ntouched >= job->cap)) {
       job->error = "countFrames: arrays too small for the batch";
@@ -738,7 +742,10 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
   /* Two threads for a large batch: each counts half of the pages into its own array, then adds half of the
      batch's frames to the counters (count_job); one thread does both halves otherwise. */
   int two = pages >= COUNT_THREADS_PAGES && ncounts >= 2;
-  uint32_t *locals = calloc((two ? 2 : 1) * (ncounts ? ncounts : 1), sizeof(uint32_t));
+  /* The per-thread counts kept from call to call, as accountProcesses' (take_locals): a group's counting
+     runs once per group per batch, and a fresh calloc of 2 x 4 bytes per frame of the batch each time
+     was a page fault every 4 KiB (most of serve's faults, scrape after scrape). */
+  uint32_t *locals = take_locals((two ? 2 : 1) * (ncounts ? ncounts : 1));
   uint32_t *touched1 = touched && two ? malloc((ncounts - ncounts / 2 + 1) * sizeof(uint32_t)) : NULL;
   const char *error = NULL;
   if (!locals || (touched && two && !touched1)) {
@@ -783,7 +790,8 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
     else memcpy(touched + ntouched + jobs[0].ntouched, touched1, jobs[1].ntouched * sizeof(uint32_t));
   }
   if (!error) ntouched += (uint32_t)(jobs[0].ntouched + (two ? jobs[1].ntouched : 0));
-  free(locals);
+  /* A call that stopped early leaves counts behind: cleared before the buffer's next use. */
+  if (error && locals) kept_dirty = 1;
   free(touched1);
   free(lists);
   free(lengths);

@@ -289,6 +289,47 @@ describe('countFrames', () => {
     expect(direct.close(store.counts)).toEqual(reference.close(store.counts));
   });
 
+  it('countFrames that failed midway leaves nothing behind for the next call (it keeps its counts too)', () => {
+    const loops = requireLoops();
+    const [list] = batches(22, 1, 40_000);
+    const index = PfnIndex.buildJs([list!]);
+    const counts = new Uint32Array(index.size).fill(1);
+    const table: FrameTable = {
+      index,
+      counts,
+      flagsLo: undefined,
+      flagsHi: undefined,
+      zeroFrames: new Set(),
+    };
+    const toGlobal = Uint32Array.from({ length: index.size }, (_, k) => k);
+    const call = (pfns: Uint32Array, counter: Uint32Array) =>
+      loops.countFrames(
+        [pfns],
+        index.bits,
+        index.rank,
+        index.limit,
+        counts,
+        undefined,
+        toGlobal,
+        counter,
+        undefined,
+        0,
+        undefined,
+      );
+    // A PFN not in the index after the good pages: the walk counts those into its kept counts, then fails.
+    const members = new Set(list);
+    let missing = 1;
+    while (members.has(missing)) missing++;
+    expect(() => call(Uint32Array.from([...list!, missing]), new Uint32Array(index.size))).toThrow(
+      /not in the index/,
+    );
+    const counter = new Uint32Array(index.size);
+    call(list!, counter);
+    const reference = new Uint32Array(index.size);
+    countFramesJs([list!], table, toGlobal, reference, undefined, 0);
+    expect(counter).toEqual(reference);
+  });
+
   it('FrameCounter: a set counted over several batches equals the set counted at once', () => {
     const lists = batches(7, 6, 5000);
     const whole = PfnIndex.buildJs(lists);
