@@ -645,6 +645,23 @@ export const readRangesNative = (
   piece = NATIVE_READ_ENTRIES,
 ): Float64Array => {
   const out = new Float64Array(ranges.length);
+  let total = 0;
+  for (let k = 0; k < ranges.length; k += 3) total += (ranges[k + 1]! - ranges[k]!) / PAGE_SIZE;
+  if (total <= piece) {
+    // One call, one counts slot per range: most processes (a few short ranges) take no pieces.
+    const offset = pfns.length;
+    const length = native.readPagemap(
+      fd,
+      Float64Array.from(ranges),
+      pfns.reserve(total),
+      attrs.reserve(total),
+      offset,
+      out,
+      2,
+    );
+    settle(native, length, path, pfns, attrs);
+    return out;
+  }
   // One call's ranges, and the range each piece belongs to.
   const call: number[] = [];
   const owner: number[] = [];
