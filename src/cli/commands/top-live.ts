@@ -1,4 +1,3 @@
-import { StreamScratch } from '../../engine/stream-scratch.js';
 import { composeScreen, ENTER_SCREEN, LEAVE_SCREEN, liveScreen } from '../../view/live.js';
 import { decodeKeys } from '../../view/live-keys.js';
 import { initialView, pressKey, type Viewport } from '../../view/live-state.js';
@@ -71,18 +70,10 @@ export const runTopLive = (
       }
     };
 
-    // Kept from refresh to refresh: a long-lived view, as serve (see pagemapNeed).
-    const scratch = new StreamScratch();
     const tick = guard(() => {
       clearTimeout(timer);
       const started = Date.now();
-      last = measureTop(
-        ctx,
-        { ...selection, sort: view.sort, reverse: view.reverse },
-        options,
-        users,
-        scratch,
-      );
+      last = measureTop(ctx, { ...selection, sort: view.sort, reverse: view.reverse }, options, users);
       draw();
       timer = setTimeout(tick, Math.max(0, options.interval * 1000 - (Date.now() - started)));
     });

@@ -1,5 +1,4 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { StreamScratch } from '../../engine/stream-scratch.js';
 import type { TopSelection } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK } from '../errors.js';
@@ -31,12 +30,10 @@ export const runTopWatch = async (
   signal: AbortSignal = interruptSignal(),
 ): Promise<number> => {
   const users = ctx.users();
-  // Kept from table to table: a long-lived view, as serve (see pagemapNeed).
-  const scratch = new StreamScratch();
   let first = true;
   while (!signal.aborted) {
     const started = Date.now();
-    const frame = topFrame(ctx, selection, options, users, scratch);
+    const frame = topFrame(ctx, selection, options, users);
     if (!first) ctx.io.out('\n');
     if (!options.json && !options.csv) ctx.io.out(watchStampLine(frame.snapshot.takenAt));
     ctx.io.out(frame.text);
