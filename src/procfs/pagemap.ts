@@ -628,6 +628,30 @@ const settle = (
   attrs.length = length;
 };
 
+/** One native readPagemap call of `ranges` (`entries` pages in all), appended to pfns and attrs. */
+const readCall = (
+  native: NativePagemapReader,
+  fd: number,
+  path: string,
+  ranges: readonly number[],
+  entries: number,
+  pfns: Growable<Uint32Array>,
+  attrs: Growable<Uint8Array>,
+  counts: Float64Array,
+): void => {
+  const offset = pfns.length;
+  const length = native.readPagemap(
+    fd,
+    Float64Array.from(ranges),
+    pfns.reserve(entries),
+    attrs.reserve(entries),
+    offset,
+    counts,
+    2,
+  );
+  settle(native, length, path, pfns, attrs);
+};
+
 /**
  * Pages one native readPagemap call reads at most: its arrays need room for every entry, present or not,
  * so a large range is read in pieces (1 GiB of address space each) and the room stays bounded.
@@ -649,17 +673,7 @@ export const readRangesNative = (
   for (let k = 0; k < ranges.length; k += 3) total += (ranges[k + 1]! - ranges[k]!) / PAGE_SIZE;
   if (total <= piece) {
     // One call, one counts slot per range: most processes (a few short ranges) take no pieces.
-    const offset = pfns.length;
-    const length = native.readPagemap(
-      fd,
-      Float64Array.from(ranges),
-      pfns.reserve(total),
-      attrs.reserve(total),
-      offset,
-      out,
-      2,
-    );
-    settle(native, length, path, pfns, attrs);
+    readCall(native, fd, path, ranges, total, pfns, attrs, out);
     return out;
   }
   // One call's ranges, and the range each piece belongs to.
@@ -669,17 +683,7 @@ export const readRangesNative = (
   const flush = () => {
     if (call.length === 0) return;
     const counts = new Float64Array(call.length);
-    const offset = pfns.length;
-    const length = native.readPagemap(
-      fd,
-      Float64Array.from(call),
-      pfns.reserve(entries),
-      attrs.reserve(entries),
-      offset,
-      counts,
-      2,
-    );
-    settle(native, length, path, pfns, attrs);
+    readCall(native, fd, path, call, entries, pfns, attrs, counts);
     for (let i = 0; i < owner.length; i++) {
       const k = owner[i]!;
       for (let slot = 0; slot < 3; slot++) out[k + slot]! += counts[i * 3 + slot]!;
