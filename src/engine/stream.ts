@@ -311,7 +311,9 @@ export const runStream = (
     pids.length > 1,
     runsFromPool,
   );
-  const { reader, store, objects } = parts;
+  const { reader, store } = parts;
+  // The pool's frames are only needed to account object runs.
+  const objects = runsFromPool ? parts.objects : undefined;
   let flags = options.flags;
   if (flags) store.withFlags();
   const budget = options.pageBudget ?? DEFAULT_PAGE_BUDGET;
