@@ -237,8 +237,10 @@ class GroupSink {
     totals: FrameCounter | undefined,
     pool: PoolFrames | undefined,
   ): void {
-    this.counter.add(lists, table, dense, this.store.size, totals);
-    if (pool) this.counter.addRuns(pool, objectRuns, this.store.size, totals);
+    // Not with an empty list: an empty array literal has another map than a filled one, and the optimized
+    // add and addRuns were thrown away on meeting it (serve: about one deoptimization every two scrapes).
+    if (lists.length > 0) this.counter.add(lists, table, dense, this.store.size, totals);
+    if (pool && objectRuns.length > 0) this.counter.addRuns(pool, objectRuns, this.store.size, totals);
   }
 
   /** Close the open group, if any. */
