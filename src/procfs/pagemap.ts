@@ -355,7 +355,9 @@ export class PagemapReader {
     keys?: readonly (string | undefined)[],
   ): ProcessPages {
     let base = this.pfns.length;
-    const zeroPagesUnread = new Uint32Array(vmas.length);
+    // The three per-mapping arrays of the result in one buffer: zero pages unread, first page, swap pages.
+    const slots = new Uint32Array(3 * vmas.length + 1);
+    const zeroPagesUnread = slots.subarray(0, vmas.length);
     // What to read, in address order: start, end, extra attributes per range, and the mapping of each.
     const ranges: number[] = [];
     const rangeVma: number[] = [];
@@ -420,8 +422,8 @@ export class PagemapReader {
         throw error;
       }
     }
-    const vmaFirst = new Uint32Array(vmas.length + 1);
-    const swapPages = new Uint32Array(vmas.length);
+    const vmaFirst = slots.subarray(vmas.length, 2 * vmas.length + 1);
+    const swapPages = slots.subarray(2 * vmas.length + 1);
     let markers = 0;
     let first = 0;
     let k = 0;
@@ -467,8 +469,9 @@ export class PagemapReader {
     const oldStart = new Float64Array(n + 1);
     oldStart[0] = base;
     for (let k = 0; k < n; k++) oldStart[k + 1] = oldStart[k]! + counts[k * 3]!;
-    const fillAfter = new Float64Array(n);
-    const fillFrom = new Float64Array(n);
+    // Pages to put after each range, and where in the pool they start: only when pages are copied.
+    let fillAfter: Float64Array | undefined;
+    let fillFrom: Float64Array | undefined;
     let extra = 0;
     const pool = objects.pfns.view();
     const pfns = this.pfns.view();
@@ -485,9 +488,16 @@ export class PagemapReader {
         this.objectPagesTaken += pages - 2;
         continue;
       }
+      fillAfter ??= new Float64Array(n);
+      fillFrom ??= new Float64Array(n);
       fillAfter[k] = pages - 2;
       fillFrom[k] = offset + 1;
       extra += pages - 2;
+    }
+    if (!fillAfter || !fillFrom) {
+      // Nothing to move or fill (object runs, or claims alone): the claimed regions are where they were read.
+      this.addClaims(claims, ranges, counts, this.pfns.reserve(0), this.attrs.reserve(0), oldStart);
+      return base;
     }
     if (extra > 0 && this.releaseAfterRead && base > 0) {
       // The batch kept before this read was accounted and released meanwhile (see release): move this
@@ -527,22 +537,29 @@ export class PagemapReader {
     this.pfns.length += extra;
     this.attrs.length += extra;
     this.objectPagesTaken += extra;
+    this.addClaims(claims, ranges, counts, outPfns, outAttrs, finalStart);
+    for (let k = 0; k < n; k++) counts[k * 3]! += fillAfter[k]!;
+    return base;
+  }
+
+  /**
+   * Add the regions of objects this process claimed to the pool: range k's pages are at start[k] of pfns and
+   * attrs. Only a region read whole as the scan said (no page gone meanwhile) has its pages at known indexes.
+   */
+  private addClaims(
+    claims: readonly (number | ObjectRuns)[],
+    ranges: readonly number[],
+    counts: Float64Array,
+    pfns: Uint32Array,
+    attrs: Uint8Array,
+    start: Float64Array,
+  ): void {
     for (let c = 0; c < claims.length; c += 3) {
       const k = claims[c] as number;
       const pages = (ranges[k * 3 + 1]! - ranges[k * 3]!) / PAGE_SIZE;
-      // Only a region read whole as the scan said (no page gone meanwhile) has its pages at known indexes.
       if (counts[k * 3] !== pages || counts[k * 3 + 1] !== 0 || counts[k * 3 + 2] !== 0) continue;
-      objects.add(
-        claims[c + 1] as ObjectRuns,
-        claims[c + 2] as number,
-        outPfns,
-        outAttrs,
-        finalStart[k]!,
-        pages,
-      );
+      this.objects!.add(claims[c + 1] as ObjectRuns, claims[c + 2] as number, pfns, attrs, start[k]!, pages);
     }
-    for (let k = 0; k < n; k++) counts[k * 3]! += fillAfter[k]!;
-    return base;
   }
 
   /**
