@@ -28,7 +28,7 @@ describe('standard output and error', () => {
         expect(JSON.parse(readFileSync(join(dir, 'modules'), 'utf8'))).toEqual([]);
       }
       // What went to the files is what a pipe gets: the table, and the notes on stderr.
-      expect(readFileSync(join(dir, 'out'), 'utf8')).toMatch(/^ +PID USER .*\n.*\n +TOTAL /);
+      expect(readFileSync(join(dir, 'out'), 'utf8')).toMatch(/^ *PID USER .*\n.*\n +TOTAL /);
       expect(readFileSync(join(dir, 'err'), 'utf8')).toMatch(/^memusage: .*engine/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
