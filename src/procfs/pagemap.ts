@@ -473,6 +473,8 @@ export class PagemapReader {
     let fillAfter: Float64Array | undefined;
     let fillFrom: Float64Array | undefined;
     let extra = 0;
+    // Pages left in the pool as object runs: counted as taken once every region has checked out.
+    let left = 0;
     const pool = objects.pfns.view();
     const pfns = this.pfns.view();
     for (let f = 0; f < fills.length; f += 4) {
@@ -485,7 +487,7 @@ export class PagemapReader {
       if (this.runsFromPool) {
         // Left in the pool: the pages between the two read ones, file pages with this region's PMD bit.
         this.runs.push(offset + 1, pages - 2, ATTR_FILE | ranges[k * 3 + 2]!);
-        this.objectPagesTaken += pages - 2;
+        left += pages - 2;
         continue;
       }
       fillAfter ??= new Float64Array(n);
@@ -494,6 +496,7 @@ export class PagemapReader {
       fillFrom[k] = offset + 1;
       extra += pages - 2;
     }
+    this.objectPagesTaken += left;
     if (!fillAfter || !fillFrom) {
       // Nothing to move or fill (object runs, or claims alone): the claimed regions are where they were read.
       this.addClaims(claims, ranges, counts, this.pfns.reserve(0), this.attrs.reserve(0), oldStart);
