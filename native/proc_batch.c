@@ -178,19 +178,16 @@ static uint64_t parse_hex(const char **c, const char *end, int *ok) {
   return value;
 }
 
-/*
- * Parse the maps text the way parseMaps (src/parse/maps.ts) does, leaving out [vsyscall] and [vectors];
- * the caller compares the result with parseMaps' own, so a line read differently here only means the
- * TypeScript reads that process's pagemap itself. Returns 0 when some mapping is too large to read whole
- * (PAGEMAP_SCAN's job), else 1 with the mappings pushed.
- */
-/* Whether the perms field (after "start-end ") of the maps line at c..eol says shared: "rw-s". */
+/* Whether the perms field that follows "start-end" at `at` says shared (" rw-s"). */
 static int perms_shared(const char *at, const char *eol) { return eol - at > 4 && at[0] == ' ' && at[4] == 's'; }
 
 /*
- * Push the mappings of a maps text, or return 0 when the process is not one to read here: a mapping of
- * `below` bytes or more, or with shared_from > 0 a shared mapping of shared_from bytes or more (the
- * reader takes those objects' pages from the process that showed them first; see ObjectPages).
+ * Parse the maps text the way parseMaps (src/parse/maps.ts) does, leaving out [vsyscall] and [vectors];
+ * the caller compares the result with parseMaps' own, so a line read differently here only means the
+ * TypeScript reads that process's pagemap itself. Returns 0 when the process is not one to read here: a
+ * mapping of `below` bytes or more (PAGEMAP_SCAN's job), or with shared_from > 0 a shared mapping of
+ * shared_from bytes or more (the reader takes those objects' pages from the process that showed them
+ * first; see ObjectPages); else 1 with the mappings pushed.
  */
 static int parse_maps(struct pages_out *p, const char *text, size_t length, uint64_t below, uint64_t shared_from,
                       int *oom) {
