@@ -199,7 +199,6 @@ export class FrameStore {
   private batchDense: Uint32Array = new Uint32Array(0);
   private batchCounts: Uint32Array = new Uint32Array(0);
   private batchFlags: Uint32Array = new Uint32Array(0);
-  private batchZeros: Uint32Array = new Uint32Array(0);
 
   constructor(private readonly loop: FrameLookupLoop | undefined) {}
 
@@ -282,14 +281,14 @@ export class FrameStore {
     if (this.flagsLo && this.batchFlags.length < dense.length)
       this.batchFlags = new Uint32Array(this.batchDense.length);
     const flagsLo = this.flagsLo ? this.batchFlags.subarray(0, dense.length) : undefined;
-    if (this.batchZeros.length < dense.length) this.batchZeros = new Uint32Array(this.batchDense.length);
     const gather = this.loop ? this.loop.gatherFrames : gatherFramesByDenseJs;
-    // Count 0: the zero page, or a frame unmapped since it was met; only the zero page is listed.
-    const nzero = gather(dense, this.counts, counts, this.batchZeros);
+    gather(dense, this.counts, counts, undefined);
+    // The zero page's frames (a count of 0 and KPF_ZERO_PAGE when met: one or two in a snapshot) found in
+    // the batch by PFN, rather than every count-0 frame of the batch listed (a list as long as the batch).
     const zeroFrames = new Set<number>();
-    for (let i = 0; i < nzero; i++) {
-      const k = this.batchZeros[i]!;
-      if (this.zeroFrames.has(dense[k]!)) zeroFrames.add(k);
+    for (const frame of this.zeroFrames) {
+      const pfn = this.pfnOf[frame]!;
+      if (index.has(pfn)) zeroFrames.add(index.indexOf(pfn));
     }
     if (flagsLo) gather(dense, this.flagsLo!, flagsLo, undefined);
     return { index, counts, flagsLo, flagsHi: undefined, zeroFrames };
