@@ -50,10 +50,11 @@ const expectRestored = async (session: string, exitLine = 'EXIT:0') => {
     'send-keys',
     '-t',
     session,
-    'clear; stty -a | tr " " "\\n" | grep -x -e icanon -e echo -e isig',
+    'clear; stty -a | tr " " "\\n" | grep -x -e icanon -e echo -e isig; echo STTY-END',
     'Enter',
   );
-  const stty = await waitForScreen(session, (l) => l.includes('isig'), 'stty output');
+  // grep writes each line on its own to the terminal: wait for the marker after them, not for the first.
+  const stty = await waitForScreen(session, (l) => l.includes('STTY-END'), 'stty output');
   expect(stty.filter((l) => /^(icanon|echo|isig)$/.test(l)).sort(), 'cooked mode').toEqual([
     'echo',
     'icanon',
