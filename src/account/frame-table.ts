@@ -22,10 +22,15 @@ export const rssFrame = (table: FrameTable, pfn: number): number => {
   const { index, counts, flagsLo } = table;
   if (!index.covers(pfn)) return -1;
   const frame = index.indexOf(pfn);
-  if (counts[frame] === 0) return -1;
-  if (flagsLo !== undefined && (flagsLo[frame]! & (KPF_HUGE | KPF_ZERO_PAGE)) !== 0) return -1;
-  return frame;
+  return isResident(counts, flagsLo, frame) ? frame : -1;
 };
+
+/**
+ * Whether frame `frame` of `counts` (and `flagsLo` when read) is resident memory: mapped (a count of 0 is
+ * the zero page, or a page unmapped since it was met), and neither a hugetlb page nor the zero page.
+ */
+export const isResident = (counts: Uint32Array, flagsLo: Uint32Array | undefined, frame: number): boolean =>
+  counts[frame] !== 0 && (flagsLo === undefined || (flagsLo[frame]! & (KPF_HUGE | KPF_ZERO_PAGE)) === 0);
 
 /**
  * Copy the entries of a frame file chunk (PFNs [chunk, chunk + entries), two u32 words each) that belong

@@ -1,7 +1,7 @@
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
 import { type FrameTable, rssFrame } from './frame-table.js';
-import { countObjectRun, distinctRuns, type PoolFrames } from './page-account.js';
+import { countDistinctRuns, distinctRuns, type PoolFrames } from './page-account.js';
 
 /** Exact memory of a set of processes taken together, which per-process sums cannot give. */
 export interface GroupFrames {
@@ -123,17 +123,14 @@ export class FrameCounter {
     const mayTouch = Math.min(this.ntouched + pages, frames);
     if (this.touched && mayTouch > this.touched.length)
       this.touched = grownTo(this.touched, mayTouch, this.ntouched);
-    for (let k = 0; k < distinct.length; k += 3)
-      this.ntouched = countObjectRun(
-        pool,
-        distinct[k]!,
-        distinct[k + 1]!,
-        distinct[k + 2]!,
-        this.counter,
-        this.touched,
-        this.ntouched,
-        also?.counter,
-      );
+    this.ntouched = countDistinctRuns(
+      pool,
+      distinct,
+      this.counter,
+      this.touched,
+      this.ntouched,
+      also?.counter,
+    );
   }
 
   /**

@@ -1,7 +1,7 @@
 import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
 import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
-import type { FrameTable } from './frame-table.js';
+import { type FrameTable, isResident } from './frame-table.js';
 import { NO_FRAME } from './object-pages.js';
 import { ATTR_FILE, ATTR_PMD, type ProcessPages } from './process-pages.js';
 import { PSS_PAGE, pssBytes } from './pss.js';
@@ -220,8 +220,7 @@ export const countObjectRun = (
   const to = from + pages;
   for (let p = from; p < to; p++) {
     const frame = frames[p]!;
-    if (frame === NO_FRAME || counts[frame] === 0) continue;
-    if (flagsLo !== undefined && (flagsLo[frame]! & (KPF_HUGE | KPF_ZERO_PAGE)) !== 0) continue;
+    if (frame === NO_FRAME || !isResident(counts, flagsLo, frame)) continue;
     if (counter[frame] === 0 && touched) touched[ntouched++] = frame;
     counter[frame]! += times;
     if (also) also[frame]! += times;
@@ -251,6 +250,24 @@ export const distinctRuns = (runsList: readonly Float64Array[]): number[] => {
     }
   }
   return out;
+};
+
+/**
+ * Count the runs distinctRuns gave (from, pages, times) as countObjectRun does each; returns the new
+ * number of touched frames.
+ */
+export const countDistinctRuns = (
+  pool: PoolFrames,
+  distinct: readonly number[],
+  counter: Uint32Array,
+  touched: Uint32Array | undefined,
+  ntouched: number,
+  also: Uint32Array | undefined,
+): number => {
+  let n = ntouched;
+  for (let k = 0; k < distinct.length; k += 3)
+    n = countObjectRun(pool, distinct[k]!, distinct[k + 1]!, distinct[k + 2]!, counter, touched, n, also);
+  return n;
 };
 
 /**
@@ -394,10 +411,7 @@ const addObjectRuns = (
     accountObjectRuns(pool, runs, list[i]!.pmdKnown, accOf(accs, i));
     if (counter && members![i]) counted.push(runs);
   }
-  if (counted.length === 0) return;
-  const distinct = distinctRuns(counted);
-  for (let k = 0; k < distinct.length; k += 3)
-    countObjectRun(pool, distinct[k]!, distinct[k + 1]!, distinct[k + 2]!, counter!, undefined, 0, undefined);
+  if (counted.length > 0) countDistinctRuns(pool, distinctRuns(counted), counter!, undefined, 0, undefined);
 };
 
 /** Process i's slots of `accs`. */

@@ -12,13 +12,15 @@ const parseAll = (text: string): Map<string, string> => {
   return fields;
 };
 
+/** A key is what precedes a line's first colon: never empty, never with a colon or a newline. */
+const isKey = (key: string): boolean => key !== '' && !key.includes(':') && !key.includes('\n');
+
 /**
  * The value of the "Key:\tvalue" line, trimmed, or undefined when the line is absent; the last such line,
  * as parseAll keeps it (the kernel writes each key once).
  */
 const lineValue = (text: string, key: string): string | undefined => {
-  // A key is what precedes a line's first colon: never empty, never with a colon or a newline.
-  if (key === '' || key.includes(':') || key.includes('\n')) return undefined;
+  if (!isKey(key)) return undefined;
   let at = text.lastIndexOf(`\n${key}:`);
   if (at >= 0) at += 1;
   else if (text.startsWith(`${key}:`)) at = 0;
@@ -45,7 +47,7 @@ const needleOf = (key: string): Buffer => {
  * decoding every process's whole status to a string was a tenth of what a snapshot allocated.
  */
 const byteLineValue = (bytes: Buffer, key: string): string | undefined => {
-  if (key === '' || key.includes(':') || key.includes('\n')) return undefined;
+  if (!isKey(key)) return undefined;
   const needle = needleOf(key);
   let at = bytes.lastIndexOf(needle);
   if (at >= 0) at += 1;
