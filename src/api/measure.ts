@@ -1,5 +1,6 @@
 import type { EngineChoice } from '../engine/types.js';
 import { chooseWssMethod, type WssMethodChoice, type WssScope } from '../engine/wss.js';
+import { loadStatusSampler } from '../native/status-sampler.js';
 import { UserNames } from '../procfs/users.js';
 import { type Clock, systemClock } from '../sample/clock.js';
 import { treeMemory } from '../sample/exact.js';
@@ -206,6 +207,7 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
   options.onStart?.(pid);
   const onAbort = () => started.kill('SIGTERM');
   options.signal?.addEventListener('abort', onAbort, { once: true });
+  const statusSampler = loadStatusSampler();
   const sampler = new TreeSampler(started.walkRoot, {
     procRoot,
     sysRoot,
@@ -218,6 +220,8 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
     startedAt: started.t0,
     excludeRoot: started.excludeRoot,
     ...(started.members ? { members: started.members } : {}),
+    // The native ticker's times are CLOCK_MONOTONIC: only on the clock that reads it.
+    ...(clock === systemClock && statusSampler ? { statusSampler } : {}),
   });
   try {
     const samples = await sampleUntil(sampler, intervalMs, clock, started.done, options.signal);

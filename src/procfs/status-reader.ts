@@ -65,6 +65,18 @@ export class StatusReader {
     return out;
   }
 
+  /** The descriptor held for `pid`'s status, or undefined when none is (another root, too many held). */
+  statusFd(pid: number): number | undefined {
+    return this.held.get(pid)?.get('status');
+  }
+
+  /** The descriptors held for `pid`'s children files (one per thread read by `children`). */
+  childrenFds(pid: number): number[] {
+    const out: number[] = [];
+    for (const [file, fd] of this.held.get(pid) ?? []) if (file.startsWith('task/')) out.push(fd);
+    return out;
+  }
+
   /** Close the files of every PID not in `keep`. */
   keepOnly(keep: ReadonlySet<number>): void {
     for (const pid of this.held.keys()) if (!keep.has(pid)) this.drop(pid);

@@ -1,12 +1,14 @@
 import type { Capabilities } from '../engine/capabilities.js';
 import type { EngineChoice } from '../engine/types.js';
 import { WorkingSetTracker, type WssMethod, type WssScope } from '../engine/wss.js';
+import type { NativeStatusSampler } from '../native/status-sampler.js';
 import type { SysRoot } from '../procfs/page-idle.js';
 import type { ProcRoot } from '../procfs/root.js';
 import { UserNames } from '../procfs/users.js';
 import type { Clock } from './clock.js';
 import { type TreeMemory, treeMemory } from './exact.js';
-import { TreeWalker } from './tree.js';
+import { type StatusReading, StatusTicker } from './status-ticker.js';
+import { FULL_WALK_EVERY, type TreeMember, TreeWalker } from './tree.js';
 import type { SeriesInfo, TreeSample } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -39,6 +41,14 @@ const FLOOR_SHARE = 0.25;
 const OVERDUE_MS = BURST_MS / 2;
 /** A tree this much larger (Σ VmRSS) than at the last exact snapshot gets a new one as soon as credit allows. */
 const GROWTH = 1.02;
+/**
+ * With the native status ticker, the sampler ticks (walks the tree, decides on a snapshot) when the budget
+ * next allows a snapshot, and at least this often (ms); the thread reads the members at every interval in
+ * between and asks for a tick at once when the tree changes or grows.
+ */
+const MAX_WATCH_MS = 5000;
+/** With the ticker, every this many walks is a full walk by parent PID (see FULL_WALK_EVERY). */
+const FULL_WALK_WATCHED = 10;
 
 export interface WssSampling {
   method: WssMethod;
@@ -67,6 +77,11 @@ export interface SamplerOptions {
   excludeRoot?: boolean;
   /** The tree's live PIDs from a tracer, instead of walking /proc by parent PID. */
   members?: () => Iterable<number>;
+  /**
+   * The native status ticker (native/status_sampler.c), for `clock` = systemClock on the real /proc: the
+   * members are then read by a thread between the sampler's ticks (see watch), not by a walk per interval.
+   */
+  statusSampler?: NativeStatusSampler;
 }
 
 /**
@@ -101,6 +116,10 @@ export class TreeSampler {
   private nextWssAt = Number.NEGATIVE_INFINITY;
   private windowStart: number | undefined;
   private last: TreeMemory | undefined;
+  private readonly ticker: StatusTicker | undefined;
+  /** The members and their VmRSS sum at the last tick, which the ticker reads until the next one. */
+  private lastMembers: TreeMember[] = [];
+  private lastRssSum = 0;
 
   constructor(
     rootPid: number,
@@ -111,7 +130,19 @@ export class TreeSampler {
     this.lastCpu = options.clock.cpuMs();
     this.firstCpu = this.lastCpu;
     this.credit = this.capacity();
-    this.walker = new TreeWalker(options.procRoot, rootPid, options.excludeRoot, options.members);
+    // Working-set windows are opened and closed by ticks, and a budget of a core or more takes a snapshot
+    // at every tick: then every interval is a tick.
+    this.ticker =
+      options.statusSampler && !options.wss && options.cpuBudget < 1 && MAX_WATCH_MS >= 2 * options.intervalMs
+        ? new StatusTicker(options.statusSampler, options.intervalMs)
+        : undefined;
+    this.walker = new TreeWalker(
+      options.procRoot,
+      rootPid,
+      options.excludeRoot,
+      options.members,
+      this.ticker ? FULL_WALK_WATCHED : FULL_WALK_EVERY,
+    );
     this.tracker = options.wss
       ? new WorkingSetTracker({
           procRoot: options.procRoot,
@@ -131,6 +162,8 @@ export class TreeSampler {
     const now = clock.now();
     const pids = members.map((m) => m.pid);
     const rssSum = members.reduce((sum, m) => sum + m.rss, 0);
+    this.lastMembers = members;
+    this.lastRssSum = rssSum;
     let exact: TreeMemory | undefined;
     let snapshotCpuMs: number | null = null;
     const budget = Math.min(1, this.options.cpuBudget);
@@ -202,6 +235,77 @@ export class TreeSampler {
     };
   }
 
+  /**
+   * The intervals until the next tick: 1, or with the ticker watching the members of the last tick (armed
+   * here), as many as pass before the budget allows another snapshot (it asks for a tick earlier when the
+   * tree changes or grows).
+   */
+  watch(): number {
+    if (!this.ticker) return 1;
+    const set = this.walker.watchSet(this.lastMembers);
+    if (!set) return 1;
+    const { intervalMs } = this.options;
+    const intervals = Math.max(2, Math.ceil(this.untilSnapshotMs() / intervalMs));
+    // Growth wakes the sampler where it would take a snapshot for it (see tick), counted from the level now:
+    // a tree that grew while the budget had no credit left is not a reason to wake at every interval.
+    const mark = Math.max(this.lastExactRss, this.lastRssSum) * GROWTH + MIN_GROWTH_BYTES;
+    this.ticker.arm(this.lastMembers, set, mark, intervals);
+    return intervals;
+  }
+
+  /**
+   * Ms from the last tick until one of tick's reasons for a snapshot holds, as far as the budget tells (the
+   * CPU used meanwhile is not known yet: a tick that comes too early waits again), at most MAX_WATCH_MS.
+   */
+  private untilSnapshotMs(): number {
+    const budget = Math.min(1, this.options.cpuBudget);
+    const now = this.lastTickAt;
+    /** Until the credit, earning the budget's share of each ms, reaches `credit`. */
+    const until = (credit: number) => Math.max(0, (credit - this.credit) / budget);
+    const full = this.capacity() * (1 - FULL_SLACK);
+    const predicted = this.predictCost(this.lastRssSum);
+    let wait = until(full);
+    wait = Math.min(wait, Math.max(this.lastExactAt + OVERDUE_MS - now, until(predicted)));
+    if (this.lastRssSum > this.lastExactRss * GROWTH + MIN_GROWTH_BYTES)
+      wait = Math.min(wait, until(Math.min(full, predicted)));
+    wait = Math.min(
+      wait,
+      this.lastExactAt + Math.max(predicted, this.lastCost) / (budget * FLOOR_SHARE) - now,
+    );
+    return Math.min(MAX_WATCH_MS, Math.max(0, wait));
+  }
+
+  /** Until the ticker asks for a tick, `ms` pass or `signal` aborts; a plain sleep without the ticker. */
+  wait(ms: number, signal: AbortSignal): Promise<void> {
+    return this.ticker ? this.ticker.wait(ms, signal) : this.options.clock.sleep(ms, signal);
+  }
+
+  /**
+   * The samples the ticker read since it was armed (none without it), and it pauses until the next watch():
+   * call before each tick, whose walk may close the files it reads.
+   */
+  takeReadings(): TreeSample[] {
+    return this.ticker ? this.ticker.pause().map((reading) => this.sampleOf(reading)) : [];
+  }
+
+  /** A sample of the members' status as the ticker read it: no exact values, no working set. */
+  private sampleOf(reading: StatusReading): TreeSample {
+    const clock = this.options.clock;
+    const t =
+      (clock.fromMonotonic ? clock.fromMonotonic(reading.monotonicMs) : reading.monotonicMs) - this.startedAt;
+    return {
+      t,
+      rssSum: reading.members.reduce((sum, m) => sum + m.rss, 0),
+      rss: null,
+      pss: null,
+      uss: null,
+      wss: null,
+      wssWindowMs: null,
+      snapshotCpuMs: null,
+      members: reading.members.map((m) => ({ ...m, pss: null, uss: null })),
+    };
+  }
+
   /** CPU ms this process used since the sampler was made: what the budget bounds. */
   cpuUsedMs(): number {
     return this.options.clock.cpuMs() - this.firstCpu;
@@ -263,6 +367,8 @@ export class TreeSampler {
   }
 
   close(): void {
+    // The thread first: it reads the walker's files.
+    this.ticker?.stop();
     this.walker.close();
     this.tracker?.close();
   }
@@ -291,14 +397,18 @@ export const sampleUntil = async (
   if (signal?.aborted) finish();
   let next = clock.now();
   while (!finished) {
+    samples.push(...sampler.takeReadings());
     const sample = sampler.tick();
     if (!sample) break;
     samples.push(sample);
-    // Keep to the schedule; a tick that overran skips the slots it missed rather than bunching up.
-    next += intervalMs;
+    const intervals = sampler.watch();
+    // Keep to the schedule; a tick that overran skips the slots it missed rather than bunching up. With the
+    // ticker, which counts its own intervals from watch(), this wait is only a safety net past its period.
+    next += intervalMs * intervals;
     const now = clock.now();
     while (next < now) next += intervalMs;
-    await clock.sleep(next - now, stop.signal);
+    await sampler.wait(intervals > 1 ? next - now + intervalMs : next - now, stop.signal);
   }
+  samples.push(...sampler.takeReadings());
   return samples;
 };

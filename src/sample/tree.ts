@@ -20,7 +20,7 @@ export interface TreeMember {
  * children are read every walk); the full walk is a safety net, and listing all of /proc costs more than the
  * rest of an idle tick (several ms on a busy 2-core VM).
  */
-const FULL_WALK_EVERY = 100;
+export const FULL_WALK_EVERY = 100;
 
 const dead = (status: MemberStatus): boolean => status.state.startsWith('Z') || status.state.startsWith('X');
 
@@ -38,6 +38,16 @@ const memberOf = (pid: number, status: MemberStatus, ppid?: number): TreeMember 
  * of a non-member is remembered, since a process's parent only ever changes to a reaper outside the tree.
  * A member whose parent exits stays a member (daemons started by the command are still its memory).
  */
+/** What the native status ticker reads between walks (see TreeWalker.watchSet). */
+export interface WatchSet {
+  /** The status file of each member of the last walk, in its order. */
+  statusFds: Int32Array;
+  /** The children files of the processes walked: a PID in one that is not in `known` is a new member. */
+  childrenFds: Int32Array;
+  /** Every PID the last walk looked at (members, and zombies and the root that are not), sorted. */
+  known: Uint32Array;
+}
+
 export class TreeWalker {
   /** Keeps the members' status files open from tick to tick (on the real procfs). */
   private readonly reader: StatusReader;
@@ -50,6 +60,8 @@ export class TreeWalker {
    * Each is remembered with its start time, so a PID reused by an unrelated process never joins.
    */
   private joined = new Map<number, number>();
+  /** The PIDs the last walk looked at (see WatchSet.known). */
+  private looked: readonly number[] = [];
 
   /**
    * `excludeRoot`: the root is memusage-launch, the tree's subreaper (orphans stay its children), whose
@@ -65,8 +77,37 @@ export class TreeWalker {
      * processes the machine runs.
      */
     private readonly listed?: () => Iterable<number>,
+    /** With children files, every this many walks is a full walk by parent PID (see FULL_WALK_EVERY). */
+    private readonly fullWalkEvery = FULL_WALK_EVERY,
   ) {
     this.reader = new StatusReader(root);
+  }
+
+  /**
+   * The files to read between walks so that nothing the next walk would see goes unnoticed: a member's exit
+   * shows in its status, a new process in its parent's children file (with a tracer's list, its events
+   * say). Undefined where that cannot hold: no children files and no tracer (only a walk by parent PID finds
+   * new processes), a process whose children file the walk did not read, or a member whose status is not
+   * held open (another root, too many members).
+   */
+  watchSet(members: readonly TreeMember[]): WatchSet | undefined {
+    if (!this.listed && !this.childrenFiles) return undefined;
+    const statusFds = new Int32Array(members.length);
+    for (let i = 0; i < members.length; i++) {
+      const fd = this.reader.statusFd(members[i]!.pid);
+      if (fd === undefined) return undefined;
+      statusFds[i] = fd;
+    }
+    const children: number[] = [];
+    if (!this.listed)
+      for (const pid of this.looked) {
+        const fds = this.reader.childrenFds(pid);
+        // Not read by this walk (a walk by parent PID reads none): the next walk by children files will.
+        if (fds.length === 0) return undefined;
+        children.push(...fds);
+      }
+    const known = Uint32Array.from(this.looked).sort();
+    return { statusFds, childrenFds: Int32Array.from(children), known };
   }
 
   /** Close the status files held open. */
@@ -79,7 +120,7 @@ export class TreeWalker {
     this.childrenFiles ??= existsSync(`${this.root}/${this.rootPid}/task/${this.rootPid}/children`);
     // The children files are only exact while the process is stopped (a fork racing the read can be
     // missed): a full walk by parent every FULL_WALK_EVERY ticks catches whatever they missed.
-    if (this.childrenFiles && this.ticks++ % FULL_WALK_EVERY !== 0) return this.walkByChildren();
+    if (this.childrenFiles && this.ticks++ % this.fullWalkEvery !== 0) return this.walkByChildren();
     return this.walkByParent();
   }
 
@@ -117,6 +158,7 @@ export class TreeWalker {
     }
     this.joined = next;
     this.reader.keepOnly(inTree);
+    this.looked = [...inTree];
     return members;
   }
 
@@ -130,6 +172,7 @@ export class TreeWalker {
       members.push(memberOf(pid, status));
     }
     this.reader.keepOnly(seen);
+    this.looked = [...seen];
     return members;
   }
 
@@ -189,6 +232,7 @@ export class TreeWalker {
       if (!inTree.has(pid)) this.outsiders.set(pid, read.status.ppid);
     }
     this.reader.keepOnly(inTree);
+    this.looked = [...inTree];
     return members;
   }
 }
