@@ -120,6 +120,8 @@ export class TreeSampler {
   /** The members and their VmRSS sum at the last tick, which the ticker reads until the next one. */
   private lastMembers: TreeMember[] = [];
   private lastRssSum = 0;
+  /** A growth took a snapshot out of a bucket that was not full, and it has not been full since. */
+  private spentOnGrowth = false;
 
   constructor(
     rootPid: number,
@@ -179,9 +181,13 @@ export class TreeSampler {
     // out of the budget for good. Over time the spending still stays within the budget.
     const full = capacity * (1 - FULL_SLACK);
     // After a growth spent the bucket, a steady tree need not wait for it to refill: once OVERDUE_MS have
-    // passed, a snapshot the credit covers (so no debt: the spending stays within the budget).
-    const overdue = now - this.lastExactAt >= OVERDUE_MS && this.credit >= predicted;
-    const regular = this.credit >= full || overdue;
+    // passed, a snapshot the credit covers (so no debt: the spending stays within the budget). Only then:
+    // a steady tree's snapshots otherwise wait for a full bucket, so they spend at the budget's rate and
+    // the bucket stays there for the next growth.
+    const bucketFull = this.credit >= full;
+    if (bucketFull) this.spentOnGrowth = false;
+    const overdue = this.spentOnGrowth && now - this.lastExactAt >= OVERDUE_MS && this.credit >= predicted;
+    const regular = bucketFull || overdue;
     // Growth is where peaks are: spend the bucket on a tree that grew since the last snapshot.
     const grown = rssSum > this.lastExactRss * GROWTH + MIN_GROWTH_BYTES;
     const growth = grown && this.credit >= Math.min(full, predicted);
@@ -212,6 +218,7 @@ export class TreeSampler {
         }
         this.exactCount++;
         this.lastExactAt = now;
+        if (growth && !regular) this.spentOnGrowth = true;
         // Pages may have been added between the status reads and the snapshot: it read at least exact.rss.
         this.lastExactRss = Math.max(rssSum, exact.rss);
         this.last = exact;
@@ -265,7 +272,8 @@ export class TreeSampler {
     const full = this.capacity() * (1 - FULL_SLACK);
     const predicted = this.predictCost(this.lastRssSum);
     let wait = until(full);
-    wait = Math.min(wait, Math.max(this.lastExactAt + OVERDUE_MS - now, until(predicted)));
+    if (this.spentOnGrowth)
+      wait = Math.min(wait, Math.max(this.lastExactAt + OVERDUE_MS - now, until(predicted)));
     if (this.lastRssSum > this.lastExactRss * GROWTH + MIN_GROWTH_BYTES)
       wait = Math.min(wait, until(Math.min(full, predicted)));
     wait = Math.min(

@@ -179,6 +179,20 @@ describe('TreeSampler', () => {
     expect(steady).toBeLessThanOrEqual(9);
   });
 
+  it('a steady tree does not spend the bucket: with 3% besides, snapshots wait for it to be full again', () => {
+    const tree = fixture();
+    const fake = fakeClock(100);
+    const ticks = run(samplerOf(tree.root, 100, 0.04, fake.clock), fake, 60_000, 3);
+    const at = (t: number) => ticks.find((k) => k.t === t)!.cpu;
+    // 1% is left for snapshots: one of 100 ms every 10 s, and the 50 s from 10 s on cost 4% of them (plus
+    // one snapshot). Taking one every 5 s whenever the credit covers it (as after a growth) would spend the
+    // bucket as well: 2,300 ms.
+    expect(at(60_000) - at(10_000)).toBeLessThanOrEqual(2_000 + 100);
+    const exactAt = ticks.filter((k) => k.sample.pss !== null && k.t > 10_000).map((k) => k.t);
+    expect(exactAt.length).toBeGreaterThanOrEqual(4);
+    expect(exactAt.length).toBeLessThanOrEqual(6);
+  });
+
   it('when more than the budget goes on besides snapshots, they keep coming at a quarter of it', () => {
     const tree = fixture();
     const fake = fakeClock(100);
@@ -247,18 +261,17 @@ describe('TreeSampler with a snapshot costlier than the whole burst', () => {
     const fake = fakeClock(1000);
     const ticks = run(samplerOf(written.root, 300, 0.04, fake.clock), fake, 60_000, 0);
     const exactAt = ticks.filter((k) => k.sample.pss !== null).map((k) => k.t);
-    // t = 0: the bucket is full (400 ms) and the snapshot costs 1000: a 600 ms debt. The first snapshot's
-    // cost is not learned (it pays for compiling the code), so the second is predicted at the prior
-    // 2 ms + 200 MiB × 0.25 ms/MiB = 52 ms; the tree does not grow, and it is more than 5 s since the last,
-    // so it runs once the credit covers 52 ms: (600 + 52) / 0.04 ms/ms = 16.3 s. Its 1000 ms is learned
-    // (the next is predicted ~1002 ms, more than the bucket): the debt is 948 ms, and the next waits for
-    // a full bucket (within 10%: 360 ms), (948 + 360) / 0.04 = 32.7 s later. Each to within one 100 ms tick.
+    // t = 0: the bucket is full (400 ms) and the snapshot costs 1000: a 600 ms debt. The tree does not grow,
+    // so the next waits for a full bucket (within 10%: 360 ms), (600 + 360) / 0.04 ms/ms = 24 s later (not
+    // sooner: only a growth that spent the bucket lets a snapshot come once the credit covers it); the
+    // floor, a quarter of 4% paying for 1000 ms, would be 100 s. Its 1000 ms leaves a 640 ms debt: the
+    // third comes (640 + 360) / 0.04 = 25 s later. Each to within one 100 ms tick.
     expect(exactAt).toHaveLength(3);
     expect(exactAt[0]).toBe(0);
-    expect(exactAt[1]).toBeGreaterThanOrEqual(16_300);
-    expect(exactAt[1]).toBeLessThanOrEqual(16_400);
-    expect(exactAt[2]! - exactAt[1]!).toBeGreaterThanOrEqual(32_700);
-    expect(exactAt[2]! - exactAt[1]!).toBeLessThanOrEqual(32_800);
+    expect(exactAt[1]).toBeGreaterThanOrEqual(24_000);
+    expect(exactAt[1]).toBeLessThanOrEqual(24_100);
+    expect(exactAt[2]! - exactAt[1]!).toBeGreaterThanOrEqual(25_000);
+    expect(exactAt[2]! - exactAt[1]!).toBeLessThanOrEqual(25_100);
     for (const t of exactAt) {
       const spent = exactAt.filter((e) => e <= t).length * 1000;
       expect(spent).toBeLessThanOrEqual(400 + 0.04 * t + 1000);
