@@ -47,6 +47,13 @@ const GROWTH = 1.02;
  * between and asks for a tick at once when the tree changes or grows.
  */
 const MAX_WATCH_MS = 5000;
+/**
+ * ...and at most this often when only the budget is waited for: each wake-up of Node costs milliseconds on
+ * a VM (cold caches), which a wait estimated too short would spend again and again.
+ */
+const MIN_WATCH_MS = 1000;
+/** The time over which the rate of spending besides snapshots is averaged (see untilSnapshotMs). */
+const SPEND_RATE_MS = 5000;
 /** With the ticker, every this many walks is a full walk by parent PID (see FULL_WALK_EVERY). */
 const FULL_WALK_WATCHED = 10;
 
@@ -122,6 +129,8 @@ export class TreeSampler {
   private lastRssSum = 0;
   /** A growth took a snapshot out of a bucket that was not full, and it has not been full since. */
   private spentOnGrowth = false;
+  /** CPU ms per ms spent between ticks (all but the snapshots), smoothed: what the bucket earns beyond it is theirs. */
+  private spendRate = 0;
 
   constructor(
     rootPid: number,
@@ -171,7 +180,14 @@ export class TreeSampler {
     const budget = Math.min(1, this.options.cpuBudget);
     const capacity = this.capacity();
     // Everything this process used since the last charge (this tick's reads included) comes out of the bucket.
+    const cpuBefore = this.lastCpu;
     this.charge(budget * (now - this.lastTickAt));
+    if (now > this.lastTickAt) {
+      // Averaged over the last several seconds (ticks come at any spacing, some milliseconds apart).
+      const elapsed = now - this.lastTickAt;
+      const rate = (this.lastCpu - cpuBefore) / elapsed;
+      this.spendRate += (elapsed / (elapsed + SPEND_RATE_MS)) * (rate - this.spendRate);
+    }
     this.lastTickAt = now;
     // The cost of an exact snapshot grows with the pages it reads: predict it from the tree's RSS now.
     const predicted = this.predictCost(rssSum);
@@ -261,14 +277,17 @@ export class TreeSampler {
   }
 
   /**
-   * Ms from the last tick until one of tick's reasons for a snapshot holds, as far as the budget tells (the
-   * CPU used meanwhile is not known yet: a tick that comes too early waits again), at most MAX_WATCH_MS.
+   * Ms from the last tick until one of tick's reasons for a snapshot holds, as far as the budget tells: the
+   * credit grows by what the budget earns less what this process spends besides snapshots (its recent rate);
+   * between MIN_WATCH_MS and MAX_WATCH_MS.
    */
   private untilSnapshotMs(): number {
     const budget = Math.min(1, this.options.cpuBudget);
     const now = this.lastTickAt;
-    /** Until the credit, earning the budget's share of each ms, reaches `credit`. */
-    const until = (credit: number) => Math.max(0, (credit - this.credit) / budget);
+    const net = budget - this.spendRate;
+    /** Until the credit reaches `credit` (never, when the rest spends all the budget earns). */
+    const until = (credit: number) =>
+      credit <= this.credit ? 0 : net > 0 ? (credit - this.credit) / net : Number.POSITIVE_INFINITY;
     const full = this.capacity() * (1 - FULL_SLACK);
     const predicted = this.predictCost(this.lastRssSum);
     let wait = until(full);
@@ -280,7 +299,7 @@ export class TreeSampler {
       wait,
       this.lastExactAt + Math.max(predicted, this.lastCost) / (budget * FLOOR_SHARE) - now,
     );
-    return Math.min(MAX_WATCH_MS, Math.max(0, wait));
+    return Math.min(MAX_WATCH_MS, Math.max(MIN_WATCH_MS, wait));
   }
 
   /** Until the ticker asks for a tick, `ms` pass or `signal` aborts; a plain sleep without the ticker. */
