@@ -223,6 +223,7 @@ const measureOnce = async (target: MeasureTarget, options: MeasureOptions): Prom
     // The native ticker's times are CLOCK_MONOTONIC: only on the clock that reads it.
     ...(clock === systemClock && statusSampler ? { statusSampler } : {}),
   });
+  started.onTreeChange?.(() => sampler.treeChanged());
   try {
     const samples = await sampleUntil(sampler, intervalMs, clock, started.done, options.signal);
     const ended = 'command' in target ? await started.done : undefined;

@@ -56,6 +56,8 @@ export class ProcessLedger {
   stops: number | null = null;
   /** When the root (CMD) ended, ms since time zero. */
   rootEndMs: number | null = null;
+  /** Called when a process joins the tree or execs: the sampler reads `live` and the names at its next tick. */
+  onChange: (() => void) | undefined;
 
   constructor(
     private readonly t0: number,
@@ -87,6 +89,7 @@ export class ProcessLedger {
         this.entries.push(entry);
         this.byPid.set(event.pid, entry);
         this.live.add(event.pid);
+        this.onChange?.();
         return;
       }
       case 'exec': {
@@ -95,6 +98,7 @@ export class ProcessLedger {
           entry.name = event.name;
           entry.argv = event.argv;
           entry.imageMs = t;
+          this.onChange?.();
         }
         return;
       }

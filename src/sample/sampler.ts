@@ -302,6 +302,14 @@ export class TreeSampler {
     return Math.min(MAX_WATCH_MS, Math.max(MIN_WATCH_MS, wait));
   }
 
+  /**
+   * The tree changed where the ticker cannot see it (a tracer's new process or exec: with a tracer's list,
+   * the thread reads only the members of the last tick): tick now rather than at the ticker's time.
+   */
+  treeChanged(): void {
+    this.ticker?.wake();
+  }
+
   /** Until the ticker asks for a tick, `ms` pass or `signal` aborts; a plain sleep without the ticker. */
   wait(ms: number, signal: AbortSignal): Promise<void> {
     return this.ticker ? this.ticker.wait(ms, signal) : this.options.clock.sleep(ms, signal);

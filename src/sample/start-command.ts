@@ -46,6 +46,8 @@ export interface Started {
   t0: number;
   /** The tree's live PIDs when a tracer knows them all. */
   members?: () => Iterable<number>;
+  /** With a tracer: `listener` is called when a process joins the tree or execs. */
+  onTreeChange?: (listener: () => void) => void;
   tracing: TracingInfo;
   /** The command's exit once it and the launcher are done, and the launcher's ledger. */
   done: Promise<{ exit: ExitInfo; ledger?: ProcessLedger }>;
@@ -103,7 +105,14 @@ export const startCommand = async (
       walkRoot: launched.launcherPid,
       excludeRoot: true,
       t0: clock.fromMonotonic ? clock.fromMonotonic(start.t) : clock.now(),
-      ...(start.kind === 'trace' ? { members: () => ledger.live } : {}),
+      ...(start.kind === 'trace'
+        ? {
+            members: () => ledger.live,
+            onTreeChange: (listener: () => void) => {
+              ledger.onChange = listener;
+            },
+          }
+        : {}),
       tracing,
       done,
       kill: (signal) => launched.kill(signal),

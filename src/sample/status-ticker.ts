@@ -29,10 +29,7 @@ export class StatusTicker {
     private readonly native: NativeStatusSampler,
     intervalMs: number,
   ) {
-    this.handle = native.statusSamplerStart(intervalMs, () => {
-      this.woken = true;
-      this.resolveWait?.();
-    });
+    this.handle = native.statusSamplerStart(intervalMs, () => this.wake());
   }
 
   /**
@@ -67,6 +64,12 @@ export class StatusTicker {
     this.members = members;
     this.woken = false;
     return this.readingsOf(readings, before);
+  }
+
+  /** Ask for a tick now, as the thread does (a tracer told of a new process). */
+  wake(): void {
+    this.woken = true;
+    this.resolveWait?.();
   }
 
   /** Until the thread asks for a walk, `ms` pass or `signal` aborts. */

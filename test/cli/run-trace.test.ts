@@ -73,6 +73,32 @@ describe('memusage run: every process of the tree, traced', () => {
     expect(r.stderr).toMatch(/processes {2}every start and end seen \(ptrace/);
   });
 
+  it('a child started while the shell waits is in the samples from its start (the tracer wakes the sampler)', () => {
+    // The shell alone is read between the sampler's ticks (1 to 5 s apart with the status thread); the start
+    // event of its child, which then holds 48 MiB for 0.8 s, must bring a tick at once. The shell waits 0.4 s
+    // with a builtin (bash's read -t on a FIFO it opened itself) after `sleep` ended: no member exits near the
+    // child's start to wake the sampler anyway.
+    const fifo = join(dir, `fifo${++seq}`);
+    execFileSync('mkfifo', [fifo]);
+    const { r, record, reports } = traced([
+      'bash',
+      '-c',
+      'sleep 0.3; read -t 0.4 <> "$1"; "$0" alloc 48 800; true',
+      hog,
+      fifo,
+    ]);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const [p] = expectEveryReport(record, reports);
+    const seen = record.samples.filter((s) => s.members.some((m) => m.pid === p!.pid));
+    // Measured: a few ms after its start, then every interval (10 samples); without the wake-up, 0.3 s or
+    // more and 2 samples.
+    expect(seen.length).toBeGreaterThanOrEqual(5);
+    expect(seen[0]!.t - p!.startMs).toBeLessThan(150);
+    expect(Math.max(...seen.map((s) => s.members.find((m) => m.pid === p!.pid)!.rss))).toBeGreaterThanOrEqual(
+      48 * MiB,
+    );
+  });
+
   it('a grandchild orphaned by a double fork: it, its parent and the command, each with its own peak', () => {
     const { r, record, reports } = traced([hog, 'orphan', '40']);
     expect(r.exitCode, r.stderr).toBe(0);
