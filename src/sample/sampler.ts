@@ -433,6 +433,7 @@ export const sampleUntil = async (
   let next = clock.now();
   while (!finished) {
     samples.push(...sampler.takeReadings());
+    const tickedAt = clock.now();
     const sample = sampler.tick();
     if (!sample) break;
     samples.push(sample);
@@ -443,6 +444,10 @@ export const sampleUntil = async (
     const now = clock.now();
     while (next < now) next += intervalMs;
     await sampler.wait(intervals > 1 ? next - now + intervalMs : next - now, stop.signal);
+    // A wake-up never brings two ticks closer than an interval: a tracer reports every fork, and a fork
+    // loop would otherwise tick at each.
+    const early = tickedAt + intervalMs - clock.now();
+    if (intervals > 1 && early > 0 && !finished) await clock.sleep(early, stop.signal);
   }
   samples.push(...sampler.takeReadings());
   return samples;

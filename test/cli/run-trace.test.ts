@@ -93,7 +93,8 @@ describe('memusage run: every process of the tree, traced', () => {
     // Measured: a few ms after its start, then every interval (10 samples); without the wake-up, 0.3 s or
     // more and 2 samples.
     expect(seen.length).toBeGreaterThanOrEqual(5);
-    expect(seen[0]!.t - p!.startMs).toBeLessThan(150);
+    expect(p!.startMs).not.toBeNull();
+    expect(seen[0]!.t - p!.startMs!).toBeLessThan(150);
     expect(Math.max(...seen.map((s) => s.members.find((m) => m.pid === p!.pid)!.rss))).toBeGreaterThanOrEqual(
       48 * MiB,
     );
