@@ -100,6 +100,14 @@ describe('memusage run: every process of the tree, traced', () => {
     );
   });
 
+  it('a fork loop: every process recorded, but no more samples than intervals (each start wakes the sampler)', () => {
+    const { r, record } = traced(['sh', '-c', 'i=0; while [ $i -lt 300 ]; do /bin/true; i=$((i+1)); done']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    expect(record.summary.processes).toHaveLength(301);
+    // One sample per interval, give or take the first and last; a tick at each start would give hundreds.
+    expect(record.samples.length).toBeLessThanOrEqual(Math.ceil(record.durationMs / 100) + 3);
+  });
+
   it('a grandchild orphaned by a double fork: it, its parent and the command, each with its own peak', () => {
     const { r, record, reports } = traced([hog, 'orphan', '40']);
     expect(r.exitCode, r.stderr).toBe(0);
