@@ -385,6 +385,17 @@ const verdicts = (r) => {
       pass: ratio(t('top --once (pagemap)'), rollupAll) <= TARGET.topVsRollupIssue10,
     },
   ];
+  // The issue's 2.5x was the ratio of its day's build on its VM; next to a build from before the streaming
+  // engine (--compare, e.g. b3ce181), the same population says whether this build regressed on this machine.
+  const compared = t('top --once (compare)');
+  if (compared !== undefined) {
+    out.push({
+      what: 'whole population: top --once (pagemap) / the --compare build, side by side',
+      value: ratio(t('top --once (pagemap)'), compared),
+      target: '<= 1.05x',
+      pass: ratio(t('top --once (pagemap)'), compared) <= 1.05,
+    });
+  }
   const smem = t('smem -c "pid pss"');
   if (smem !== undefined) {
     out.push({
