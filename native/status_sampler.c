@@ -27,6 +27,7 @@
 /* Readings buffered between two arms: at most this many ticks, and at most about this many doubles. */
 #define MAX_TICKS 128
 #define MAX_DOUBLES (1 << 20)
+#define LATE_TICKS 16
 #define READ_CHUNK 4096
 
 struct sampler {
@@ -400,8 +401,11 @@ static napi_value sampler_arm(napi_env env, napi_callback_info info) {
       return NULL;
     }
   size_t stride = 1 + 2 * members;
-  size_t cap = MAX_DOUBLES / stride;
+  /* Room for the ticks until the wake-up and some while JavaScript is busy (a snapshot), within the bounds;
+   * past it a tick is not recorded. */
+  size_t cap = (size_t)wake_after + LATE_TICKS;
   if (cap > MAX_TICKS) cap = MAX_TICKS;
+  if (cap > MAX_DOUBLES / stride) cap = MAX_DOUBLES / stride;
   if (cap < (size_t)wake_after + 2) cap = (size_t)wake_after + 2;
   int *status_fds = malloc((members ? members : 1) * sizeof(int));
   int *children_fds = malloc((nchildren ? nchildren : 1) * sizeof(int));
