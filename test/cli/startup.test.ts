@@ -99,7 +99,7 @@ describe('bin/memusage start-up', () => {
     expect([direct.status, direct.stdout.trim()]).toEqual([0, PACKAGE.version]);
   });
 
-  it("starts its Node with a young generation of 2 MiB semi-spaces (V8's default grows to 16)", () => {
+  it("starts its Node with a young generation of 2 MiB semi-spaces (V8's default grows to 16), no memory reducer", () => {
     const hook =
       'data:text/javascript,' +
       encodeURIComponent("process.on('exit', () => process.stderr.write(JSON.stringify(process.execArgv)))");
@@ -109,5 +109,7 @@ describe('bin/memusage start-up', () => {
     });
     expect(r.status).toBe(0);
     expect(JSON.parse(r.stderr)).toContain('--max-semi-space-size=2');
+    // and without V8's memory reducer (full collections after going idle: serve and run idle all the time).
+    expect(JSON.parse(r.stderr)).toContain('--no-memory-reducer');
   });
 });
