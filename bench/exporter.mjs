@@ -6,7 +6,7 @@
  * concurrent scrapers, and the group figures both report for the same processes.
  *
  * Used by run.mjs on the 300-process population; alone: `node bench/exporter.mjs [--scrapes N]
- * [--rounds N] [--only-population]` (starts that population itself; --only-population: both exporters measure only it,
+ * [--rounds N] [--gap S] [--only-population]` (starts that population itself; --only-population: both exporters measure only it,
  * for a machine others use).
  */
 import { spawn } from 'node:child_process';
@@ -66,7 +66,7 @@ const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 /**
  * Measure both exporters on whatever runs now. `cli`: bin/memusage. Returns the report section.
  */
-export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }) => {
+export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only, gapMs = 0 }) => {
   const dir = mkdtempSync(join(tmpdir(), 'memusage-bench-exporter-'));
   const rules = join(dir, 'rules.yml');
   // Kernel threads have an empty command line: neither exporter counts them.
@@ -117,8 +117,10 @@ export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }
       cpu.processExporter.push(b.cpu);
       wall.processExporter.push(b.wall);
       last = { ours: values(a.text), theirs: values(b.text) };
-      // A snapshot younger than it took to take is reused: wait it out, so every scrape measures.
-      await sleep(a.wall * 1000 + 50);
+      // A snapshot younger than it took to take is reused: wait it out, so every scrape measures. With
+      // --gap, as far apart as a Prometheus scrape interval: each exporter is idle in between, and both
+      // start each scrape with their code and data gone cold (on a VM, a large part of the cost).
+      await sleep(Math.max(a.wall * 1000 + 50, gapMs));
     }
     // Let what the last scrapes left behind run, then take both totals.
     await sleep(1000);
@@ -163,6 +165,7 @@ export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only }
     };
     return {
       rounds,
+      gapMs,
       cpuPerScrape: { memusage: median(cpu.memusage), processExporter: median(cpu.processExporter) },
       // /proc/PID/stat counts CPU in 10 ms ticks: the mean over many rounds resolves what a median cannot.
       cpuPerScrapeMean: { memusage: mean(cpu.memusage), processExporter: mean(cpu.processExporter) },
@@ -195,7 +198,7 @@ export const renderExporters = (e) => {
   if (e.cpuPerScrapeTotal)
     row(
       'CPU per warm scrape (all of it)',
-      `memusage ${e.cpuPerScrapeTotal.memusage.toFixed(3)} s, process-exporter ${e.cpuPerScrapeTotal.processExporter.toFixed(3)} s (each process's CPU over the ${e.rounds} rounds / rounds)`,
+      `memusage ${e.cpuPerScrapeTotal.memusage.toFixed(3)} s, process-exporter ${e.cpuPerScrapeTotal.processExporter.toFixed(3)} s (each process's CPU over the ${e.rounds} rounds / rounds${e.gapMs ? `, ${e.gapMs / 1000} s apart` : ''})`,
     );
   row(
     "CPU in each scrape's window (median)",
@@ -242,6 +245,8 @@ if (import.meta.url === `file://${process.argv[1]}`) {
   const args = process.argv.slice(2);
   const scrapes = args.includes('--scrapes') ? Number(args[args.indexOf('--scrapes') + 1]) : 200;
   const rounds = args.includes('--rounds') ? Number(args[args.indexOf('--rounds') + 1]) : 30;
+  // --gap S: the measured rounds S seconds apart (a scrape interval) instead of back to back.
+  const gapMs = args.includes('--gap') ? Number(args[args.indexOf('--gap') + 1]) * 1000 : 0;
   const binary = buildMemhog();
   const population = await startPopulation(binary);
   try {
@@ -254,6 +259,7 @@ if (import.meta.url === `file://${process.argv[1]}`) {
       scrapes,
       rounds,
       only,
+      gapMs,
     });
     process.stdout.write(`${renderExporters(section).join('\n')}\n`);
     process.stdout.write(`${JSON.stringify(section)}\n`);
