@@ -209,6 +209,33 @@ describe('serve: limits', () => {
     });
   });
 
+  it('a second request trickled on a kept-alive connection is cut off too (keep-alive time + --request-timeout)', async () => {
+    await withServe(['--request-timeout', '1'], async (url) => {
+      const { hostname, port } = new URL(url);
+      const socket = connect(Number(port), hostname);
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (d: string) => {
+        received += d;
+      });
+      socket.on('error', () => {});
+      const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      while (!received.includes('</html>')) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(received).toMatch(/^HTTP\/1\.1 200 /);
+      const started = Date.now();
+      socket.write('GET /metrics HTTP/1.1\r\nHost: x\r\n');
+      const trickle = setInterval(() => socket.writable && socket.write('X-Slow: y\r\n'), 200);
+      await closed;
+      clearInterval(trickle);
+      const after = Date.now() - started;
+      // 5 s of keep-alive and 1 s for the request, from the end of the first response.
+      expect(after).toBeGreaterThanOrEqual(5_500);
+      expect(after).toBeLessThan(8_000);
+      expect(received.slice(received.indexOf('</html>'))).toMatch(/HTTP\/1\.1 408 /);
+    });
+  });
+
   it('oversized headers: 431; a request body: 413', async () => {
     await withServe([], async (url) => {
       expect((await fetch(url, { headers: { 'X-Big': 'x'.repeat(16 * 1024) } })).status).toBe(431);
