@@ -7,17 +7,18 @@ export interface StatusReading {
   members: TreeMember[];
 }
 
-/**
- * The sampler's side of native/status_sampler.c: the thread reads the members of the last walk every
- * interval, and the sampler waits for it to ask for a tick (after the intervals it was armed for, or at once
- * when the tree changed or grew past the mark) instead of waking every interval itself.
- */
+/** What pause() arms: nothing to read. */
 const EMPTY: WatchSet = {
   statusFds: new Int32Array(0),
   childrenFds: new Int32Array(0),
   known: new Uint32Array(0),
 };
 
+/**
+ * The sampler's side of native/status_sampler.c: the thread reads the members of the last walk every
+ * interval, and the sampler waits for it to ask for a tick (after the intervals it was armed for, or at once
+ * when the tree changed or grew past the mark) instead of waking every interval itself.
+ */
 export class StatusTicker {
   private readonly handle: StatusSamplerHandle;
   /** The members armed, in the order of the readings. */
@@ -88,12 +89,10 @@ export class StatusTicker {
     });
   }
 
-  /** Stop the thread (it closes nothing: the files are the walker's); returns the last readings. */
-  stop(): StatusReading[] {
-    const last = this.native.statusSamplerStop(this.handle);
-    const readings = this.readingsOf(last, this.members);
+  /** Stop the thread (it closes nothing: the files are the walker's). Take the readings first (pause). */
+  stop(): void {
+    this.native.statusSamplerStop(this.handle);
     this.members = [];
-    return readings;
   }
 
   private readingsOf(values: Float64Array, members: readonly TreeMember[]): StatusReading[] {
