@@ -18,7 +18,10 @@ const tmp = tempDir('serve');
 beforeAll(() => {
   sleeper = spawn('sleep', ['300'], { stdio: 'ignore' });
 });
-afterAll(() => {
+/** Every serve started, stopped at the end too: a test that times out never reaches its own stop. */
+const started: { stop: () => Promise<void> }[] = [];
+afterAll(async () => {
+  await Promise.all(started.map((serve) => serve.stop()));
   sleeper.kill();
   tmp.remove();
 });
@@ -30,6 +33,7 @@ const metric = (text: string, name: string): number => parseExposition(text).get
 
 const withServe = async (args: string[], body: (url: string) => Promise<void>) => {
   const serve = await startServe([...pidArgs(), ...args]);
+  started.push(serve);
   try {
     await body(serve.url);
   } finally {
