@@ -35,7 +35,6 @@ struct sampler {
   pthread_mutex_t lock;
   pthread_cond_t cond;
   int stopping, joined, hooked;
-  napi_env env;
   napi_threadsafe_function tsfn;
   /* The wake-up call was released (by statusSamplerStop or the handle's finalizer); Node has finalized it
    * (then tsfn_finalized ran; it also does when the environment goes away first); the handle was finalized.
@@ -326,7 +325,6 @@ static napi_value sampler_start(napi_env env, napi_callback_info info) {
   }
   s->text = text;
   s->text_size = 2 * READ_CHUNK;
-  s->env = env;
   s->interval_ms = interval;
   pthread_condattr_t attr;
   pthread_condattr_init(&attr);

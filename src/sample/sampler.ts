@@ -8,7 +8,7 @@ import { UserNames } from '../procfs/users.js';
 import type { Clock } from './clock.js';
 import { type TreeMemory, treeMemory } from './exact.js';
 import { type StatusReading, StatusTicker } from './status-ticker.js';
-import { FULL_WALK_EVERY, type TreeMember, TreeWalker } from './tree.js';
+import { type TreeMember, TreeWalker } from './tree.js';
 import type { SeriesInfo, TreeSample } from './types.js';
 
 const MiB = 1024 * 1024;
@@ -54,7 +54,7 @@ const MAX_WATCH_MS = 5000;
 const MIN_WATCH_MS = 1000;
 /** The time over which the rate of spending besides snapshots is averaged (see untilSnapshotMs). */
 const SPEND_RATE_MS = 5000;
-/** With the ticker, every this many walks is a full walk by parent PID (see FULL_WALK_EVERY). */
+/** With the ticker, every this many walks is a full walk by parent PID (see tree.ts's FULL_WALK_EVERY). */
 const FULL_WALK_WATCHED = 10;
 
 export interface WssSampling {
@@ -152,7 +152,7 @@ export class TreeSampler {
       rootPid,
       options.excludeRoot,
       options.members,
-      this.ticker ? FULL_WALK_WATCHED : FULL_WALK_EVERY,
+      this.ticker ? FULL_WALK_WATCHED : undefined,
     );
     this.tracker = options.wss
       ? new WorkingSetTracker({

@@ -20,7 +20,7 @@ export interface TreeMember {
  * children are read every walk); the full walk is a safety net, and listing all of /proc costs more than the
  * rest of an idle tick (several ms on a busy 2-core VM).
  */
-export const FULL_WALK_EVERY = 100;
+const FULL_WALK_EVERY = 100;
 
 const dead = (status: MemberStatus): boolean => status.state.startsWith('Z') || status.state.startsWith('X');
 
