@@ -222,9 +222,12 @@ export class FrameStore {
    */
   lookup(bits: Uint32Array, members: number): { dense: Uint32Array; firstNew: number } {
     if (members > this.batchDense.length) {
-      this.batchDense = new Uint32Array(members);
-      this.batchCounts = new Uint32Array(members);
-      this.batchFlags = new Uint32Array(this.flagsLo ? members : 0);
+      // An eighth more than asked: a long-lived caller's next snapshot meets a few frames more in the same
+      // batch, and reallocating for those left the old arrays (MiBs on a large host) as garbage each time.
+      const length = members + (members >>> 3);
+      this.batchDense = new Uint32Array(length);
+      this.batchCounts = new Uint32Array(length);
+      this.batchFlags = new Uint32Array(this.flagsLo ? length : 0);
     }
     const dense = this.batchDense.subarray(0, members);
     const firstNew = this.size;
@@ -240,6 +243,23 @@ export class FrameStore {
       this.reserve(-size - 1 - this.size);
     }
     return { dense, firstNew };
+  }
+
+  /**
+   * Where the map counts (and flags, when kept) of the frames [firstNew, size) go, which the last lookup
+   * inserted, and a scratch array as long, for the kpagecount entries' high words that no count needs. The
+   * scratch is the batch's counts array, which batchTable fills only afterwards: nothing kept for it.
+   */
+  newFrames(firstNew: number): {
+    counts: Uint32Array;
+    flagsLo: Uint32Array | undefined;
+    scratch: Uint32Array;
+  } {
+    return {
+      counts: this.counts.subarray(firstNew, this.size),
+      flagsLo: this.flagsLo?.subarray(firstNew, this.size),
+      scratch: this.batchCounts.subarray(0, this.size - firstNew),
+    };
   }
 
   /** Room for `extra` more frames in every array, the hash kept at most half full (frameLookup's check). */

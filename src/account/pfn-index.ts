@@ -25,8 +25,9 @@ export class PfnIndexScratch {
   /** Zeroed bits and a rank array of `words` words. */
   take(words: number): { bits: Uint32Array; rank: Uint32Array } {
     if (words > this.bits.length) {
-      this.bits = new Uint32Array(words);
-      this.rank = new Uint32Array(words);
+      // An eighth more: the highest frame of a batch moves up a little from one snapshot to the next.
+      this.bits = new Uint32Array(words + (words >>> 3));
+      this.rank = new Uint32Array(words + (words >>> 3));
       return { bits: this.bits.subarray(0, words), rank: this.rank.subarray(0, words) };
     }
     return { bits: this.bits.subarray(0, words).fill(0), rank: this.rank.subarray(0, words) };

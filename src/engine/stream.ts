@@ -20,7 +20,7 @@ import type { ProcessPages } from '../account/process-pages.js';
 import { statusEuid } from '../parse/status.js';
 import { processBatchSize, readDescriptorBudget } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
-import { readFrameFlags, readFrameTable } from '../procfs/kpage.js';
+import { readFrameFlags, readFrameTableInto } from '../procfs/kpage.js';
 import { closeProcessDir, openProcessDirs } from '../procfs/process-dir.js';
 import { readCgroup, readCmdline, readStatus, stillRunning } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
@@ -267,14 +267,13 @@ const readNewFrames = (
   root: ProcRoot,
   store: FrameStore,
   firstNew: number,
-  flags: boolean,
   scratch: PfnIndexScratch,
 ): void => {
   const fresh = PfnIndex.build([store.pfnOf.subarray(firstNew, store.size)], undefined, scratch);
-  const table = readFrameTable(root, fresh, flags);
-  store.counts.set(table.counts, firstNew);
-  if (flags) store.flagsLo!.set(table.flagsLo!, firstNew);
-  for (const frame of table.zeroFrames) store.zeroFrames.add(firstNew + frame);
+  // Straight into the store's arrays: no table per batch (see readFrameTableInto).
+  const into = store.newFrames(firstNew);
+  const zeroFrames = readFrameTableInto(root, fresh, into.counts, into.flagsLo, into.scratch);
+  for (const frame of zeroFrames) store.zeroFrames.add(firstNew + frame);
 };
 
 /**
@@ -361,7 +360,7 @@ export const runStream = (
     if (objects) pfnLists.push(objects.unframedPfns());
     const index = PfnIndex.build(pfnLists, caps.frameCount, batchScratch);
     const { dense, firstNew } = store.lookup(index.bits, index.size);
-    if (store.size > firstNew) readNewFrames(root, store, firstNew, flags, freshScratch);
+    if (store.size > firstNew) readNewFrames(root, store, firstNew, freshScratch);
     objects?.assignFrames(index, dense);
     options.recorder?.batch(batch, index, dense, store);
     const table = store.batchTable(index, dense);

@@ -137,14 +137,35 @@ export const readFrameFlags = (root: ProcRoot, index: PfnIndex): Uint32Array => 
   return flagsLo;
 };
 
+/**
+ * kpagecount of every frame in the index into `counts`, its high words into `hi` (scratch, at least
+ * index.size long). A map count never reaches 2^32; a non-zero high word would mean a file that is not
+ * kpagecount.
+ */
+const readCounts = (
+  root: ProcRoot,
+  index: PfnIndex,
+  runs: Float64Array,
+  counts: Uint32Array,
+  hi: Uint32Array,
+): void => {
+  readFrameFile(`${root}/kpagecount`, index, runs, counts, hi);
+  for (let i = 0; i < index.size; i++) if (hi[i] !== 0) counts[i] = 0xffff_ffff;
+};
+
+/** The zero page's frames, known by their flags. */
+const zeroFramesFlagged = (counts: Uint32Array, flagsLo: Uint32Array): Set<number> => {
+  const zeroFrames = new Set<number>();
+  for (let i = 0; i < counts.length; i++)
+    if (counts[i] === 0 && (flagsLo[i]! & KPF_ZERO_PAGE) !== 0) zeroFrames.add(i);
+  return zeroFrames;
+};
+
 /** Look every frame of the snapshot up in /proc/kpagecount and, when asked, /proc/kpageflags. */
 export const readFrameTable = (root: ProcRoot, index: PfnIndex, withFlags: boolean): FrameTable => {
   const runs = index.runs(MAX_GAP);
   const counts = new Uint32Array(index.size);
-  const countsHi = new Uint32Array(index.size);
-  readFrameFile(`${root}/kpagecount`, index, runs, counts, countsHi);
-  // A map count never reaches 2^32; a non-zero high word would mean a file that is not kpagecount.
-  for (let i = 0; i < countsHi.length; i++) if (countsHi[i] !== 0) counts[i] = 0xffff_ffff;
+  readCounts(root, index, runs, counts, new Uint32Array(index.size));
   if (!withFlags)
     return {
       index,
@@ -156,8 +177,26 @@ export const readFrameTable = (root: ProcRoot, index: PfnIndex, withFlags: boole
   const flagsLo = new Uint32Array(index.size);
   const flagsHi = new Uint32Array(index.size);
   readFrameFile(`${root}/kpageflags`, index, runs, flagsLo, flagsHi);
-  const zeroFrames = new Set<number>();
-  for (let i = 0; i < counts.length; i++)
-    if (counts[i] === 0 && (flagsLo[i]! & KPF_ZERO_PAGE) !== 0) zeroFrames.add(i);
-  return { index, counts, flagsLo, flagsHi, zeroFrames };
+  return { index, counts, flagsLo, flagsHi, zeroFrames: zeroFramesFlagged(counts, flagsLo) };
+};
+
+/**
+ * readFrameTable into arrays the caller keeps (a streamed snapshot's frame store, whose new frames these
+ * are): `counts`, `flagsLo` when given (each index.size long; flags' high words are not kept), `hi` scratch
+ * of at least index.size words. Returns the zero page's frames. Allocating the arrays afresh for every batch
+ * left serve with about 12 MiB of them per scrape on the database-like host, freed only at a later
+ * collection: the scrape's peak.
+ */
+export const readFrameTableInto = (
+  root: ProcRoot,
+  index: PfnIndex,
+  counts: Uint32Array,
+  flagsLo: Uint32Array | undefined,
+  hi: Uint32Array,
+): Set<number> => {
+  const runs = index.runs(MAX_GAP);
+  readCounts(root, index, runs, counts, hi);
+  if (!flagsLo) return zeroFramesOf(root, index, counts);
+  readFrameFile(`${root}/kpageflags`, index, runs, flagsLo, undefined);
+  return zeroFramesFlagged(counts, flagsLo);
 };

@@ -133,6 +133,26 @@ describe('FrameStore', () => {
       expect(store.size).toBeGreaterThan(1 << 16); // grew past the first arrays and rehashed
     });
   }
+
+  it('the next snapshot of a kept store meets a few more frames without new batch arrays', () => {
+    // serve's case: each scrape's largest batch holds a few frames more than the last; a new array for
+    // each left MiBs of garbage per scrape on the database-like host (its scrape's peak).
+    const store = new FrameStore(requireLoops());
+    const snapshot = (frames: number) => {
+      store.reset();
+      const index = PfnIndex.buildJs([Uint32Array.from({ length: frames }, (_, k) => 10 + k * 3)]);
+      const { dense, firstNew } = store.lookup(index.bits, index.size);
+      const into = store.newFrames(firstNew);
+      expect(into.counts.length).toBe(frames);
+      expect(into.scratch.length).toBe(frames);
+      return { dense, scratch: into.scratch };
+    };
+    const first = snapshot(100_000);
+    const next = snapshot(100_050);
+    expect(next.dense.buffer).toBe(first.dense.buffer);
+    expect(next.scratch.buffer).toBe(first.scratch.buffer);
+    expect(Array.from(next.dense.subarray(0, 3))).toEqual([0, 1, 2]);
+  });
 });
 
 describe('gatherFrames', () => {
