@@ -64,6 +64,31 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
 const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 /**
+ * `memusage serve --by command` on whatever runs now, scraped `scrapes` times `gapMs` apart (each scrape
+ * measures afresh): its VmHWM over them and its RSS after the last. Issue 12: on the database-like host a
+ * scrape stays within issue 10's memory bound for a one-shot run.
+ */
+export const measureServePeak = async (cli, { scrapes = 10, gapMs = 1000 } = {}) => {
+  const port = await freePort();
+  const child = spawn(cli, ['serve', '--listen', `127.0.0.1:${port}`, '--by', 'command'], {
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  const url = `http://127.0.0.1:${port}/metrics`;
+  try {
+    await waitUp(`http://127.0.0.1:${port}/`, child, 'memusage serve');
+    for (let i = 0; i < scrapes; i++) {
+      const response = await fetch(url);
+      if (!response.ok) throw new Error(`memusage serve answered ${response.status}`);
+      await response.text();
+      await sleep(gapMs);
+    }
+    return { scrapes, hwmKib: statusKib(child.pid, 'VmHWM'), lastKib: statusKib(child.pid, 'VmRSS') };
+  } finally {
+    child.kill();
+  }
+};
+
+/**
  * Measure both exporters on whatever runs now. `cli`: bin/memusage. Returns the report section.
  */
 export const measureExporters = async ({ cli, rounds = 30, scrapes = 200, only, gapMs = 0 }) => {

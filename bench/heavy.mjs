@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BUILD_PROCESSES, measureBuildTree } from './build-tree.mjs';
 import { measureCapture, renderCapture } from './capture.mjs';
+import { measureServePeak } from './exporter.mjs';
 import {
   DB_POPULATIONS,
   MANY_SLEEPERS,
@@ -92,6 +93,10 @@ export const measureHeavy = async (kind, { cli, compareCli, runs, flatMinutes, s
       { runs, peakRss: true },
     );
     if (spec) section.capture = await measureCapture(cli, runs);
+    if (spec) {
+      section.serve = await measureServePeak(cli);
+      if (compareCli) section.compareServe = await measureServePeak(compareCli);
+    }
     if (flatMinutes > 0) {
       const [flat, compareFlat] = await flatMemory(
         compareCli ? [cli, compareCli] : [cli],
@@ -192,6 +197,16 @@ export const heavyVerdicts = (sections) => {
         pass: peakMib(db50, name) <= HEAVY_TARGET.db50PeakRssMib,
       });
     }
+    if (db50.serve) {
+      const peak = db50.serve.hwmKib / 1024;
+      out.push({
+        what: 'issue 12: peak RSS of serve --by command over 10 scrapes, 50 M-page db population',
+        value: peak,
+        unit: 'MiB',
+        target: `<= ${HEAVY_TARGET.db50PeakRssMib} MiB (issue 10's bound for a one-shot run)`,
+        pass: peak <= HEAVY_TARGET.db50PeakRssMib,
+      });
+    }
     const r = db50.timing[TOP].median / db50.timing[ROLLUP].median;
     out.push({
       what: `issue 10: ${TOP} / cat all smaps_rollup, 50 M-page db population`,
@@ -290,6 +305,15 @@ export const renderHeavy = (s) => {
     );
   }
   if (s.capture) lines.push(...renderCapture(s.capture));
+  for (const [who, v] of [
+    ['', s.serve],
+    ['(compare) ', s.compareServe],
+  ]) {
+    if (!v) continue;
+    lines.push(
+      `  ${who}serve --by command, ${v.scrapes} scrapes 1 s apart: peak RSS ${fmtMib(v.hwmKib)}, ${fmtMib(v.lastKib)} after the last`,
+    );
+  }
   for (const [who, f] of [
     ['', s.flat],
     ['(compare) ', s.compareFlat],
