@@ -9,36 +9,23 @@
  */
 import type { FrameStore, FrameTable } from '../account/frame-table.js';
 import type { FrameCounter, GroupFrames } from '../account/group-account.js';
-import {
-  accountProcessesChecked,
-  accountProcessesCounting,
-  type PoolFrames,
-  RunSums,
-} from '../account/page-account.js';
-import { PfnIndex, type PfnIndexScratch } from '../account/pfn-index.js';
+import type { PoolFrames } from '../account/page-account.js';
 import type { ProcessPages } from '../account/process-pages.js';
 import { statusEuid } from '../parse/status.js';
 import { processBatchSize, readDescriptorBudget } from '../procfs/descriptors.js';
 import { ProcError } from '../procfs/errors.js';
-import { readFrameFlags, readFrameTableInto } from '../procfs/kpage.js';
 import { closeProcessDir, openProcessDirs } from '../procfs/process-dir.js';
-import { readCgroup, readCmdline, readStatus, stillRunning } from '../procfs/process-info.js';
+import { readCgroup, readCmdline, readStatus } from '../procfs/process-info.js';
 import type { ProcRoot } from '../procfs/root.js';
 import type { UserNames } from '../procfs/users.js';
 import type { Capabilities } from './capabilities.js';
 import { type GroupBy, groupKey, groupNeedsCgroup } from './groups.js';
-import {
-  answeredNothing,
-  collectProcess,
-  goneWhileMeasured,
-  pagemapNeed,
-  pagemapNotes,
-} from './pagemap-engine.js';
+import { pagemapNeed, pagemapNotes } from './pagemap-engine.js';
 import { type CarriedFiles, type MeasureOptions, measureProcesses } from './process-batch.js';
-import { hugetlbBytes, type ProcessHeader } from './process-header.js';
+import type { ProcessHeader } from './process-header.js';
 import type { StreamRecorder } from './recorder.js';
 import type { ThreadAlias } from './requested-pids.js';
-import { keepForStream, type StreamedProcess } from './stream-keep.js';
+import { type CountedMember, type GroupFeed, StreamBatches } from './stream-batches.js';
 import { StreamScratch } from './stream-scratch.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
@@ -186,7 +173,7 @@ const sortByPosition = <T extends { pid: number }>(items: T[], at: ReadonlyMap<n
 const byPlace = (a: { at: number }, b: { at: number }): number => a.at - b.at;
 
 /** The group sink: one counter, a group closed when the next key begins. */
-class GroupSink {
+class GroupSink implements GroupFeed {
   private key: string | undefined;
   private members = 0;
   private readonly closed = new Map<string, StreamGroup>();
@@ -204,7 +191,7 @@ class GroupSink {
    * over their pages.
    */
   feed(
-    members: readonly { key: string; pfns: Uint32Array; runs: Float64Array | undefined }[],
+    members: readonly CountedMember[],
     table: FrameTable,
     dense: Uint32Array,
     totals: FrameCounter | undefined,
@@ -260,41 +247,14 @@ class GroupSink {
 }
 
 /**
- * Read kpagecount (and kpageflags) of the frames [firstNew, size) of the store, which a batch met first:
- * they are in ascending PFN order, so a PfnIndex of them numbers them in the same order.
- */
-const readNewFrames = (
-  root: ProcRoot,
-  store: FrameStore,
-  firstNew: number,
-  scratch: PfnIndexScratch,
-): void => {
-  const fresh = PfnIndex.build([store.pfnOf.subarray(firstNew, store.size)], undefined, scratch);
-  // Straight into the store's arrays: no table per batch (see readFrameTableInto).
-  const into = store.newFrames(firstNew);
-  const zeroFrames = readFrameTableInto(root, fresh, into.counts, into.flagsLo, into.scratch);
-  for (const frame of zeroFrames) store.zeroFrames.add(firstNew + frame);
-};
-
-/**
- * Start reading flags in the middle of a snapshot (a batch holds hugetlb pages, which only kpageflags can
- * keep out of RSS): read them once for the frames already in the store.
- */
-const startFlags = (root: ProcRoot, store: FrameStore): void => {
-  const flagsLo = store.withFlags();
-  if (store.size === 0) return;
-  const known = store.pfnOf.subarray(0, store.size);
-  const sorted = PfnIndex.build([known]);
-  const flags = readFrameFlags(root, sorted);
-  for (let dense = 0; dense < known.length; dense++) flagsLo[dense] = flags[sorted.indexOf(known[dense]!)]!;
-};
-
-/**
  * One streaming snapshot of `pids`. Kernel threads, zombies and processes that cannot be read are
  * skipped as measureProcesses says; a process whose frames vanished, or whose pagemap answered nothing,
  * is re-checked and skipped as gone when it no longer runs, as in runPagemapEngine. Results are in the
  * order of `pids`.
  */
+/** StreamOptions.member's default: the totals and groups cover every measured process. */
+const everyProcess = (): boolean => true;
+
 export const runStream = (
   root: ProcRoot,
   pids: readonly number[],
@@ -313,108 +273,29 @@ export const runStream = (
     runsFromPool,
   );
   const { reader, store } = parts;
-  // The pool's frames are only needed to account object runs.
-  const objects = runsFromPool ? parts.objects : undefined;
-  let flags = options.flags;
-  if (flags) store.withFlags();
-  const budget = options.pageBudget ?? DEFAULT_PAGE_BUDGET;
   const by = options.groupBy;
-  const member = options.member ?? (() => true);
   const totals = options.totals ? parts.totals : undefined;
   const groups = by ? new GroupSink(store, parts.groups) : undefined;
-  const totalPids = new Set<number>();
-  const processes: ProcessMemory[] = [];
-  const gone: Skipped[] = [];
-  let skippedEmptyVmas = false;
-  let batch: StreamedProcess[] = [];
-  let batchPages = 0;
-  // Each batch's indexes reuse the same buffers: per-batch arrays would pile up as garbage between the
-  // collections V8 runs for a heap this small.
-  const batchScratch = parts.batchIndex;
-  // Each object run's sums, once per snapshot (see accountObjectRuns).
-  const runSums = new RunSums();
-  const freshScratch = parts.freshIndex;
-
-  const flush = () => {
-    if (batch.length === 0) return;
-    // Plain loops rather than callbacks here and below: a closure made per snapshot loses its optimised
-    // code at each full GC, and serve would compile it again every scrape.
-    const pages: ProcessPages[] = [];
-    const pfnLists: Uint32Array[] = [];
-    const members = new Uint8Array(batch.length);
-    let hugetlb = false;
-    for (let i = 0; i < batch.length; i++) {
-      const c = batch[i]!;
-      pages.push(c.pages);
-      pfnLists.push(c.pages.pfns);
-      if (member(c.header)) members[i] = 1;
-      if (hugetlbBytes(c.header) > 0) hugetlb = true;
-    }
-    // hugetlb pages sit in pagemap like any other; only kpageflags can keep them out of RSS.
-    if (!flags && hugetlb) {
-      startFlags(root, store);
-      flags = true;
-    }
-    // The pool's pages added since the last batch (by its claimers, all in this batch unless one failed
-    // after its read) are numbered with the batch's pages, for the object runs that take them.
-    if (objects) pfnLists.push(objects.unframedPfns());
-    const index = PfnIndex.build(pfnLists, caps.frameCount, batchScratch);
-    const { dense, firstNew } = store.lookup(index.bits, index.size);
-    if (store.size > firstNew) readNewFrames(root, store, firstNew, freshScratch);
-    objects?.assignFrames(index, dense);
-    options.recorder?.batch(batch, index, dense, store);
-    const table = store.batchTable(index, dense);
-    const pool: PoolFrames | undefined = objects && {
-      frames: objects.frames.view(),
-      counts: store.counts,
-      flagsLo: store.flagsLo,
-      zeroFrames: store.zeroFrames,
-      sums: runSums,
-    };
-    // The totals alone (no groups) are counted in the accounting walk itself when the addon can.
-    const direct = groups ? undefined : totals?.counterFor(store.size);
-    const countedDirectly =
-      direct && accountProcessesCounting(pages, table, members, dense, direct, undefined, pool);
-    const accounted = countedDirectly ?? accountProcessesChecked(pages, table, pool);
-    const counted: { key: string; pfns: Uint32Array; runs: Float64Array | undefined }[] = [];
-    const countedPfns: Uint32Array[] = [];
-    const countedRuns: Float64Array[] = [];
-    const mapped: MappedProcess[] = [];
-    const goneMembers: Uint32Array[] = [];
-    const goneRuns: Float64Array[] = [];
-    for (const [i, { header, pages, swapPss, kept }] of batch.entries()) {
-      const { usage, vanished } = accounted[i]!;
-      if (pages.skippedEmptyVmas) skippedEmptyVmas = true;
-      if ((vanished > 0 || answeredNothing(pages)) && !stillRunning(root, header.pid, header.startTime)) {
-        gone.push(goneWhileMeasured(header));
-        if (members[i]) {
-          goneMembers.push(pages.pfns);
-          if (pages.objectRuns) goneRuns.push(pages.objectRuns);
-        }
-        continue;
-      }
-      if (swapPss !== undefined) usage.swapPss = swapPss;
-      const { status: _status, ...rest } = header;
-      const measured: ProcessMemory = { ...rest, usage, source: 'pagemap' };
-      processes.push(measured);
-      if (kept) mapped.push({ process: measured, pages, kept });
-      if (!member(header)) continue;
-      totalPids.add(header.pid);
-      counted.push({ key: by ? groupKey(header, by) : '', pfns: pages.pfns, runs: pages.objectRuns });
-      countedPfns.push(pages.pfns);
-      if (pages.objectRuns) countedRuns.push(pages.objectRuns);
-    }
-    if (groups) groups.feed(counted, table, dense, totals, pool);
-    else if (countedDirectly) totals!.remove(goneMembers, table, dense, store.size, pool, goneRuns);
-    else {
-      totals?.add(countedPfns, table, dense, store.size);
-      if (pool) totals?.addRuns(pool, countedRuns, store.size);
-    }
-    if (mapped.length > 0) options.mappings!.feed(mapped, table, dense, store.size);
-    reader.release();
-    batch = [];
-    batchPages = 0;
-  };
+  const batches = new StreamBatches({
+    root,
+    caps,
+    options,
+    parts,
+    // The pool's frames are only needed to account object runs.
+    objects: runsFromPool ? parts.objects : undefined,
+    member: options.member ?? everyProcess,
+    by,
+    totals,
+    groups,
+    flags: options.flags,
+    budget: options.pageBudget ?? DEFAULT_PAGE_BUDGET,
+    // A full batch is accounted while the kernel reads the next process's pages, on the other core; that
+    // holds one process's pages more meanwhile. Not with groups: their counting holds more than the
+    // totals' (per-thread counts and touched lists) and `top --by` is the one closest to its memory budget.
+    overlap: by === undefined,
+    swapPss: options.swapPss === true,
+  });
+  if (options.flags) store.withFlags();
 
   const { order, carried } = by ? orderByGroup(root, pids, by, users) : { order: pids, carried: undefined };
   const collectOptions: MeasureOptions = {
@@ -423,26 +304,15 @@ export const runStream = (
     ...(carried ? { carried } : {}),
     ...(options.threads ? { threads: options.threads } : {}),
   };
-  const swapPss = options.swapPss === true;
-  // A full batch is accounted while the kernel reads the next process's pages, on the other core; that
-  // holds one process's pages more meanwhile. Not with groups: their counting holds more than the totals'
-  // (per-thread counts and touched lists) and `top --by` is the one closest to its memory budget.
-  const overlap = by === undefined;
   // A caller that keeps its scratch from snapshot to snapshot is a long-lived one (see pagemapNeed).
   const need = pagemapNeed(reader, options.scratch !== undefined);
-  const results = measureProcesses(root, order, users, collectOptions, need, (dir, header) => {
-    const full = batchPages >= budget;
-    const read = collectProcess(dir, header, reader, swapPss, overlap && full ? flush : undefined);
-    options.recorder?.collected(dir, read);
-    const collected = keepForStream(read, options.mappings, options.recorder !== undefined);
-    batch.push(collected);
-    batchPages += collected.pages.pfns.length;
-    if (!overlap && batchPages >= budget) flush();
-    return true;
-  });
-  flush();
+  const results = measureProcesses(root, order, users, collectOptions, need, (dir, header) =>
+    batches.collect(dir, header),
+  );
+  batches.flush();
   options.recorder?.end(store);
   const skipped = results.filter((r): r is Skipped => r !== true);
+  const { processes } = batches;
   if (by) {
     // Fed in group order; shown in the order of `pids`, as a snapshot always is (a thread's leader in
     // the thread's place).
@@ -454,10 +324,10 @@ export const runStream = (
   }
   return {
     processes,
-    skipped: [...skipped, ...gone],
-    notes: pagemapNotes(reader, caps, flags, skippedEmptyVmas),
+    skipped: [...skipped, ...batches.gone],
+    notes: pagemapNotes(reader, caps, batches.flags, batches.skippedEmptyVmas),
     totals: totals?.close(store.counts),
-    totalPids,
+    totalPids: batches.totalPids,
     groups: groups?.result(),
   };
 };
