@@ -1,3 +1,4 @@
+import { StreamScratch } from '../../engine/stream-scratch.js';
 import { composeScreen, ENTER_SCREEN, LEAVE_SCREEN, liveScreen } from '../../view/live.js';
 import { decodeKeys } from '../../view/live-keys.js';
 import { initialView, pressKey, type Viewport } from '../../view/live-state.js';
@@ -25,6 +26,8 @@ export const runTopLive = (
 ): Promise<number> =>
   new Promise((resolve, reject) => {
     const users = ctx.users();
+    // Refresh after refresh in the same arrays: see StreamScratch.
+    const scratch = new StreamScratch();
     let view = initialView(selection.sort, selection.reverse);
     // Where the rows stood at the last draw: the scrolling keys move within it.
     let viewport: Viewport = { fit: 1, matched: 0 };
@@ -73,7 +76,13 @@ export const runTopLive = (
     const tick = guard(() => {
       clearTimeout(timer);
       const started = Date.now();
-      last = measureTop(ctx, { ...selection, sort: view.sort, reverse: view.reverse }, options, users);
+      last = measureTop(
+        ctx,
+        { ...selection, sort: view.sort, reverse: view.reverse },
+        options,
+        users,
+        scratch,
+      );
       draw();
       timer = setTimeout(tick, Math.max(0, options.interval * 1000 - (Date.now() - started)));
     });

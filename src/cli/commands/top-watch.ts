@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { StreamScratch } from '../../engine/stream-scratch.js';
 import type { TopSelection } from '../../view/top-rows.js';
 import type { CommandContext } from '../context.js';
 import { EXIT_OK } from '../errors.js';
@@ -30,10 +31,12 @@ export const runTopWatch = async (
   signal: AbortSignal = interruptSignal(),
 ): Promise<number> => {
   const users = ctx.users();
+  // Table after table in the same arrays: see StreamScratch.
+  const scratch = new StreamScratch();
   let first = true;
   while (!signal.aborted) {
     const started = Date.now();
-    const frame = topFrame(ctx, selection, options, users);
+    const frame = topFrame(ctx, selection, options, users, scratch);
     if (!first) ctx.io.out('\n');
     if (!options.json && !options.csv) ctx.io.out(watchStampLine(frame.snapshot.takenAt));
     ctx.io.out(frame.text);

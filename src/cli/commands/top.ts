@@ -2,6 +2,7 @@ import { zeroUsage } from '../../account/usage.js';
 import { groupNeedsCgroup } from '../../engine/groups.js';
 import { takeStreamedSnapshot } from '../../engine/snapshot.js';
 import { exactFrames } from '../../engine/stream.js';
+import type { StreamScratch } from '../../engine/stream-scratch.js';
 import type { Snapshot } from '../../engine/types.js';
 import type { UserNames } from '../../procfs/users.js';
 import { renderTopCsv, renderTopJson, renderTopTable } from '../../view/top-render.js';
@@ -22,6 +23,8 @@ export const measureTop = (
   selection: TopSelection,
   options: TopOptions,
   users: UserNames,
+  /** The stream's arrays, kept from one measurement to the next by a view that repeats (see StreamScratch). */
+  scratch?: StreamScratch,
 ) => {
   // JSON prints the whole record, so it reads what every field needs: the same values `pid --json` gives.
   const asked = [...selection.columns, selection.sort];
@@ -49,6 +52,7 @@ export const measureTop = (
       ...(selection.by ? { groupBy: selection.by } : {}),
       member: (header) => matchesFilters(header, selection),
       ...(ctx.recorder ? { recorder: ctx.recorder } : {}),
+      ...(scratch ? { scratch } : {}),
     },
     caps,
     users,
@@ -68,8 +72,9 @@ export const topFrame = (
   selection: TopSelection,
   options: TopOptions,
   users: UserNames,
+  scratch?: StreamScratch,
 ) => {
-  const { snapshot, exact, processes } = measureTop(ctx, selection, options, users);
+  const { snapshot, exact, processes } = measureTop(ctx, selection, options, users, scratch);
   const { rows, all, groups } = selectRows(processes, exact, selection, snapshot.memTotal);
   const totals = totalsOf(all, exact);
   let text: string;
