@@ -50,6 +50,22 @@ const topJson = (args: string[], env: Record<string, string> = {}): TopDoc => {
 
 const live = requireRoot();
 
+/** Whether every row equals its process's smaps_rollup to the KiB (the comparison the test asserts). */
+const rowsMatch = (
+  rows: readonly Row[],
+  before: ReadonlyMap<number, { rollup: Record<string, number> }>,
+): boolean =>
+  rows.every((p) => {
+    const k = before.get(p.pid)?.rollup;
+    return (
+      k !== undefined &&
+      kb(p.rss) === k.Rss &&
+      kb(p.pss) === k.Pss &&
+      kb(p.uss) === ussKb(k) &&
+      kb(p.swap) === k.Swap
+    );
+  });
+
 describe.skipIf(!live)('memusage top on memhog processes vs the kernel (live, root)', () => {
   let dataDir = '';
   beforeAll(() => {
@@ -79,9 +95,20 @@ describe.skipIf(!live)('memusage top on memhog processes vs the kernel (live, ro
         ['smaps', {}],
         ['pagemap', { MEMUSAGE_NO_NATIVE: '1' }],
       ] as const) {
-        const { before, result: doc } = stableKernelReadings(pids, () =>
+        // A measurement whose rows all match its bracketing readings, of at most three: the readings are
+        // taken while memusage is not running, and a page another process shares with a memhog only at
+        // that instant shifts a PSS by tens of bytes, enough to cross a KiB (the shared-64 parent sits
+        // 33 B above one: 6933.03 KiB; in CI, 3 fresh runs of 5 showed 6932). A wrong computation differs
+        // every time, and the assertions below still compare the last measurement exactly.
+        let measured = stableKernelReadings(pids, () =>
           topJson(['--pid', pids.join(','), '--engine', engine], env),
         );
+        for (let retry = 0; retry < 2 && !rowsMatch(measured.result.processes, measured.before); retry++) {
+          measured = stableKernelReadings(pids, () =>
+            topJson(['--pid', pids.join(','), '--engine', engine], env),
+          );
+        }
+        const { before, result: doc } = measured;
         expect(doc.engine).toBe(engine === 'pagemap' ? 'pagemap' : 'smaps_rollup');
         expect(doc.skipped).toEqual([]);
         expect(doc.processes.map((p) => p.pid).sort((a, b) => a - b)).toEqual(
