@@ -10,7 +10,7 @@
  * batches of that scrape run unoptimised until then). A method is one function for the process's life.
  */
 
-import type { FrameStore, FrameTable } from '../account/frame-table.js';
+import type { FrameStore } from '../account/frame-table.js';
 import type { FrameCounter } from '../account/group-account.js';
 import type { ObjectPages } from '../account/object-pages.js';
 import {
@@ -29,7 +29,7 @@ import type { Capabilities } from './capabilities.js';
 import { type GroupBy, groupKey } from './groups.js';
 import { answeredNothing, collectProcess, goneWhileMeasured } from './pagemap-engine.js';
 import { hugetlbBytes, type ProcessHeader } from './process-header.js';
-import type { MappedProcess, StreamOptions } from './stream.js';
+import type { GroupSink, MappedProcess, StreamOptions } from './stream.js';
 import { keepForStream, type StreamedProcess } from './stream-keep.js';
 import type { StreamParts } from './stream-scratch.js';
 import type { ProcessMemory, Skipped } from './types.js';
@@ -39,17 +39,6 @@ export interface CountedMember {
   key: string;
   pfns: Uint32Array;
   runs: Float64Array | undefined;
-}
-
-/** Where a batch's members are counted by group (stream.ts's GroupSink). */
-export interface GroupFeed {
-  feed(
-    members: readonly CountedMember[],
-    table: FrameTable,
-    dense: Uint32Array,
-    totals: FrameCounter | undefined,
-    pool: PoolFrames | undefined,
-  ): void;
 }
 
 /** What a snapshot's batches need besides the options: see runStream. */
@@ -63,7 +52,8 @@ export interface BatchSetup {
   member: (header: ProcessHeader) => boolean;
   by: GroupBy | undefined;
   totals: FrameCounter | undefined;
-  groups: GroupFeed | undefined;
+  /** Where the members are counted by group, batch by batch. */
+  groups: Pick<GroupSink, 'feed'> | undefined;
   flags: boolean;
   /** Pages per batch. */
   budget: number;

@@ -25,7 +25,7 @@ import { type CarriedFiles, type MeasureOptions, measureProcesses } from './proc
 import type { ProcessHeader } from './process-header.js';
 import type { StreamRecorder } from './recorder.js';
 import type { ThreadAlias } from './requested-pids.js';
-import { type CountedMember, type GroupFeed, StreamBatches } from './stream-batches.js';
+import { type CountedMember, StreamBatches } from './stream-batches.js';
 import { StreamScratch } from './stream-scratch.js';
 import type { ProcessMemory, Skipped } from './types.js';
 
@@ -173,7 +173,7 @@ const sortByPosition = <T extends { pid: number }>(items: T[], at: ReadonlyMap<n
 const byPlace = (a: { at: number }, b: { at: number }): number => a.at - b.at;
 
 /** The group sink: one counter, a group closed when the next key begins. */
-class GroupSink implements GroupFeed {
+export class GroupSink {
   private key: string | undefined;
   private members = 0;
   private readonly closed = new Map<string, StreamGroup>();
