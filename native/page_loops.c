@@ -14,6 +14,7 @@
 #include <node_api.h>
 
 #include "napi_args.h"
+#include "page_account.h"
 #include "page_loops.h"
 
 /* src/kernel/pagemap-bits.ts */
@@ -24,25 +25,6 @@
 #define PM_PFN_HI_MASK 0x007fffffu
 #define PM_SWAP_TYPE_MASK 0x1fu
 #define FIRST_NON_SWAP_TYPE 23u
-
-/* src/account/process-pages.ts */
-#define ATTR_FILE 1u
-#define ATTR_PMD 2u
-
-/* src/kernel/kpageflags.ts */
-#define KPF_ANON (1u << 12)
-#define KPF_SWAPBACKED (1u << 14)
-#define KPF_HUGE (1u << 17)
-#define KPF_KSM (1u << 21)
-#define KPF_THP (1u << 22)
-#define KPF_ZERO_PAGE (1u << 24)
-
-/* src/account/pss.ts: 4 KiB pages (checked through auxv before the pagemap engine runs), PSS_SHIFT 12. */
-#define PAGE_SIZE 4096u
-#define PSS_PAGE ((uint64_t)PAGE_SIZE << 12)
-
-/* Accumulator slots, as src/account/page-account.ts numbers them. */
-enum { RSS, PSS_FX, USS, ANON, FILE_, SHMEM, PSS_ANON_FX, PSS_FILE_FX, PSS_SHMEM_FX, THP, HUGETLB, KSM, ZERO, VANISHED, SLOTS };
 
 #define CHECK(call)                                                                                          \
   do {                                                                                                       \
@@ -116,21 +98,6 @@ static napi_value decode_pagemap(napi_env env, napi_callback_info info) {
   return number(env, (double)n);
 }
 
-static inline uint32_t rank_of(const uint32_t *bits, const uint32_t *rank, uint32_t pfn) {
-  uint32_t w = pfn >> 5;
-  return rank[w] + popcount32(bits[w] & ((1u << (pfn & 31)) - 1));
-}
-
-/*
- * The dense frame of pfn, a member of the index, when the page before had prev_pfn in frame prev_frame:
- * two members one PFN apart are one dense number apart, so the rank is only counted when the PFNs are not
- * consecutive (most pages are: the kernel hands out runs of physically contiguous pages).
- */
-static inline uint32_t next_frame(const uint32_t *bits, const uint32_t *rank, uint32_t pfn, uint32_t prev_pfn,
-                                  uint32_t prev_frame) {
-  return pfn == prev_pfn + 1 && prev_pfn != UINT32_MAX ? prev_frame + 1 : rank_of(bits, rank, pfn);
-}
-
 /* The frame table of a snapshot, as the accounting loop reads it. */
 struct frame_table {
   const uint32_t *bits;
@@ -160,10 +127,7 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
   uint32_t limit = t->limit;
   /* The page before's PFN and frame (UINT32_MAX: none): see next_frame. */
   uint32_t prev_pfn = UINT32_MAX, prev_frame = 0;
-  /* The last map count's share: a 64-bit division per page is much of this loop's time, and runs of pages
-   * with the same count are the rule (a region shared by the same processes). */
-  uint32_t share_count = 1;
-  uint64_t share_of_count = PSS_PAGE;
+  struct share_cache cache = SHARE_CACHE_INIT;
   for (uint32_t i = from; i < to; i++) {
     uint32_t pfn = pfns[i];
     if (pfn >= limit) continue;
@@ -176,39 +140,11 @@ static int account_pages(const struct frame_table *t, const uint32_t *pfns, cons
     if (frame >= ncounts) {
       return ACCOUNT_SHORT_TABLE;
     }
-    uint32_t count = counts[frame];
     uint32_t lo = flags_lo ? flags_lo[frame] : 0;
-    if (count == 0 || (lo & KPF_ZERO_PAGE)) {
-      int is_zero = (lo & KPF_ZERO_PAGE) != 0;
-      for (size_t z = 0; z < nzero && !is_zero; z++) is_zero = zero[z] == frame;
-      sum[is_zero ? ZERO : VANISHED] += PAGE_SIZE;
-      continue;
-    }
-    if (lo & KPF_HUGE) {
-      sum[HUGETLB] += PAGE_SIZE;
-      continue;
-    }
     /* A resident page, as rss_frame says: counted for the set when asked (accountProcesses' counting). */
-    if (local) local[frame]++;
-    if (count != share_count) share_count = count, share_of_count = PSS_PAGE / count;
-    uint64_t share = share_of_count;
-    sum[RSS] += PAGE_SIZE;
-    sum[PSS_FX] += share;
-    if (count == 1) sum[USS] += PAGE_SIZE;
-    uint32_t attr = attrs[i];
-    int anon = flags_lo ? (lo & KPF_ANON) != 0 : (attr & ATTR_FILE) == 0;
-    if (anon) {
-      sum[ANON] += PAGE_SIZE;
-      sum[PSS_ANON_FX] += share;
-      if (pmd_known ? (attr & ATTR_PMD) != 0 : (lo & KPF_THP) != 0) sum[THP] += PAGE_SIZE;
-      if (lo & KPF_KSM) sum[KSM] += PAGE_SIZE;
-    } else if (lo & KPF_SWAPBACKED) {
-      sum[SHMEM] += PAGE_SIZE;
-      sum[PSS_SHMEM_FX] += share;
-    } else {
-      sum[FILE_] += PAGE_SIZE;
-      sum[PSS_FILE_FX] += share;
-    }
+    if (account_page(sum, frame, counts[frame], lo, flags_lo != NULL, attrs[i], pmd_known, zero, nzero, &cache) &&
+        local)
+      local[frame]++;
   }
   return 0;
 }
@@ -291,6 +227,19 @@ static void *add_worker(void *arg) {
 static __thread uint32_t *kept_locals;
 static __thread size_t kept_capacity;
 static __thread int kept_dirty;
+
+/* countFrames' met lists (count_job.met), kept as the locals are; never read past what a call wrote. */
+static __thread uint32_t *kept_met;
+static __thread size_t kept_met_capacity;
+
+static uint32_t *take_met(size_t n) {
+  if (n > kept_met_capacity) {
+    free(kept_met);
+    kept_met = malloc(n * sizeof(uint32_t));
+    kept_met_capacity = kept_met ? n : 0;
+  }
+  return kept_met;
+}
 
 static uint32_t *take_locals(size_t n) {
   if (n > kept_capacity) {
@@ -619,6 +568,13 @@ struct count_job {
   uint32_t *also;
   uint32_t *touched; /* where this thread lists the frames whose counter leaves 0, or NULL */
   size_t cap, ntouched;
+  /* The batch frames this thread's pages met, in the order met (local[frame] left 0), up to metcap; past
+   * it `overflow` is set and the merge scans the thread's whole range instead. */
+  uint32_t *met;
+  size_t nmet, metcap;
+  int overflow;
+  const struct count_job *pair; /* both threads' jobs, for the merge's met lists (jobs[0], jobs[1]) */
+  int npair;
   const char *error;
 };
 
@@ -638,29 +594,57 @@ static void *count_pages_worker(void *arg) {
         job->error = "countFrames: " PAGES_NOT_INDEXED;
         return NULL;
       }
-      job->local[frame]++;
+      if (job->local[frame]++ == 0) {
+        if (job->nmet < job->metcap) job->met[job->nmet++] = (uint32_t)frame;
+        else job->overflow = 1;
+      }
     }
   }
   return NULL;
 }
 
+/* Frame k's counts of both threads into the counters, both left zero; 0 when the arrays are too small. */
+static inline int merge_frame(struct count_job *job, uint32_t k) {
+  uint32_t n = job->local[k] + (job->other ? job->other[k] : 0);
+  if (n == 0) return 1;
+  /* Left zero for the next call (kept locals, see take_locals): only where written, as add_worker. */
+  if (job->local[k]) job->local[k] = 0;
+  if (job->other && job->other[k]) job->other[k] = 0;
+  uint32_t global = k < job->nglobal ? job->to_global[k] : UINT32_MAX;
+  if (global >= job->ncounter || (job->touched && job->counter[global] == 0 && job->ntouched >= job->cap)) {
+    job->error = "countFrames: arrays too small for the batch";
+    return 0;
+  }
+  if (job->counter[global] == 0 && job->touched) job->touched[job->ntouched++] = global;
+  job->counter[global] += n;
+  if (job->also) job->also[global] += n;
+  return 1;
+}
+
+/*
+ * This thread's half of the batch's frames [frame_from, frame_to) merged: from the met lists when no
+ * thread's overflowed (a group meets few of a large batch's frames, and scanning them all once per group
+ * per batch was most of this loop's time), else by scanning the range. A frame met by both threads is in
+ * both lists: the second meeting finds both counts already zero.
+ */
 static void *count_merge_worker(void *arg) {
   struct count_job *job = arg;
-  for (uint32_t k = job->frame_from; k < job->frame_to; k++) {
-    uint32_t n = job->local[k] + (job->other ? job->other[k] : 0);
-    if (n == 0) continue;
-    /* Left zero for the next call (kept locals, see take_locals): only where written, as add_worker. */
-    if (job->local[k]) job->local[k] = 0;
-    if (job->other && job->other[k]) job->other[k] = 0;
-    uint32_t global = k < job->nglobal ? job->to_global[k] : UINT32_MAX;
-    if (global >= job->ncounter || (job->touched && job->counter[global] == 0 && job->ntouched >= job->cap)) {
-      job->error = "countFrames: arrays too small for the batch";
-      return NULL;
+  int listed = 1;
+  for (int t = 0; t < job->npair; t++) listed = listed && !job->pair[t].overflow;
+  if (listed) {
+    for (int t = 0; t < job->npair; t++) {
+      const uint32_t *met = job->pair[t].met;
+      size_t nmet = job->pair[t].nmet;
+      for (size_t i = 0; i < nmet; i++) {
+        uint32_t k = met[i];
+        if (k < job->frame_from || k >= job->frame_to) continue;
+        if (!merge_frame(job, k)) return NULL;
+      }
     }
-    if (job->counter[global] == 0 && job->touched) job->touched[job->ntouched++] = global;
-    job->counter[global] += n;
-    if (job->also) job->also[global] += n;
+    return NULL;
   }
+  for (uint32_t k = job->frame_from; k < job->frame_to; k++)
+    if (!merge_frame(job, k)) return NULL;
   return NULL;
 }
 
@@ -747,15 +731,20 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
      was a page fault every 4 KiB (most of serve's faults, scrape after scrape). */
   uint32_t *locals = take_locals((two ? 2 : 1) * (ncounts ? ncounts : 1));
   uint32_t *touched1 = touched && two ? malloc((ncounts - ncounts / 2 + 1) * sizeof(uint32_t)) : NULL;
+  /* Room to list a quarter of the batch's frames per thread: a group meeting more is merged by a scan,
+     which then costs at most four times what the list would. */
+  size_t metcap = ncounts / 4 + 1024;
+  uint32_t *met = take_met((two ? 2 : 1) * metcap);
   const char *error = NULL;
-  if (!locals || (touched && two && !touched1)) {
+  if (!locals || !met || (touched && two && !touched1)) {
     error = "";
     napi_throw_error(env, "ENOMEM", "countFrames: out of memory");
   }
   struct count_job jobs[2];
   for (int t = 0; t < 2 && !error; t++) {
     jobs[t] = (struct count_job){&table, lists, lengths, n, 0, pages, locals, NULL, 0, (uint32_t)ncounts, to_global,
-                                 counter, nglobal, ncounter, also, NULL, 0, 0, NULL};
+                                 counter, nglobal, ncounter, also, NULL, 0, 0, met + t * metcap, 0, metcap, 0,
+                                 jobs, two ? 2 : 1, NULL};
   }
   if (!error && two) {
     jobs[0].to = jobs[1].from = pages / 2;

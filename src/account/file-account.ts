@@ -100,7 +100,7 @@ export class FileFrameCounter {
   private readonly out = new Float64Array(OUT_SLOTS);
 
   /** @param loop native/file_frames.c when the addon is built, else fileFramesJs */
-  constructor(private readonly loop: FileFramesLoop | undefined = nativeFileFrames) {}
+  constructor(private readonly loop: FileFramesLoop | null = nativeFileFrames ?? null) {}
 
   /**
    * Pages [from, to) of `pfns` as mappings of file `file`: `table` is the batch's frame table, `toGlobal` its

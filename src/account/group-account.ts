@@ -61,7 +61,7 @@ export class FrameCounter {
 
   constructor(
     trackTouched: boolean,
-    private readonly loop: NativePageLoops | undefined = nativeLoops,
+    private readonly loop: NativePageLoops | null = nativeLoops ?? null,
   ) {
     if (trackTouched) this.touched = new Uint32Array(1 << 15);
   }

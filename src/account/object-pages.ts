@@ -1,4 +1,5 @@
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
+import { type NativeObjectRuns, nativeObjectRuns } from '../native/object-runs.js';
 import type { Vma } from '../parse/maps.js';
 import { growableUint32 } from './growable.js';
 import type { PfnIndex } from './pfn-index.js';
@@ -60,6 +61,8 @@ export class ObjectPages {
   readonly frames = growableUint32();
   private framed = 0;
 
+  constructor(private readonly native: NativeObjectRuns | null = nativeObjectRuns ?? null) {}
+
   /** Forget every object: at the start of a snapshot. Keeps the pool's buffers for the next one. */
   clear(): void {
     this.objects.clear();
@@ -86,9 +89,13 @@ export class ObjectPages {
     if (to === from) return;
     const pfns = this.pfns.view();
     const frames = this.frames.reserve(to - this.frames.length);
-    for (let p = from; p < to; p++) {
-      const pfn = pfns[p]!;
-      frames[p] = pfn < index.limit ? dense[index.indexOf(pfn)]! : NO_FRAME;
+    if (this.native)
+      this.native.assignFrames(pfns, from, to, index.bits, index.rank, index.limit, dense, frames);
+    else {
+      for (let p = from; p < to; p++) {
+        const pfn = pfns[p]!;
+        frames[p] = pfn < index.limit ? dense[index.indexOf(pfn)]! : NO_FRAME;
+      }
     }
     this.frames.length = to;
     this.framed = to;

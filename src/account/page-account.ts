@@ -1,5 +1,6 @@
 import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { PAGE_SIZE } from '../kernel/pagemap-bits.js';
+import { type NativeObjectRuns, nativeObjectRuns } from '../native/object-runs.js';
 import { type NativePageLoops, nativeLoops } from '../native/page-loops.js';
 import { type FrameTable, isResident } from './frame-table.js';
 import { NO_FRAME } from './object-pages.js';
@@ -254,7 +255,7 @@ export const distinctRuns = (runsList: readonly Float64Array[]): number[] => {
 
 /**
  * Count the runs distinctRuns gave (from, pages, times) as countObjectRun does each; returns the new
- * number of touched frames.
+ * number of touched frames. In C when the addon loaded (native/object_runs.c countRuns).
  */
 export const countDistinctRuns = (
   pool: PoolFrames,
@@ -263,7 +264,12 @@ export const countDistinctRuns = (
   touched: Uint32Array | undefined,
   ntouched: number,
   also: Uint32Array | undefined,
+  native: NativeObjectRuns | null = nativeObjectRuns ?? null,
 ): number => {
+  if (native) {
+    const runs = Float64Array.from(distinct);
+    return native.countRuns(pool.frames, pool.counts, pool.flagsLo, runs, counter, touched, ntouched, also);
+  }
   let n = ntouched;
   for (let k = 0; k < distinct.length; k += 3)
     n = countObjectRun(pool, distinct[k]!, distinct[k + 1]!, distinct[k + 2]!, counter, touched, n, also);
@@ -287,6 +293,10 @@ export interface PoolFrames {
 /** The accumulator of each object run accounted in one snapshot, by run and by what it depends on. */
 export class RunSums {
   private readonly sums = new Map<string, Accumulator>();
+  /** The pool's zero-page frames as the C loop takes them; the set only grows within a snapshot. */
+  private zeroList = new Uint32Array(0);
+
+  constructor(private readonly native: NativeObjectRuns | null = nativeObjectRuns ?? null) {}
 
   /** The sums of pool pages [from, from + pages) with attributes `attr`, computed once. */
   of(pool: PoolFrames, from: number, pages: number, attr: number, pmdKnown: boolean): Accumulator {
@@ -296,6 +306,12 @@ export class RunSums {
     if (acc === undefined) {
       acc = newAccumulator();
       const { frames, counts, flagsLo, zeroFrames } = pool;
+      if (this.native) {
+        if (this.zeroList.length !== zeroFrames.size) this.zeroList = Uint32Array.from(zeroFrames);
+        this.native.sumRun(frames, from, pages, counts, flagsLo, this.zeroList, attr, pmdKnown, acc);
+        this.sums.set(key, acc);
+        return acc;
+      }
       for (let p = from; p < from + pages; p++) {
         const frame = frames[p]!;
         if (frame === NO_FRAME) continue;
@@ -444,7 +460,7 @@ export const accountProcessesCounting = (
   members: Uint8Array,
   toGlobal: Uint32Array,
   counter: Uint32Array,
-  loops: NativePageLoops | undefined = nativeLoops,
+  loops: NativePageLoops | null = nativeLoops ?? null,
   pool?: PoolFrames,
 ): { usage: MemUsage; vanished: number }[] | undefined => {
   if (!loops) return undefined;

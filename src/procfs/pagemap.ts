@@ -110,8 +110,8 @@ export class PagemapReader {
   constructor(
     private readonly scanner: PagemapScanner | undefined,
     private readonly exactThp = true,
-    /** The two-thread range reader of the addon; absent (or undefined) for readRangesJs. */
-    private readonly native: NativePagemapReader | undefined = nativePagemapReader,
+    /** The two-thread range reader of the addon; null for readRangesJs (undefined, as absent, is the addon's). */
+    private readonly native: NativePagemapReader | null = nativePagemapReader ?? null,
   ) {}
 
   /**

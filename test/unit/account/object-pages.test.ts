@@ -12,7 +12,7 @@ import {
 } from '../../../src/account/object-pages.js';
 import {
   accountObjectRuns,
-  countObjectRun,
+  countDistinctRuns,
   distinctRuns,
   newAccumulator,
   RunSums,
@@ -23,6 +23,7 @@ import { ATTR_FILE, ATTR_PMD } from '../../../src/account/process-pages.js';
 import { KPF_HUGE } from '../../../src/kernel/kpageflags.js';
 import type { Vma } from '../../../src/parse/maps.js';
 import { scanSplit } from '../../../src/procfs/pagemap.js';
+import { requireObjectRuns } from '../../helpers/native.js';
 
 const MiB = 1024 * 1024;
 const vma = (over: Partial<Vma>): Vma => ({
@@ -123,12 +124,15 @@ describe('ObjectPages', () => {
   });
 });
 
-describe('object runs', () => {
+describe.each([
+  ['native', requireObjectRuns()],
+  ['TypeScript', null],
+])('object runs (%s loops)', (_name, native) => {
   const pfns = Uint32Array.from({ length: 16 }, (_, i) => 100 + i);
   const attrs = new Uint8Array(16).fill(ATTR_FILE);
 
   it('assigns each pool page its store frame once, from the batch that numbered it; a device frame gets none', () => {
-    const objects = new ObjectPages();
+    const objects = new ObjectPages(native);
     const runs = objects.claim('a')!;
     objects.add(runs, 0, pfns, attrs, 0, 8);
     expect(Array.from(objects.unframedPfns())).toEqual([100, 101, 102, 103, 104, 105, 106, 107]);
@@ -161,7 +165,7 @@ describe('object runs', () => {
       counts,
       flagsLo: undefined as Uint32Array | undefined,
       zeroFrames: new Set<number>([2]),
-      sums: new RunSums(),
+      sums: new RunSums(native),
     };
     const acc = newAccumulator();
     accountObjectRuns(pool, Float64Array.from([0, 5, ATTR_FILE]), true, acc);
@@ -184,7 +188,7 @@ describe('object runs', () => {
     // Counting for a set: resident pages only, `times` each.
     const counter = new Uint32Array(4);
     const touched = new Uint32Array(4);
-    const n = countObjectRun(withFlags, 0, 5, 3, counter, touched, 0, undefined);
+    const n = countDistinctRuns(withFlags, [0, 5, 3], counter, touched, 0, undefined, native);
     expect(Array.from(counter)).toEqual([3, 3, 0, 0]);
     expect(Array.from(touched.subarray(0, n))).toEqual([0, 1]);
   });

@@ -91,7 +91,7 @@ describe('fileFrames', () => {
     const random = rng(5);
     const frames = 40_000;
     const native = new FileFrameCounter(requireFileFrames());
-    const js = new FileFrameCounter(undefined);
+    const js = new FileFrameCounter(null);
     for (let b = 0; b < 6; b++) {
       const { pfns, table, toGlobal } = batch(random, 4_000, frames, true);
       for (let r = 0; r < 8; r++) {
@@ -117,7 +117,7 @@ describe('fileFrames', () => {
       flagsHi: undefined,
       zeroFrames: new Set(),
     };
-    for (const counter of [new FileFrameCounter(requireFileFrames()), new FileFrameCounter(undefined)]) {
+    for (const counter of [new FileFrameCounter(requireFileFrames()), new FileFrameCounter(null)]) {
       const toGlobal = Uint32Array.from([0]);
       counter.add(0, pfns, 0, 1, table, toGlobal, 1);
       counter.add(1, pfns, 1, 3, table, toGlobal, 1);

@@ -193,7 +193,7 @@ describe('countFrames', () => {
     const index = PfnIndex.buildJs(lists, 3_000_000);
     const counts = Uint32Array.from({ length: index.size }, () => Math.floor(random() * 4));
     const flagsLo = Uint32Array.from({ length: index.size }, () =>
-      random() < 0.05 ? KPF.HUGE : random() < 0.05 ? KPF.ZERO_PAGE : 0,
+      random() < 0.05 ? 1 << KPF.HUGE : random() < 0.05 ? 1 << KPF.ZERO_PAGE : 0,
     );
     // The batch's frames sit somewhere in a larger store.
     const toGlobal = Uint32Array.from({ length: index.size }, (_, k) => k * 3 + 7);
@@ -238,13 +238,77 @@ describe('countFrames', () => {
     }
   });
 
+  it("groups meeting few of a large batch's frames (merged from the met lists) count as those meeting many (merged by a scan), call after call", () => {
+    const loops = requireLoops();
+    const random = rng(17);
+    // One batch of 200,000 frames; the groups below meet a few of them (the met lists, on one thread and on
+    // two) or most of them (more than a quarter each thread: the scan), one call after another on the
+    // addon's kept per-frame counts, as a batch's groups are counted.
+    const all = Uint32Array.from({ length: 200_000 }, (_, k) => 10 + k * 2);
+    const index = PfnIndex.buildJs([all]);
+    const counts = Uint32Array.from({ length: index.size }, () => Math.floor(random() * 4));
+    const table: FrameTable = {
+      index,
+      counts,
+      flagsLo: undefined,
+      flagsHi: undefined,
+      zeroFrames: new Set(),
+    };
+    const toGlobal = Uint32Array.from({ length: index.size }, (_, k) => k);
+    const pick = (pages: number, frames: number): Uint32Array[] => {
+      // `pages` pages over `frames` distinct frames of the batch, each frame met several times, in 4 lists.
+      const chosen = Uint32Array.from({ length: frames }, () => all[Math.floor(random() * all.length)]!);
+      return Array.from({ length: 4 }, () =>
+        Uint32Array.from({ length: pages / 4 }, () => chosen[Math.floor(random() * frames)]!),
+      );
+    };
+    const groups = [
+      pick(4000, 300), // one thread, listed
+      pick(120_000, 5000), // two threads (COUNT_THREADS_PAGES), listed: each frame met by both
+      // Two threads, each meeting more than a quarter of the batch (frames 50,000-100,000 both): scanned.
+      [all.slice(0, 100_000), all.slice(50_000, 200_000)],
+      pick(2000, 1500), // listed again, after a scan
+      [all.slice(0, 60_000)], // one thread (under COUNT_THREADS_PAGES), over a quarter of the frames: scanned
+      pick(800, 50),
+    ];
+    let pages = 0;
+    for (const lists of groups) {
+      for (const list of lists) pages += list.length;
+      const counterJs = new Uint32Array(index.size);
+      const counterC = new Uint32Array(index.size);
+      const touchedJs = new Uint32Array(index.size);
+      const touchedC = new Uint32Array(index.size);
+      const nJs = countFramesJs(lists, table, toGlobal, counterJs, touchedJs, 0);
+      const nC = loops.countFrames(
+        lists,
+        index.bits,
+        index.rank,
+        index.limit,
+        counts,
+        undefined,
+        toGlobal,
+        counterC,
+        touchedC,
+        0,
+        undefined,
+      );
+      expect(nC).toBe(nJs);
+      // Compared as bytes: toEqual on arrays this long takes seconds.
+      expect(Buffer.from(counterC.buffer).equals(Buffer.from(counterJs.buffer))).toBe(true);
+      const sorted = (a: Uint32Array, n: number) => Buffer.from(a.slice(0, n).sort().buffer);
+      expect(sorted(touchedC, nC).equals(sorted(touchedJs, nJs))).toBe(true);
+      expect(nJs).toBeGreaterThan(20);
+    }
+    expect(pages).toBeGreaterThan(300_000);
+  });
+
   it('counting in the accounting walk (accountProcessesCounting) equals FrameCounter.add, and remove takes back', () => {
     const loops = requireLoops();
     const lists = batches(12, 6, 30_000);
     const random = rng(13);
     const store = new FrameStore(loops);
     const direct = new FrameCounter(false, loops);
-    const reference = new FrameCounter(false, undefined);
+    const reference = new FrameCounter(false, null);
     for (let b = 0; b < lists.length; b += 2) {
       const batch = lists.slice(b, b + 2);
       const index = PfnIndex.buildJs(batch);
@@ -296,7 +360,7 @@ describe('countFrames', () => {
       ),
     ).toThrow(/not in the index/);
     const direct = new FrameCounter(false, loops);
-    const reference = new FrameCounter(false, undefined);
+    const reference = new FrameCounter(false, null);
     accountProcessesCounting(
       [pagesOf(list!)],
       table,
@@ -357,8 +421,8 @@ describe('countFrames', () => {
     // Map counts 1..3, the same frame whatever batch meets it.
     const countOf = new Map<number, number>();
     for (let k = 0; k < whole.size; k++) countOf.set(whole.pfnAt(k), 1 + Math.floor(random() * 3));
-    for (const loop of [undefined, requireLoops()]) {
-      const store = new FrameStore(loop);
+    for (const loop of [null, requireLoops()]) {
+      const store = new FrameStore(loop ?? undefined);
       const counter = new FrameCounter(true, loop);
       const totals = new FrameCounter(false, loop);
       const both = new FrameCounter(true, loop);

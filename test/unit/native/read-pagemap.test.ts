@@ -59,7 +59,7 @@ const fakeScanner = (regions: number[]): PagemapScanner => ({
 
 const readWith = (
   w: WrittenTree,
-  native: NativePagemapReader | undefined,
+  native: NativePagemapReader | null,
   scanner?: PagemapScanner,
   meanwhile?: () => void,
 ) => {
@@ -76,7 +76,7 @@ const readWith = (
 describe('readPagemap', () => {
   it('reads whole mappings on two threads exactly as the TypeScript twin', () => {
     const w = tree();
-    const js = readWith(w, undefined);
+    const js = readWith(w, null);
     const native = readWith(w, requireReader());
     expect(native).toEqual(js);
     // The fixture is what it says: many pages, swap and markers, in both mappings.
@@ -99,7 +99,7 @@ describe('readPagemap', () => {
       SMALL + 8 * PAGE,
       PAGE_IS_PRESENT,
     ];
-    const js = readWith(w, undefined, fakeScanner(regions));
+    const js = readWith(w, null, fakeScanner(regions));
     const native = readWith(w, requireReader(), fakeScanner(regions));
     expect(native).toEqual(js);
     expect(js.attrs.filter((a) => (a & ATTR_PMD) !== 0).length).toBeGreaterThan(50_000);
@@ -131,7 +131,7 @@ describe('readPagemap', () => {
 
   it('a pagemap that ends mid-read (the process exited) is gone on both paths', () => {
     const w = tree(BIG + 100 * MiB);
-    const errors = [undefined, requireReader()].map((native) => {
+    const errors = [null, requireReader()].map((native) => {
       try {
         readWith(w, native);
         return undefined;
@@ -311,8 +311,8 @@ describe('readPagemap', () => {
 
   it('PagemapReader.read with meanwhile: the same pages on both paths, meanwhile run once', () => {
     const w = tree();
-    const plain = readWith(w, undefined);
-    for (const native of [undefined, requireReader()]) {
+    const plain = readWith(w, null);
+    for (const native of [null, requireReader()]) {
       let calls = 0;
       expect(readWith(w, native, undefined, () => calls++)).toEqual(plain);
       expect(calls).toBe(1);
@@ -321,7 +321,7 @@ describe('readPagemap', () => {
 
   it("a release meanwhile drops the pages kept before the read and keeps the read's own", () => {
     const w = tree();
-    for (const native of [undefined, requireReader()]) {
+    for (const native of [null, requireReader()]) {
       const reader = new PagemapReader(undefined, true, native).keepPages();
       const dir = openProcessDir(w.root, 400);
       try {

@@ -98,7 +98,7 @@ const readAll = (
   root: string,
   pids: number[],
   objects: ObjectPages | undefined,
-  native: NativePagemapReader | undefined,
+  native: NativePagemapReader | null,
 ) => {
   const reader = new PagemapReader(fixtureScanner, false, native).shareObjects(objects);
   const out = pids.map((pid) => {
@@ -120,7 +120,7 @@ const readAll = (
 
 describe.each([
   ['native', requireReader()],
-  ['TypeScript', undefined],
+  ['TypeScript', null],
 ])('PagemapReader with shared objects (%s range reader)', (_name, native) => {
   it('fills a later process with the object pages its own pagemap holds', () => {
     const w = tree();
@@ -154,7 +154,7 @@ describe.each([
 it('the first process mapping an object reads all its pages itself and adds them to the pool', () => {
   const w = tree();
   const objects = new ObjectPages();
-  const { out, taken } = readAll(w.root, [400], objects, undefined);
+  const { out, taken } = readAll(w.root, [400], objects, null);
   expect(out[0]!.pfns.length).toBe(40 + OBJECT_PAGES + 32);
   expect(taken).toBe(0);
   expect(objects.pages).toBe(OBJECT_PAGES);
@@ -175,7 +175,7 @@ it("runs the caller's work while a scan is under way, and reports the caller's f
       };
     },
   };
-  const reader = new PagemapReader(scanner, false, undefined).shareObjects(new ObjectPages());
+  const reader = new PagemapReader(scanner, false, null).shareObjects(new ObjectPages());
   const dir = openProcessDir(w.root, 400);
   try {
     const pages = reader.read(
