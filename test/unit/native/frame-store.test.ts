@@ -450,6 +450,35 @@ describe('countFrames', () => {
       expect(alongside.close(store.counts)).toEqual(expected);
       // Closed: counting starts again from nothing.
       expect(counter.close(store.counts)).toEqual({ rss: 0, uss: 0 });
+      // Counted and never closed (a snapshot that threw), then reset: the next snapshot starts from nothing,
+      // whether it counts in the walk (counterFor), by add, or rides along another counter.
+      const index = PfnIndex.buildJs([lists[0]!, lists[1]!]);
+      const { dense } = store.lookup(index.bits, index.size);
+      const table = store.batchTable(index, dense);
+      const one = { rss: 0, uss: 0 };
+      for (const pfn of new Set(lists[0])) {
+        one.rss += 4096;
+        if (countOf.get(pfn) === lists[0]!.filter((p) => p === pfn).length) one.uss += 4096;
+      }
+      for (const c of [counter, totals, both, alongside]) {
+        if (c === alongside) both.add([lists[1]!], table, dense, store.size, alongside);
+        else c.add([lists[1]!], table, dense, store.size);
+        c.reset();
+      }
+      both.reset();
+      totals.counterFor(store.size)![dense[0]!] = 5;
+      totals.reset();
+      for (const [name, c] of [
+        ['counter', counter],
+        ['totals', totals],
+        ['both', both],
+      ] as const) {
+        c.add([lists[0]!], table, dense, store.size);
+        expect([name, c.close(store.counts)]).toEqual([name, one]);
+      }
+      both.add([lists[0]!], table, dense, store.size, alongside);
+      both.close(store.counts);
+      expect(alongside.close(store.counts)).toEqual(one);
     }
   });
 });
