@@ -127,8 +127,6 @@ const orderByGroup = (
         continue;
       }
       try {
-        const read = new Map<string, Buffer>();
-        for (const [name, bytes] of dir.files ?? []) if (!(bytes instanceof ProcError)) read.set(name, bytes);
         const status = readStatus(dir);
         const uid = statusEuid(status) ?? -1;
         const key = groupKey(
@@ -142,7 +140,8 @@ const orderByGroup = (
           by,
         );
         keyed.push({ pid: pids[at]!, key, at });
-        if (read.size === files.length) carried.set(pids[at]!, read);
+        // Carried as read (no copy: a Map per process was a tenth of what this pass allocated).
+        if (dir.files && allRead(dir.files, files.length)) carried.set(pids[at]!, dir.files);
       } catch (error) {
         if (!(error instanceof ProcError)) throw error;
         rest.push(pids[at]!);
@@ -156,6 +155,16 @@ const orderByGroup = (
   for (const k of keyed) order.push(k.pid);
   for (const pid of rest) order.push(pid);
   return { order, carried: { names: files, byPid: carried } };
+};
+
+/** Whether every one of the `count` files was read (none is a ProcError). */
+const allRead = (
+  files: ReadonlyMap<string, Buffer | ProcError>,
+  count: number,
+): files is ReadonlyMap<string, Buffer> => {
+  if (files.size !== count) return false;
+  for (const bytes of files.values()) if (bytes instanceof ProcError) return false;
+  return true;
 };
 
 /** Group key order, PID order within a group (module-level: see orderByGroup's loop). */
