@@ -127,7 +127,10 @@ export class StreamBatches {
     if (objects) pfnLists.push(objects.unframedPfns());
     const index = PfnIndex.build(pfnLists, caps.frameCount, parts.batchIndex);
     const { dense, firstNew } = store.lookup(index.bits, index.size);
-    if (store.size > firstNew) readNewFrames(root, store, firstNew, parts.freshIndex);
+    // A store that was empty took every frame of the batch, in the index's own order: that index is the new
+    // frames' index, and building it again (a bitset over every PFN of the machine) is not needed.
+    const allNew = firstNew === 0 && store.size === index.size;
+    if (store.size > firstNew) readNewFrames(root, store, firstNew, allNew ? index : parts.freshIndex);
     objects?.assignFrames(index, dense);
     options.recorder?.batch(batch, index, dense, store);
     const table = store.batchTable(index, dense);
@@ -193,9 +196,13 @@ const readNewFrames = (
   root: ProcRoot,
   store: FrameStore,
   firstNew: number,
-  scratch: PfnIndexScratch,
+  /** The new frames' index when the caller has it, else where to build it. */
+  from: PfnIndex | PfnIndexScratch,
 ): void => {
-  const fresh = PfnIndex.build([store.pfnOf.subarray(firstNew, store.size)], undefined, scratch);
+  const fresh =
+    from instanceof PfnIndex
+      ? from
+      : PfnIndex.build([store.pfnOf.subarray(firstNew, store.size)], undefined, from);
   // Straight into the store's arrays: no table per batch (see readFrameTableInto).
   const into = store.newFrames(firstNew);
   const zeroFrames = readFrameTableInto(root, fresh, into.counts, into.flagsLo, into.scratch);
