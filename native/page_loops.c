@@ -554,6 +554,69 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   return number(env, size);
 }
 
+/*
+ * frameFirst(bits, pfnOf, out) -> members. Twin of frameFirstJs (src/account/frame-table.ts): the lookup of
+ * an empty store, which every member is new to: pfnOf[k] = the k-th member (ascending), out[k] = k; nothing
+ * hashed (frameInsert does that if another batch comes). RangeError when pfnOf or out is too short.
+ */
+static napi_value frame_first(napi_env env, napi_callback_info info) {
+  ARGS(3);
+  size_t nbits, npfn, nout;
+  const uint32_t *bits = typed(env, argv[0], napi_uint32_array, &nbits, "frameFirst: bits must be a Uint32Array");
+  if (!bits) return NULL;
+  uint32_t *pfn_of = typed(env, argv[1], napi_uint32_array, &npfn, "frameFirst: pfnOf must be a Uint32Array");
+  if (!pfn_of) return NULL;
+  uint32_t *out = typed(env, argv[2], napi_uint32_array, &nout, "frameFirst: out must be a Uint32Array");
+  if (!out) return NULL;
+  size_t members = 0;
+  for (size_t w = 0; w < nbits; w++) members += popcount32(bits[w]);
+  if (members > npfn || members > nout) {
+    napi_throw_range_error(env, NULL, "frameFirst: pfnOf or out is too small for the batch");
+    return NULL;
+  }
+  size_t k = 0;
+  for (size_t w = 0; w < nbits; w++) {
+    uint32_t word = bits[w];
+    while (word) {
+      pfn_of[k] = (uint32_t)(w * 32 + (size_t)__builtin_ctz(word));
+      out[k] = (uint32_t)k;
+      k++;
+      word &= word - 1;
+    }
+  }
+  return number(env, (double)k);
+}
+
+/*
+ * frameInsert(pfnOf, from, to, slots): dense frames [from, to) (their PFNs in pfnOf, none in the hash yet)
+ * inserted into the hash `slots` (dense + 1, 0 empty, power-of-two length, left at most half full). Twin of
+ * frameInsertJs (src/account/frame-table.ts): the inserts frameFirst left for later, and a rehash.
+ */
+static napi_value frame_insert(napi_env env, napi_callback_info info) {
+  ARGS(4);
+  size_t npfn, nslots;
+  uint32_t from, to;
+  const uint32_t *pfn_of = typed(env, argv[0], napi_uint32_array, &npfn, "frameInsert: pfnOf must be a Uint32Array");
+  if (!pfn_of || !get_index(env, argv[1], &from, "frameInsert: bad from") ||
+      !get_index(env, argv[2], &to, "frameInsert: bad to"))
+    return NULL;
+  uint32_t *slots = typed(env, argv[3], napi_uint32_array, &nslots, "frameInsert: slots must be a Uint32Array");
+  if (!slots) return NULL;
+  if (from > to || to > npfn || nslots < 32 || (nslots & (nslots - 1)) != 0 || nslots > ((size_t)1 << 31) ||
+      (size_t)to * 2 > nslots) {
+    napi_throw_range_error(env, NULL, "frameInsert: slots must be a power of two, at least twice the frames");
+    return NULL;
+  }
+  unsigned shift = 32 - (unsigned)__builtin_ctzll((unsigned long long)nslots);
+  uint32_t mask = (uint32_t)nslots - 1;
+  for (uint32_t d = from; d < to; d++) {
+    uint32_t h = home_slot(pfn_of[d], shift);
+    while (slots[h] != 0) h = (h + 1) & mask;
+    slots[h] = d + 1;
+  }
+  return number(env, 0);
+}
+
 /* countFrames on two threads when a batch has at least this many pages. */
 #define COUNT_THREADS_PAGES 65536
 
@@ -967,7 +1030,8 @@ int register_page_loops(napi_env env, napi_value exports) {
   } fns[] = {
       {"decodePagemap", decode_pagemap}, {"accountProcesses", account_processes}, {"maxBelow", max_below},
       {"setBits", set_bits},             {"rankWords", rank_words},       {"frameRuns", frame_runs},
-      {"frameLookup", frame_lookup},   {"countFrames", count_frames},
+      {"frameLookup", frame_lookup},   {"frameFirst", frame_first},     {"frameInsert", frame_insert},
+      {"countFrames", count_frames},
       {"gatherFrames", gather_by_dense},
   };
   napi_value loops, fn;

@@ -164,6 +164,42 @@ export const frameLookupJs = (
 };
 
 /**
+ * The lookup of an empty store, which every member of `bits` is new to: pfnOf[k] receives the k-th member
+ * (ascending) and out[k] = k. Nothing is hashed: on most hosts a snapshot's first batch is its only one,
+ * and a hash nobody looks anything up in is work for nothing (frameInsertJs adds them when a second batch
+ * comes). Returns the number of members. The twin of frame_first (native/page_loops.c).
+ */
+export const frameFirstJs = (bits: Uint32Array, pfnOf: Uint32Array, out: Uint32Array): number => {
+  let k = 0;
+  for (let w = 0; w < bits.length; w++) {
+    let word = bits[w]!;
+    while (word !== 0) {
+      const low = word & -word;
+      word ^= low;
+      if (k >= pfnOf.length || k >= out.length) throw new RangeError('frameFirst: pfnOf or out is too small');
+      pfnOf[k] = w * 32 + (31 - Math.clz32(low));
+      out[k] = k;
+      k++;
+    }
+  }
+  return k;
+};
+
+/**
+ * Insert dense frames [from, to) (PFNs in pfnOf, none hashed yet) into `slots`, as frameLookupJs inserts
+ * its new frames. The twin of frame_insert (native/page_loops.c).
+ */
+export const frameInsertJs = (pfnOf: Uint32Array, from: number, to: number, slots: Uint32Array): void => {
+  const shift = 32 - Math.log2(slots.length);
+  const mask = slots.length - 1;
+  for (let dense = from; dense < to; dense++) {
+    let h = homeSlot(pfnOf[dense]!, shift);
+    while (slots[h] !== 0) h = (h + 1) & mask;
+    slots[h] = dense + 1;
+  }
+};
+
+/**
  * out[k] = from[dense[k]] for every k (a batch's counts or flags taken from the FrameStore); with `zeros`,
  * the k whose value is 0 are listed there in order, and their number returned. The twin of gather_by_dense
  * (native/page_loops.c).
@@ -184,7 +220,10 @@ export const gatherFramesByDenseJs = (
 };
 
 /** What the FrameStore needs from the native addon. */
-export type FrameLookupLoop = Pick<NativePageLoops, 'frameLookup' | 'gatherFrames'>;
+export type FrameLookupLoop = Pick<
+  NativePageLoops,
+  'frameLookup' | 'frameFirst' | 'frameInsert' | 'gatherFrames'
+>;
 
 /**
  * The frames of a streaming snapshot: an append-only table from PFN to a dense frame number given in
@@ -195,6 +234,8 @@ export type FrameLookupLoop = Pick<NativePageLoops, 'frameLookup' | 'gatherFrame
 export class FrameStore {
   size = 0;
   private slots: Uint32Array = new Uint32Array(1 << 16);
+  /** Frames [0, hashed) are in `slots`; the first batch's are added only when a second one comes. */
+  private hashed = 0;
   pfnOf: Uint32Array = new Uint32Array(1 << 15);
   counts: Uint32Array = new Uint32Array(1 << 15);
   flagsLo: Uint32Array | undefined;
@@ -210,7 +251,9 @@ export class FrameStore {
   /** Empty again, keeping the arrays (a long-lived caller's next snapshot: see engine/stream-scratch.ts). */
   reset(): void {
     this.size = 0;
-    this.slots.fill(0);
+    // A snapshot of one batch never hashed anything: nothing to clear.
+    if (this.hashed > 0) this.slots.fill(0);
+    this.hashed = 0;
     this.flagsLo = undefined;
     this.zeroFrames.clear();
   }
@@ -231,12 +274,21 @@ export class FrameStore {
     }
     const dense = this.batchDense.subarray(0, members);
     const firstNew = this.size;
+    if (firstNew === 0) {
+      if (members > this.pfnOf.length) this.reserve(members);
+      this.size = this.loop
+        ? this.loop.frameFirst(bits, this.pfnOf, dense)
+        : frameFirstJs(bits, this.pfnOf, dense);
+      return { dense, firstNew };
+    }
+    this.hashPending();
     for (;;) {
       const size = this.loop
         ? this.loop.frameLookup(bits, this.slots, this.pfnOf, this.size, dense)
         : frameLookupJs(bits, this.slots, this.pfnOf, this.size, dense);
       if (size >= 0) {
         this.size = size;
+        this.hashed = size;
         break;
       }
       // No room for the batch's new frames: grow by exactly those, and look up again.
@@ -262,6 +314,19 @@ export class FrameStore {
     };
   }
 
+  /** The frames not hashed yet (the first batch's) into the hash, grown first when they need room. */
+  private hashPending(): void {
+    if (this.hashed === this.size) return;
+    if (this.size * 2 > this.slots.length) this.reserve(0);
+    else this.insert(this.hashed, this.size, this.slots);
+    this.hashed = this.size;
+  }
+
+  private insert(from: number, to: number, slots: Uint32Array): void {
+    if (this.loop) this.loop.frameInsert(this.pfnOf, from, to, slots);
+    else frameInsertJs(this.pfnOf, from, to, slots);
+  }
+
   /** Room for `extra` more frames in every array, the hash kept at most half full (frameLookup's check). */
   private reserve(extra: number): void {
     const need = this.size + extra;
@@ -279,16 +344,12 @@ export class FrameStore {
     }
   }
 
+  /** A larger hash holding every frame of the store. */
   private rehash(length: number): void {
     const slots = new Uint32Array(length);
-    const shift = 32 - Math.log2(length);
-    const mask = length - 1;
-    for (let dense = 0; dense < this.size; dense++) {
-      let h = homeSlot(this.pfnOf[dense]!, shift);
-      while (slots[h] !== 0) h = (h + 1) & mask;
-      slots[h] = dense + 1;
-    }
+    this.insert(0, this.size, slots);
     this.slots = slots;
+    this.hashed = this.size;
   }
 
   /** Start keeping flags: the caller fills them for frames already in the table. */

@@ -54,6 +54,10 @@ export interface NativePageLoops {
     size: number,
     out: Uint32Array,
   ): number;
+  /** Twin of frameFirstJs (src/account/frame-table.ts): an empty store's lookup; returns the members. */
+  frameFirst(bits: Uint32Array, pfnOf: Uint32Array, out: Uint32Array): number;
+  /** Twin of frameInsertJs (src/account/frame-table.ts): dense frames [from, to) into the hash. */
+  frameInsert(pfnOf: Uint32Array, from: number, to: number, slots: Uint32Array): void;
   /** Twin of countFramesJs (src/account/group-account.ts); returns the new number of touched frames. */
   countFrames(
     pfns: readonly Uint32Array[],
@@ -85,6 +89,8 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'rankWords',
   'frameRuns',
   'frameLookup',
+  'frameFirst',
+  'frameInsert',
   'countFrames',
   'gatherFrames',
 ];

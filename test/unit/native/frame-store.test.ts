@@ -7,6 +7,8 @@ import { describe, expect, it } from 'vitest';
 import {
   FrameStore,
   type FrameTable,
+  frameFirstJs,
+  frameInsertJs,
   frameLookupJs,
   gatherFramesByDenseJs,
 } from '../../../src/account/frame-table.js';
@@ -106,6 +108,39 @@ describe('frameLookup', () => {
   });
 });
 
+describe('frameFirst and frameInsert', () => {
+  it("native and TypeScript list an empty store's new frames alike, and hash them where a lookup finds them", () => {
+    const loops = requireLoops();
+    const [list] = batches(31, 1, 60_000);
+    const index = PfnIndex.buildJs([list!]);
+    const run = (first: typeof frameFirstJs, insert: typeof frameInsertJs) => {
+      const pfnOf = new Uint32Array(index.size + 3);
+      const out = new Uint32Array(index.size);
+      const n = first(index.bits, pfnOf, out);
+      const slots = new Uint32Array(1 << 18);
+      // In two steps, as a store that hashes the first batch's frames when a second one comes.
+      insert(pfnOf, 0, 1000, slots);
+      insert(pfnOf, 1000, n, slots);
+      return { n, pfnOf, out, slots };
+    };
+    const js = run(frameFirstJs, frameInsertJs);
+    const c = run(loops.frameFirst, loops.frameInsert);
+    expect(c.n).toBe(index.size);
+    expect(js.n).toBe(index.size);
+    expect(Buffer.from(c.pfnOf.buffer).equals(Buffer.from(js.pfnOf.buffer))).toBe(true);
+    expect(Buffer.from(c.slots.buffer).equals(Buffer.from(js.slots.buffer))).toBe(true);
+    expect(Array.from(c.out.subarray(0, 4))).toEqual([0, 1, 2, 3]);
+    expect(c.out[index.size - 1]).toBe(index.size - 1);
+    for (let k = 0; k < index.size; k += 997) expect(c.pfnOf[k]).toBe(index.pfnAt(k));
+    // Every frame is found again by a lookup of the same batch, under its own number, nothing inserted.
+    const again = new Uint32Array(index.size);
+    expect(loops.frameLookup(index.bits, c.slots, c.pfnOf, c.n, again)).toBe(c.n);
+    expect(Buffer.from(again.buffer).equals(Buffer.from(c.out.buffer))).toBe(true);
+    expect(() => loops.frameFirst(index.bits, new Uint32Array(10), c.out)).toThrow(RangeError);
+    expect(() => loops.frameInsert(c.pfnOf, 0, c.n, new Uint32Array(1 << 16))).toThrow(RangeError);
+  });
+});
+
 describe('FrameStore', () => {
   for (const [name, loop] of [
     ['TypeScript', undefined],
@@ -133,6 +168,35 @@ describe('FrameStore', () => {
       expect(store.size).toBeGreaterThan(1 << 16); // grew past the first arrays and rehashed
     });
   }
+
+  it.each([
+    ['TypeScript', undefined],
+    ['native', requireLoops()],
+  ] as const)(
+    '%s: a kept store numbers frames right whether the last snapshot had one batch or several',
+    (_name, loop) => {
+      const store = new FrameStore(loop);
+      const snapshot = (lists: Uint32Array[]) => {
+        store.reset();
+        const seen = new Map<number, number>();
+        for (const list of lists) {
+          const index = PfnIndex.buildJs([list]);
+          const { dense } = store.lookup(index.bits, index.size);
+          for (let k = 0; k < index.size; k++) {
+            const pfn = index.pfnAt(k);
+            if (!seen.has(pfn)) seen.set(pfn, seen.size);
+            expect(dense[k]).toBe(seen.get(pfn));
+          }
+        }
+        expect(store.size).toBe(seen.size);
+      };
+      const lists = batches(12, 4, 30_000);
+      snapshot(lists.slice(0, 1)); // one batch: nothing hashed
+      snapshot(lists); // four: the first batch's frames hashed when the second comes, the hash grown
+      snapshot(lists.slice(1, 2));
+      snapshot([lists[2]!, lists[2]!, lists[3]!]); // the same frames again: found, not numbered twice
+    },
+  );
 
   it('the next snapshot of a kept store meets a few more frames without new batch arrays', () => {
     // serve's case: each scrape's largest batch holds a few frames more than the last; a new array for
