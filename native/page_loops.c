@@ -487,18 +487,8 @@ static napi_value frame_lookup(napi_env env, napi_callback_info info) {
   unsigned shift = 32 - (unsigned)__builtin_ctzll((unsigned long long)nslots);
   uint32_t mask = (uint32_t)nslots - 1;
   size_t k = 0, misses = 0;
-  if (size == 0) {
-    /* An empty store (a snapshot's first batch, which on most hosts is its only one): every member is new,
-     * so the first pass, a probe of the hash per member, would only find empty slots. */
-    for (size_t w = 0; w < nbits; w++) misses += popcount32(bits[w]);
-    if (misses > nout) {
-      napi_throw_range_error(env, NULL, "frameLookup: out is too small for the batch");
-      return NULL;
-    }
-    for (size_t i = 0; i < misses; i++) out[i] = LOOKUP_MISS;
-  }
   uint32_t guess = 0;
-  for (size_t w = 0; w < nbits && size > 0; w++) {
+  for (size_t w = 0; w < nbits; w++) {
     uint32_t word = bits[w];
     while (word) {
       uint32_t pfn = (uint32_t)(w * 32 + (size_t)__builtin_ctz(word));

@@ -19,6 +19,14 @@ export type AddonLoad =
 export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;
 
+/**
+ * Whether an export's ABI record (the values its C was compiled with) holds each of `expected` (src/'s):
+ * a part built from older sources or with other values is not used, and its TypeScript twin runs instead.
+ * `>>> 0`: the C exports unsigned values (PM_PRESENT_HI is 2^31).
+ */
+export const abiMatches = (abi: unknown, expected: Readonly<Record<string, number>>): boolean =>
+  isRecord(abi) && Object.entries(expected).every(([name, value]) => abi[name] === value >>> 0);
+
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
 /**

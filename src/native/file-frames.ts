@@ -1,5 +1,5 @@
 import { KPF_HUGE, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
-import { isRecord, loadAddon } from './addon.js';
+import { abiMatches, loadAddon } from './addon.js';
 
 /**
  * native/file_frames.c: FileFrameCounter's per-page loop (src/account/file-account.ts addJs is its twin).
@@ -27,7 +27,7 @@ const EXPECTED_ABI: Record<string, number> = { KPF_HUGE, KPF_ZERO_PAGE };
 const isLoop = (value: unknown): value is FileFramesLoop => {
   if (typeof value !== 'function') return false;
   const abi: unknown = Reflect.get(value, 'ABI');
-  return isRecord(abi) && Object.entries(EXPECTED_ABI).every(([name, v]) => abi[name] === v);
+  return abiMatches(abi, EXPECTED_ABI);
 };
 
 /** The native loop, or undefined (no addon, one built from older sources or other kernel values, MEMUSAGE_NO_NATIVE=1). */

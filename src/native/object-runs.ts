@@ -1,5 +1,5 @@
 import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
-import { isRecord, loadAddon } from './addon.js';
+import { abiMatches, isRecord, loadAddon } from './addon.js';
 
 /**
  * native/object_runs.c: the per-page loops over a streamed snapshot's shared objects (the pool of
@@ -59,8 +59,7 @@ const EXPECTED_ABI: Readonly<Record<string, number>> = {
 const isRuns = (value: unknown): value is NativeObjectRuns =>
   isRecord(value) &&
   NAMES.every((name) => typeof value[name] === 'function') &&
-  isRecord(value.ABI) &&
-  Object.entries(EXPECTED_ABI).every(([name, v]) => (value.ABI as Record<string, unknown>)[name] === v >>> 0);
+  abiMatches(value.ABI, EXPECTED_ABI);
 
 /** The native loops, or undefined (no addon, one built from older sources, MEMUSAGE_NO_NATIVE=1). */
 export const loadObjectRuns = (env: NodeJS.ProcessEnv = process.env): NativeObjectRuns | undefined => {

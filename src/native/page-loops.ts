@@ -8,7 +8,7 @@ import {
   PM_SWAP_HI,
   PM_SWAP_TYPE_MASK,
 } from '../kernel/pagemap-bits.js';
-import { isRecord, loadAddon } from './addon.js';
+import { abiMatches, isRecord, loadAddon } from './addon.js';
 
 /**
  * The per-page loops of native/page_loops.c. Each is the twin of a TypeScript function named in the C
@@ -112,9 +112,8 @@ const EXPECTED_ABI: Readonly<Record<string, number>> = {
   KPF_ZERO_PAGE,
 };
 
-/** Whether the loops' compiled-in kernel values agree with src/kernel/ (>>> 0: PM_PRESENT_HI is 2^31). */
-export const abiAgrees = (abi: unknown): boolean =>
-  isRecord(abi) && Object.entries(EXPECTED_ABI).every(([name, value]) => abi[name] === value >>> 0);
+/** Whether the loops' compiled-in kernel values agree with src/kernel/. */
+export const abiAgrees = (abi: unknown): boolean => abiMatches(abi, EXPECTED_ABI);
 
 const isLoops = (value: unknown): value is NativePageLoops =>
   isRecord(value) && NAMES.every((name) => typeof value[name] === 'function') && abiAgrees(value.ABI);
