@@ -1,5 +1,5 @@
-import { KPF_ANON, KPF_HUGE, KPF_KSM, KPF_SWAPBACKED, KPF_THP, KPF_ZERO_PAGE } from '../kernel/kpageflags.js';
 import { abiMatches, isRecord, loadAddon } from './addon.js';
+import { ACCOUNT_FLAGS_ABI } from './page-loops.js';
 
 /**
  * native/object_runs.c: the per-page loops over a streamed snapshot's shared objects (the pool of
@@ -46,20 +46,10 @@ export interface NativeObjectRuns {
 
 const NAMES: readonly (keyof NativeObjectRuns)[] = ['assignFrames', 'countRuns', 'sumRun'];
 
-/** The kernel values the C was compiled with must be the ones src/kernel/ names. */
-const EXPECTED_ABI: Readonly<Record<string, number>> = {
-  KPF_ANON,
-  KPF_SWAPBACKED,
-  KPF_HUGE,
-  KPF_KSM,
-  KPF_THP,
-  KPF_ZERO_PAGE,
-};
-
 const isRuns = (value: unknown): value is NativeObjectRuns =>
   isRecord(value) &&
   NAMES.every((name) => typeof value[name] === 'function') &&
-  abiMatches(value.ABI, EXPECTED_ABI);
+  abiMatches(value.ABI, ACCOUNT_FLAGS_ABI);
 
 /** The native loops, or undefined (no addon, one built from older sources, MEMUSAGE_NO_NATIVE=1). */
 export const loadObjectRuns = (env: NodeJS.ProcessEnv = process.env): NativeObjectRuns | undefined => {

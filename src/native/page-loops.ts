@@ -95,6 +95,16 @@ const NAMES: readonly (keyof NativePageLoops)[] = [
   'gatherFrames',
 ];
 
+/** The kpageflags bits a page's sums read (native/page_account.h), as every part that sums pages exports them. */
+export const ACCOUNT_FLAGS_ABI: Readonly<Record<string, number>> = {
+  KPF_ANON,
+  KPF_SWAPBACKED,
+  KPF_HUGE,
+  KPF_KSM,
+  KPF_THP,
+  KPF_ZERO_PAGE,
+};
+
 /** The kernel ABI values the C loops were compiled with must be the ones src/kernel/ names. */
 const EXPECTED_ABI: Readonly<Record<string, number>> = {
   PM_PRESENT_HI,
@@ -104,12 +114,7 @@ const EXPECTED_ABI: Readonly<Record<string, number>> = {
   PM_PFN_HI_MASK,
   PM_SWAP_TYPE_MASK,
   FIRST_NON_SWAP_TYPE,
-  KPF_ANON,
-  KPF_SWAPBACKED,
-  KPF_HUGE,
-  KPF_KSM,
-  KPF_THP,
-  KPF_ZERO_PAGE,
+  ...ACCOUNT_FLAGS_ABI,
 };
 
 /** Whether the loops' compiled-in kernel values agree with src/kernel/. */
