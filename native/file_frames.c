@@ -34,8 +34,7 @@ static napi_value file_frames(napi_env env, napi_callback_info info) {
   napi_value argv[13];
   size_t npfns, nbits, nrank, ncounts, nflags = 0, nglobal, nowner, nconflicts, nout;
   uint32_t from, to, limit, file;
-  const uint32_t *flags = NULL;
-  napi_valuetype flags_type;
+  uint32_t *flags;
   if (napi_get_cb_info(env, info, &argc, argv, NULL, NULL) != napi_ok || argc < 13) {
     napi_throw_type_error(env, NULL, "fileFrames: 13 arguments expected");
     return NULL;
@@ -50,9 +49,8 @@ static napi_value file_frames(napi_env env, napi_callback_info info) {
   if (!rank || !get_index(env, argv[5], &limit, "fileFrames: limit must be an index")) return NULL;
   const uint32_t *counts =
       typed(env, argv[6], napi_uint32_array, &ncounts, "fileFrames: counts must be a Uint32Array");
-  if (!counts || napi_typeof(env, argv[7], &flags_type) != napi_ok) return NULL;
-  if (flags_type != napi_null && flags_type != napi_undefined &&
-      !(flags = typed(env, argv[7], napi_uint32_array, &nflags, "fileFrames: flagsLo must be a Uint32Array")))
+  if (!counts || !optional_typed(env, argv[7], napi_uint32_array, (void **)&flags, &nflags,
+                                 "fileFrames: flagsLo must be a Uint32Array"))
     return NULL;
   const uint32_t *global =
       typed(env, argv[8], napi_uint32_array, &nglobal, "fileFrames: toGlobal must be a Uint32Array");

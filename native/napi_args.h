@@ -30,6 +30,30 @@ static inline void *typed(napi_env env, napi_value value, napi_typedarray_type w
   return data ? data : empty;
 }
 
+/*
+ * A typed array argument that may be null or undefined: 1 with *out its data (NULL for null/undefined) and
+ * *length its length (0 then); 0 with a TypeError thrown when it is anything else.
+ */
+static inline int optional_typed(napi_env env, napi_value value, napi_typedarray_type want, void **out,
+                                 size_t *length, const char *what) {
+  napi_valuetype type;
+  *out = NULL;
+  *length = 0;
+  if (napi_typeof(env, value, &type) != napi_ok) {
+    throw_if_none(env, what);
+    return 0;
+  }
+  if (type == napi_null || type == napi_undefined) return 1;
+  *out = typed(env, value, want, length, what);
+  return *out != NULL;
+}
+
+/* A number for JavaScript; NULL (an exception pending) when N-API could not make one. */
+static inline napi_value number(napi_env env, double value) {
+  napi_value out;
+  return napi_create_double(env, value, &out) == napi_ok ? out : NULL;
+}
+
 /* A non-negative integer below 2^32 (lengths, offsets, PFN limits); 0 with a RangeError thrown otherwise. */
 static inline int get_index(napi_env env, napi_value value, uint32_t *out, const char *what) {
   double d;

@@ -25,25 +25,6 @@
     return NULL;                                                                                             \
   }
 
-/* flagsLo | null | undefined at `value`: 1 with *flags set (NULL for none), 0 with an exception thrown. */
-static int optional_u32(napi_env env, napi_value value, const uint32_t **out, size_t *length, const char *what) {
-  napi_valuetype type;
-  *out = NULL;
-  *length = 0;
-  if (napi_typeof(env, value, &type) != napi_ok) {
-    throw_if_none(env, what);
-    return 0;
-  }
-  if (type == napi_null || type == napi_undefined) return 1;
-  *out = typed(env, value, napi_uint32_array, length, what);
-  return *out != NULL;
-}
-
-static napi_value number(napi_env env, double value) {
-  napi_value out;
-  return napi_create_double(env, value, &out) == napi_ok ? out : NULL;
-}
-
 /*
  * assignFrames(pfns, from, to, bits, rank, limit, dense, frames): frames[p] = dense[index of pfns[p]] for
  * p in [from, to), NO_FRAME for a PFN at or above limit. Twin of ObjectPages.assignFrames: the pool's new
@@ -105,19 +86,23 @@ static napi_value count_runs(napi_env env, napi_callback_info info) {
   if (!frames) return NULL;
   const uint32_t *counts = typed(env, argv[1], napi_uint32_array, &ncounts, "countRuns: counts must be a Uint32Array");
   if (!counts) return NULL;
-  const uint32_t *flags_lo;
-  if (!optional_u32(env, argv[2], &flags_lo, &nflags, "countRuns: flagsLo must be a Uint32Array")) return NULL;
+  uint32_t *flags_lo;
+  if (!optional_typed(env, argv[2], napi_uint32_array, (void **)&flags_lo, &nflags,
+                      "countRuns: flagsLo must be a Uint32Array"))
+    return NULL;
   const double *runs = typed(env, argv[3], napi_float64_array, &nruns, "countRuns: runs must be a Float64Array");
   if (!runs) return NULL;
   uint32_t *counter = typed(env, argv[4], napi_uint32_array, &ncounter, "countRuns: counter must be a Uint32Array");
   if (!counter) return NULL;
-  const uint32_t *touched_in;
-  if (!optional_u32(env, argv[5], &touched_in, &ncap, "countRuns: touched must be a Uint32Array")) return NULL;
-  uint32_t *touched = (uint32_t *)touched_in;
+  uint32_t *touched;
+  if (!optional_typed(env, argv[5], napi_uint32_array, (void **)&touched, &ncap,
+                      "countRuns: touched must be a Uint32Array"))
+    return NULL;
   if (!get_index(env, argv[6], &ntouched, "countRuns: bad touched count")) return NULL;
-  const uint32_t *also_in;
-  if (!optional_u32(env, argv[7], &also_in, &nalso, "countRuns: also must be a Uint32Array")) return NULL;
-  uint32_t *also = (uint32_t *)also_in;
+  uint32_t *also;
+  if (!optional_typed(env, argv[7], napi_uint32_array, (void **)&also, &nalso,
+                      "countRuns: also must be a Uint32Array"))
+    return NULL;
   if ((flags_lo && nflags < ncounts) || (touched && ntouched > ncap) || (also && nalso < ncounter) || nruns % 3) {
     napi_throw_range_error(env, NULL, "countRuns: arrays and counts do not agree");
     return NULL;
@@ -171,8 +156,10 @@ static napi_value sum_run(napi_env env, napi_callback_info info) {
     return NULL;
   const uint32_t *counts = typed(env, argv[3], napi_uint32_array, &ncounts, "sumRun: counts must be a Uint32Array");
   if (!counts) return NULL;
-  const uint32_t *flags_lo;
-  if (!optional_u32(env, argv[4], &flags_lo, &nflags, "sumRun: flagsLo must be a Uint32Array")) return NULL;
+  uint32_t *flags_lo;
+  if (!optional_typed(env, argv[4], napi_uint32_array, (void **)&flags_lo, &nflags,
+                      "sumRun: flagsLo must be a Uint32Array"))
+    return NULL;
   const uint32_t *zero = typed(env, argv[5], napi_uint32_array, &nzero, "sumRun: zeroFrames must be a Uint32Array");
   if (!zero || !get_index(env, argv[6], &attr, "sumRun: bad attributes")) return NULL;
   if (napi_get_value_bool(env, argv[7], &pmd_known) != napi_ok) {

@@ -34,11 +34,6 @@
     }                                                                                                        \
   } while (0)
 
-static napi_value number(napi_env env, double value) {
-  napi_value out;
-  return napi_create_double(env, value, &out) == napi_ok ? out : NULL;
-}
-
 #define ARGS(n)                                                                                              \
   size_t argc = (n);                                                                                         \
   napi_value argv[(n)];                                                                                      \
@@ -402,9 +397,7 @@ static inline int64_t rss_frame(const struct frame_table *t, uint32_t pfn, uint3
   uint32_t frame = next_frame(t->bits, t->rank, pfn, *prev_pfn, *prev_frame);
   *prev_pfn = pfn, *prev_frame = frame;
   if (frame >= t->ncounts) return -2;
-  if (t->counts[frame] == 0) return -1;
-  if (t->flags_lo && (t->flags_lo[frame] & (KPF_HUGE | KPF_ZERO_PAGE))) return -1;
-  return frame;
+  return frame_resident(t->counts, t->flags_lo, frame) ? (int64_t)frame : -1;
 }
 
 /*
@@ -415,7 +408,6 @@ static int frame_table_args(napi_env env, napi_value *argv, const char *fn, stru
   char what[96];
   size_t nbits, nrank, ncounts, nflags = 0;
   uint32_t limit;
-  napi_valuetype type;
   snprintf(what, sizeof what, "%s: bits must be a Uint32Array", fn);
   const uint32_t *bits = typed(env, argv[0], napi_uint32_array, &nbits, what);
   if (!bits) return 0;
@@ -427,16 +419,9 @@ static int frame_table_args(napi_env env, napi_value *argv, const char *fn, stru
   snprintf(what, sizeof what, "%s: counts must be a Uint32Array", fn);
   const uint32_t *counts = typed(env, argv[3], napi_uint32_array, &ncounts, what);
   if (!counts) return 0;
-  const uint32_t *flags_lo = NULL;
-  if (napi_typeof(env, argv[4], &type) != napi_ok) {
-    throw_if_none(env, "page loops: napi_typeof failed");
-    return 0;
-  }
-  if (type != napi_null && type != napi_undefined) {
-    snprintf(what, sizeof what, "%s: flagsLo must be a Uint32Array", fn);
-    flags_lo = typed(env, argv[4], napi_uint32_array, &nflags, what);
-    if (!flags_lo) return 0;
-  }
+  uint32_t *flags_lo;
+  snprintf(what, sizeof what, "%s: flagsLo must be a Uint32Array", fn);
+  if (!optional_typed(env, argv[4], napi_uint32_array, (void **)&flags_lo, &nflags, what)) return 0;
   if (nrank < nbits || (flags_lo && nflags < ncounts)) {
     snprintf(what, sizeof what, "%s: arrays and counts do not agree", fn);
     napi_throw_range_error(env, NULL, what);
@@ -735,7 +720,6 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
   bool is_array;
   uint32_t n, ntouched;
   size_t nglobal, ncounter, ncap = 0;
-  napi_valuetype type;
   struct frame_table table;
   if (napi_is_array(env, argv[0], &is_array) != napi_ok || !is_array ||
       napi_get_array_length(env, argv[0], &n) != napi_ok) {
@@ -748,20 +732,16 @@ static napi_value count_frames(napi_env env, napi_callback_info info) {
   if (!to_global) return NULL;
   uint32_t *counter = typed(env, argv[7], napi_uint32_array, &ncounter, "countFrames: counter must be a Uint32Array");
   if (!counter) return NULL;
-  uint32_t *touched = NULL;
-  CHECK(napi_typeof(env, argv[8], &type));
-  if (type != napi_null && type != napi_undefined) {
-    touched = typed(env, argv[8], napi_uint32_array, &ncap, "countFrames: touched must be a Uint32Array");
-    if (!touched) return NULL;
-  }
-  if (!get_index(env, argv[9], &ntouched, "countFrames: bad touched count")) return NULL;
-  uint32_t *also = NULL;
-  size_t nalso = 0;
-  CHECK(napi_typeof(env, argv[10], &type));
-  if (type != napi_null && type != napi_undefined) {
-    also = typed(env, argv[10], napi_uint32_array, &nalso, "countFrames: also must be a Uint32Array");
-    if (!also) return NULL;
-  }
+  uint32_t *touched;
+  if (!optional_typed(env, argv[8], napi_uint32_array, (void **)&touched, &ncap,
+                      "countFrames: touched must be a Uint32Array") ||
+      !get_index(env, argv[9], &ntouched, "countFrames: bad touched count"))
+    return NULL;
+  uint32_t *also;
+  size_t nalso;
+  if (!optional_typed(env, argv[10], napi_uint32_array, (void **)&also, &nalso,
+                      "countFrames: also must be a Uint32Array"))
+    return NULL;
   if (nglobal < ncounts || (touched && ntouched > ncap) || (also && nalso < ncounter)) {
     napi_throw_range_error(env, NULL, "countFrames: arrays and counts do not agree");
     return NULL;

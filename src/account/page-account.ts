@@ -309,13 +309,12 @@ export class RunSums {
       if (this.native) {
         if (this.zeroList.length !== zeroFrames.size) this.zeroList = Uint32Array.from(zeroFrames);
         this.native.sumRun(frames, from, pages, counts, flagsLo, this.zeroList, attr, pmdKnown, acc);
-        this.sums.set(key, acc);
-        return acc;
-      }
-      for (let p = from; p < from + pages; p++) {
-        const frame = frames[p]!;
-        if (frame === NO_FRAME) continue;
-        addPage(acc, frame, counts, flagsLo, zeroFrames, attr, pmdKnown);
+      } else {
+        for (let p = from; p < from + pages; p++) {
+          const frame = frames[p]!;
+          if (frame === NO_FRAME) continue;
+          addPage(acc, frame, counts, flagsLo, zeroFrames, attr, pmdKnown);
+        }
       }
       this.sums.set(key, acc);
     }

@@ -29,6 +29,15 @@ const batches = (seed: number, count: number, pages: number): Uint32Array[] => {
   );
 };
 
+/** A batch's frame table over `index`, without the zero page's frames. */
+const tableOf = (index: PfnIndex, counts: Uint32Array, flagsLo?: Uint32Array): FrameTable => ({
+  index,
+  counts,
+  flagsLo,
+  flagsHi: undefined,
+  zeroFrames: new Set(),
+});
+
 /** One process of anonymous pages `pfns`, in one mapping, as the pagemap reader gives it. */
 const pagesOf = (pfns: Uint32Array): ProcessPages => ({
   vmas: [{ start: 0, end: pfns.length * 4096, perms: 'rw-p', offset: 0, dev: '00:00', inode: 0, name: '' }],
@@ -263,7 +272,7 @@ describe('countFrames', () => {
     const toGlobal = Uint32Array.from({ length: index.size }, (_, k) => k * 3 + 7);
     const frames = index.size * 3 + 8;
     for (const flags of [undefined, flagsLo]) {
-      const table: FrameTable = { index, counts, flagsLo: flags, flagsHi: undefined, zeroFrames: new Set() };
+      const table = tableOf(index, counts, flags);
       for (const track of [false, true]) {
         const counterJs = new Uint32Array(frames);
         const counterC = new Uint32Array(frames);
@@ -311,13 +320,7 @@ describe('countFrames', () => {
     const all = Uint32Array.from({ length: 200_000 }, (_, k) => 10 + k * 2);
     const index = PfnIndex.buildJs([all]);
     const counts = Uint32Array.from({ length: index.size }, () => Math.floor(random() * 4));
-    const table: FrameTable = {
-      index,
-      counts,
-      flagsLo: undefined,
-      flagsHi: undefined,
-      zeroFrames: new Set(),
-    };
+    const table = tableOf(index, counts);
     const toGlobal = Uint32Array.from({ length: index.size }, (_, k) => k);
     const pick = (pages: number, frames: number): Uint32Array[] => {
       // `pages` pages over `frames` distinct frames of the batch, each frame met several times, in 4 lists.
@@ -442,13 +445,7 @@ describe('countFrames', () => {
     const [list] = batches(22, 1, 40_000);
     const index = PfnIndex.buildJs([list!]);
     const counts = new Uint32Array(index.size).fill(1);
-    const table: FrameTable = {
-      index,
-      counts,
-      flagsLo: undefined,
-      flagsHi: undefined,
-      zeroFrames: new Set(),
-    };
+    const table = tableOf(index, counts);
     const toGlobal = Uint32Array.from({ length: index.size }, (_, k) => k);
     const call = (pfns: Uint32Array, counter: Uint32Array) =>
       loops.countFrames(
